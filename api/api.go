@@ -1,0 +1,202 @@
+// Package api holds the wire types spoken between kiosks and the server
+// (/v1/...) and the template codec both sides use: a template travels as 512
+// unsigned bytes, gzip-compressed and sealed with AES-256-GCM under the key a
+// kiosk receives at pairing, so a proxy or a copied cache reveals nothing.
+// It imports nothing of the project.
+package api
+
+import "time"
+
+// Version is the API path prefix.
+const Version = "/v1"
+
+// Header names.
+const (
+	// HeaderIdempotencyKey repeats a request's client-generated id so a replay is
+	// recognised even when the body is re-encoded.
+	HeaderIdempotencyKey = "Idempotency-Key"
+)
+
+// Template is an 8-bit template on the wire, before sealing.
+type Template struct {
+	Model   string `json:"model"`
+	Version int    `json:"version"`
+	// Data is Dim unsigned bytes (int8 value + 128).
+	Data []byte `json:"data"`
+}
+
+// SealedTemplate is Template after SealTemplate: opaque without the event key.
+type SealedTemplate struct {
+	Model   string `json:"model"`
+	Version int    `json:"version"`
+	// Sealed is nonce || AES-256-GCM(gzip(Data)), bound to the attendee id.
+	Sealed []byte `json:"sealed"`
+}
+
+// PairRequest exchanges a one-time pairing code for a device token.
+type PairRequest struct {
+	Code       string `json:"code"`
+	DeviceName string `json:"device_name"`
+	AppVersion string `json:"app_version,omitempty"`
+}
+
+// PairResponse is what a kiosk keeps after pairing. Token authenticates every
+// later call (Authorization: Bearer); TemplateKey opens sealed templates.
+type PairResponse struct {
+	KioskID     string `json:"kiosk_id"`
+	Token       string `json:"token"`
+	EventID     string `json:"event_id"`
+	EventName   string `json:"event_name"`
+	TemplateKey []byte `json:"template_key"`
+}
+
+// Gallery delta operations.
+const (
+	OpUpsert = "upsert"
+	OpDelete = "delete"
+)
+
+// GalleryRecord is one line of the gallery delta feed
+// (GET /v1/gallery?since=CURSOR, application/x-ndjson). A delete is a
+// tombstone: the kiosk drops the attendee and every template of theirs.
+type GalleryRecord struct {
+	Op         string           `json:"op"`
+	Cursor     int64            `json:"cursor"`
+	AttendeeID string           `json:"attendee_id"`
+	Name       string           `json:"name,omitempty"`
+	Info       string           `json:"info,omitempty"` // badge / seat line shown on welcome
+	CodeHash   string           `json:"code_hash,omitempty"`
+	Templates  []SealedTemplate `json:"templates,omitempty"`
+}
+
+// GalleryEnd is the last line of a complete delta feed; a feed without it was
+// cut and must not advance the kiosk's cursor.
+type GalleryEnd struct {
+	End    bool  `json:"end"`
+	Cursor int64 `json:"cursor"`
+	Count  int   `json:"count"`
+}
+
+// Check-in methods.
+const (
+	MethodFace    = "face"
+	MethodConfirm = "confirm" // face + "Are you NAME?" answered yes
+	MethodQR      = "qr"
+	MethodCode    = "code"
+	MethodManual  = "manual"
+)
+
+// CheckIn is one check-in as recorded by a kiosk. ID is a client-generated
+// UUID and the idempotency key: the server counts each ID once.
+type CheckIn struct {
+	ID         string    `json:"id"`
+	AttendeeID string    `json:"attendee_id"`
+	Method     string    `json:"method"`
+	Score      float32   `json:"score"`
+	Margin     float32   `json:"margin"`
+	At         time.Time `json:"at"`
+}
+
+// CheckInBatch is the body of POST /v1/checkins.
+type CheckInBatch struct {
+	CheckIns []CheckIn `json:"checkins"`
+}
+
+// Check-in result statuses.
+const (
+	StatusAccepted  = "accepted"
+	StatusDuplicate = "duplicate" // this ID was already received; nothing changed
+)
+
+// CheckInResult answers one CheckIn of a batch.
+type CheckInResult struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	// Repeat is true when the attendee had already checked in (another ID,
+	// possibly from another kiosk); both check-ins are kept.
+	Repeat bool `json:"repeat"`
+}
+
+// CheckInBatchResult is the response of POST /v1/checkins.
+type CheckInBatchResult struct {
+	Results []CheckInResult `json:"results"`
+}
+
+// IdentifyRequest is POST /v1/identify for thin clients: features in.
+type IdentifyRequest struct {
+	Template SealedTemplate `json:"template"`
+}
+
+// IdentifyResponse is the best candidate out.
+type IdentifyResponse struct {
+	Found      bool    `json:"found"`
+	AttendeeID string  `json:"attendee_id,omitempty"`
+	Name       string  `json:"name,omitempty"`
+	Score      float32 `json:"score"`
+	Margin     float32 `json:"margin"`
+	Decision   string  `json:"decision"` // accept, confirm, verify, reject
+}
+
+// EnrolRequest is POST /v1/enrol: a walk-up registration made at a kiosk.
+// ID is client-generated so a queued enrolment replayed after an outage is
+// stored once.
+type EnrolRequest struct {
+	ID       string         `json:"id"`
+	Name     string         `json:"name"`
+	Email    string         `json:"email"`
+	Consent  bool           `json:"consent"`
+	Template SealedTemplate `json:"template"`
+}
+
+// EnrolResponse answers an EnrolRequest.
+type EnrolResponse struct {
+	AttendeeID string `json:"attendee_id"`
+	ShortCode  string `json:"short_code"`
+}
+
+// Thresholds are an event's calibrated decision thresholds (cosine similarity).
+type Thresholds struct {
+	Accept  float32 `json:"accept"`
+	Confirm float32 `json:"confirm"`
+	Margin  float32 `json:"margin"`
+	// TargetFPIR is the false-accept rate per check-in they were derived for.
+	TargetFPIR   float64   `json:"target_fpir"`
+	GallerySize  int       `json:"gallery_size"`
+	Pinned       bool      `json:"pinned"` // set by an admin, not calibrated
+	CalibratedAt time.Time `json:"calibrated_at"`
+}
+
+// EventSettings is GET /v1/settings: per-event defaults for kiosk settings
+// (keys as in the kiosk's settings table) and the event's thresholds. Local
+// overrides on the kiosk win over Values.
+type EventSettings struct {
+	EventID    string            `json:"event_id"`
+	EventName  string            `json:"event_name"`
+	Values     map[string]string `json:"values"`
+	Thresholds Thresholds        `json:"thresholds"`
+}
+
+// Heartbeat is POST /v1/heartbeat: a kiosk's status for the dashboard.
+type Heartbeat struct {
+	AppVersion string    `json:"app_version"`
+	Queued     int       `json:"queued"`
+	Cursor     int64     `json:"cursor"`
+	At         time.Time `json:"at"`
+}
+
+// Problem is the body of every 4xx/5xx answer (RFC 9457 problem details).
+type Problem struct {
+	Type   string `json:"type,omitempty"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	// Code is a stable machine-readable reason, e.g. "token_revoked".
+	Code string `json:"code,omitempty"`
+}
+
+func (p *Problem) Error() string {
+	if p.Detail != "" {
+		return p.Title + ": " + p.Detail
+	}
+	return p.Title
+}

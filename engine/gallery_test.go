@@ -1,0 +1,172 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randomEmbedding(r *rand.Rand) Embedding {
+	e := make(Embedding, Dim)
+	for i := range e {
+		e[i] = float32(r.NormFloat64())
+	}
+	return Normalize(e)
+}
+
+func mustQuantize(tb testing.TB, e Embedding) Template {
+	tb.Helper()
+	t, err := Quantize(e)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return t
+}
+
+func TestQuantizeKeepsCosine(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var worst float64
+	for range 200 {
+		a, b := randomEmbedding(r), randomEmbedding(r)
+		// Mix to get a spread of similarities, not only ~0.
+		for i := range b {
+			b[i] = 0.6*a[i] + 0.4*b[i]
+		}
+		Normalize(b)
+		ta, tb := mustQuantize(t, a), mustQuantize(t, b)
+		worst = max(worst, math.Abs(float64(Cosine(a, b)-ta.Similarity(&tb))))
+	}
+	if worst > 0.01 {
+		t.Fatalf("max |cos_fp32 - cos_q| = %.4f, want <= 0.01", worst)
+	}
+}
+
+func TestQuantizeErrors(t *testing.T) {
+	nan := make(Embedding, Dim)
+	nan[3] = float32(math.NaN())
+	for name, e := range map[string]Embedding{"short": make(Embedding, 10), "zero": make(Embedding, Dim), "nan": nan} {
+		if _, err := Quantize(e); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+func TestTemplateBytesRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	a := mustQuantize(t, randomEmbedding(r))
+	b, err := TemplateFromBytes(a.Model, a.Version, a.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Q != a.Q || b.InvNorm != a.InvNorm {
+		t.Fatal("round trip changed the template")
+	}
+	if _, err := TemplateFromBytes("other-model", 1, a.Bytes()); err == nil {
+		t.Error("accepted a template of another model")
+	}
+	if _, err := TemplateFromBytes(a.Model, a.Version, a.Bytes()[:100]); err == nil {
+		t.Error("accepted a short template")
+	}
+}
+
+func TestGallerySearch(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	g := NewGallery(2)
+	embs := map[string]Embedding{}
+	for i := range 50 {
+		id := fmt.Sprintf("p%02d", i)
+		embs[id] = randomEmbedding(r)
+		if err := g.Add(id, mustQuantize(t, embs[id])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probe := mustQuantize(t, embs["p07"])
+	m := g.Search(&probe)
+	if !m.Found || m.ID != "p07" || m.Score < 0.99 || m.SecondID == "p07" || m.Margin != m.Score-m.SecondScore {
+		t.Fatalf("search = %+v", m)
+	}
+	// A second template for p07 does not make p07 its own runner-up.
+	if err := g.Add("p07", mustQuantize(t, embs["p07"])); err != nil {
+		t.Fatal(err)
+	}
+	if m := g.Search(&probe); m.SecondID == "p07" || g.Len() != 50 || g.Templates() != 51 {
+		t.Fatalf("after second template: %+v len %d templates %d", m, g.Len(), g.Templates())
+	}
+	// The per-identity cap drops the oldest.
+	g.Add("p07", mustQuantize(t, embs["p08"]))
+	if g.Templates() != 51 {
+		t.Fatalf("cap not applied: %d templates", g.Templates())
+	}
+	g.Remove("p07")
+	if m := g.Search(&probe); m.ID == "p07" {
+		t.Fatal("removed identity still found")
+	}
+	if s, ok := g.Verify("p08", &probe); !ok || s > 0.5 {
+		t.Fatalf("verify p08 = %v %v", s, ok)
+	}
+	// Every remaining identity is still found by its own probe after swaps.
+	for id, e := range embs {
+		if id == "p07" {
+			continue
+		}
+		p := mustQuantize(t, e)
+		if m := g.Search(&p); m.ID != id {
+			t.Fatalf("after removals %s found as %s", id, m.ID)
+		}
+	}
+	if m := NewGallery(1).Search(&probe); m.Found {
+		t.Fatal("empty gallery found something")
+	}
+}
+
+func TestGalleryRejectsForeignTemplate(t *testing.T) {
+	tpl := mustQuantize(t, randomEmbedding(rand.New(rand.NewPCG(1, 1))))
+	tpl.Model = "someone-else"
+	if err := NewGallery(1).Add("x", tpl); err == nil {
+		t.Fatal("added a template of another model")
+	}
+}
+
+// SyntheticGallery fills a gallery with n random identities; bench uses it too.
+func benchGallery(b *testing.B, n int) (*Gallery, Template) {
+	b.Helper()
+	r := rand.New(rand.NewPCG(9, 9))
+	g := NewGallery(1)
+	for i := range n {
+		g.Add(fmt.Sprint(i), mustQuantize(b, randomEmbedding(r)))
+	}
+	return g, mustQuantize(b, randomEmbedding(r))
+}
+
+func BenchmarkSearch(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			g, p := benchGallery(b, n)
+			b.ResetTimer()
+			for b.Loop() {
+				g.Search(&p)
+			}
+		})
+	}
+}
+
+func FuzzTemplateFromBytes(f *testing.F) {
+	f.Add(make([]byte, Dim))
+	f.Add([]byte{1, 2, 3})
+	r := rand.New(rand.NewPCG(1, 2))
+	tpl, _ := Quantize(randomEmbedding(r))
+	f.Add(tpl.Bytes())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tpl, err := TemplateFromBytes(ModelID, TemplateVersion, b)
+		if err != nil {
+			return
+		}
+		if s := tpl.Similarity(&tpl); s < 0.999 || s > 1.001 {
+			t.Fatalf("self-similarity %v", s)
+		}
+		if got := tpl.Bytes(); string(got) != string(b) {
+			t.Fatal("round trip changed bytes")
+		}
+	})
+}

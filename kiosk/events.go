@@ -1,0 +1,131 @@
+package kiosk
+
+import "time"
+
+// State is a step of the check-in flow (DESIGN.md, "Kiosk check-in flow").
+type State string
+
+// The check-in states, in the order a person normally goes through them.
+const (
+	StateIdle         State = "idle"          // nobody there: dimmed, event name, "look here"
+	StateApproach     State = "approach"      // a face is seen: brighten
+	StateGuide        State = "guide"         // quality gates failing: show the Prompt
+	StateHoldStill    State = "hold_still"    // gates pass, waiting for stillness frames
+	StateLiveness     State = "liveness"      // waiting for a blink / texture score
+	StateIdentify     State = "identify"      // embedding + 1:N search running
+	StateConfirm      State = "confirm"       // "Are you NAME?" yes / no
+	StateSecondVerify State = "second_verify" // QR code or short code needed
+	StateWelcome      State = "welcome"       // checked in
+	StateNotFound     State = "not_found"     // "We couldn't find you"
+	StateCooldown     State = "cooldown"      // result shown, waiting for the person to leave
+	StateError        State = "error"         // camera dead, models missing: see Event.Err
+)
+
+// Prompt is one instruction to the person at the kiosk. The UI maps each to
+// a translated sentence; PromptNone clears it.
+type Prompt string
+
+// Prompts, one per quality-gate reason plus the flow's own.
+const (
+	PromptNone         Prompt = ""
+	PromptComeCloser   Prompt = "come_closer"
+	PromptStepBack     Prompt = "step_back"
+	PromptCentre       Prompt = "centre_face"
+	PromptOnePerson    Prompt = "one_person"
+	PromptHoldStill    Prompt = "hold_still"
+	PromptLookStraight Prompt = "look_straight"
+	PromptBlink        Prompt = "blink"
+	PromptOpenEyes     Prompt = "open_eyes"
+	PromptTooDark      Prompt = "too_dark"
+	PromptTooBright    Prompt = "too_bright"
+	PromptBlurry       Prompt = "blurry"
+	PromptShowQR       Prompt = "show_qr"
+)
+
+// EventKind says which field of an Event is set.
+type EventKind string
+
+// Event kinds.
+const (
+	EventState     EventKind = "state"
+	EventPrompt    EventKind = "prompt"
+	EventFace      EventKind = "face"
+	EventCandidate EventKind = "candidate"
+	EventResult    EventKind = "result"
+	EventTiming    EventKind = "timing"
+	EventSync      EventKind = "sync"
+	EventError     EventKind = "error"
+)
+
+// Rect is a rectangle in normalised frame coordinates (0..1, not mirrored).
+type Rect struct{ X, Y, W, H float32 }
+
+// FaceInfo is where the face is and how well it fits the oval guide.
+type FaceInfo struct {
+	Box Rect `json:"box"`
+	// GuideFit is 1 when the face fills the guide well, 0 when far off.
+	GuideFit float32 `json:"guide_fit"`
+	// Presence rises from 0 (nobody) to 1 (face at the right size); the UI
+	// uses it to brighten the screen as a person approaches.
+	Presence float32 `json:"presence"`
+	// Live measurements for the settings pane.
+	Blur             float64 `json:"blur"`
+	Brightness       float64 `json:"brightness"`
+	Yaw, Pitch, Roll float32
+}
+
+// Candidate is who the kiosk thinks the person is.
+type Candidate struct {
+	AttendeeID string  `json:"attendee_id"`
+	Name       string  `json:"name"`
+	Score      float32 `json:"score"`
+	Margin     float32 `json:"margin"`
+}
+
+// Outcome is how an approach ended.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeCheckedIn Outcome = "checked_in"
+	OutcomeRepeat    Outcome = "repeat" // already checked in earlier; welcomed again, not counted twice
+	OutcomeNotFound  Outcome = "not_found"
+	OutcomeDeclined  Outcome = "declined" // answered "no" to "Are you NAME?"
+	OutcomeTimeout   Outcome = "timeout"
+)
+
+// Result ends an approach.
+type Result struct {
+	Outcome    Outcome `json:"outcome"`
+	AttendeeID string  `json:"attendee_id,omitempty"`
+	Name       string  `json:"name,omitempty"`
+	Info       string  `json:"info,omitempty"`
+	Method     string  `json:"method,omitempty"`
+	Score      float32 `json:"score"`
+	LatencyMS  float64 `json:"latency_ms"`
+}
+
+// SyncStatus is what the sync worker shows the staff.
+type SyncStatus struct {
+	Online       bool      `json:"online"`
+	OfflineSince time.Time `json:"offline_since,omitzero"`
+	LastSync     time.Time `json:"last_sync,omitzero"`
+	Queued       int       `json:"queued"`
+	Gallery      int       `json:"gallery"`
+	LastError    string    `json:"last_error,omitempty"`
+}
+
+// Event is what the kiosk emits; the UI and the headless runner consume it.
+// Exactly the field named by Kind is meaningful (State is always set).
+type Event struct {
+	Kind      EventKind          `json:"event"`
+	At        time.Time          `json:"at"`
+	State     State              `json:"state"`
+	Prompt    Prompt             `json:"prompt,omitempty"`
+	Face      *FaceInfo          `json:"face,omitempty"`
+	Candidate *Candidate         `json:"candidate,omitempty"`
+	Result    *Result            `json:"result,omitempty"`
+	Timings   map[string]float64 `json:"timings,omitempty"`
+	Sync      *SyncStatus        `json:"sync,omitempty"`
+	Err       string             `json:"error,omitempty"`
+}
