@@ -170,3 +170,29 @@ func FuzzTemplateFromBytes(f *testing.F) {
 		}
 	})
 }
+
+func TestDotRowsMatchesPortable(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const n = 37
+	rows := make([]int8, n*Dim)
+	q := make([]int8, Dim)
+	for i := range rows {
+		rows[i] = int8(r.IntN(256) - 128)
+	}
+	for i := range q {
+		q[i] = int8(r.IntN(256) - 128)
+	}
+	// Extremes: -128*-128 summed over every dimension.
+	for i := 0; i < Dim; i++ {
+		rows[i] = -128
+	}
+	q[0], q[1] = -128, 127
+	got, want := make([]int32, n), make([]int32, n)
+	dotRows(q, rows, got)
+	dotRowsGo(q, rows, want)
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("row %d: kernel %d, portable %d", i, got[i], want[i])
+		}
+	}
+}

@@ -154,3 +154,10 @@ func dotInt8(a, b []int8) int32 {
 	}
 	return s0 + s1 + s2 + s3
 }
+
+// dotRowsGo is the portable dotRows.
+func dotRowsGo(q []int8, rows []int8, out []int32) {
+	for r := range out {
+		out[r] = dotInt8(q, rows[r*Dim:(r+1)*Dim])
+	}
+}

