@@ -1,0 +1,135 @@
+package api
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+)
+
+// StatusRejected answers a CheckIn the server will never accept (e.g. an
+// attendee of another event): the kiosk drops it from its outbox instead of
+// retrying.
+const StatusRejected = "rejected"
+
+// ProbeID is the attendee id a probe template is bound to when sealed for
+// POST /v1/identify: SealTemplate(key, ProbeID, t).
+const ProbeID = "probe"
+
+// Decisions of IdentifyResponse.
+const (
+	DecisionAccept  = "accept"
+	DecisionConfirm = "confirm"
+	DecisionVerify  = "verify"
+	DecisionReject  = "reject"
+)
+
+// NormalizeShortCode returns a short code as typed or scanned in canonical
+// form: upper case, separators dropped, and the Crockford base32 look-alikes
+// O, I and L read as 0, 1 and 1.
+func NormalizeShortCode(code string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(code) {
+		switch {
+		case r == 'O':
+			b.WriteRune('0')
+		case r == 'I' || r == 'L':
+			b.WriteRune('1')
+		case r >= '0' && r <= '9', r >= 'A' && r <= 'Z':
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// HashShortCode is GalleryRecord.CodeHash: hex HMAC-SHA256 of the normalised
+// short code under the event's template key, so a kiosk checks a typed or
+// scanned code offline and a gallery copied without the key reveals no codes.
+func HashShortCode(key []byte, code string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("facecheck-short-code\x00"))
+	m.Write([]byte(NormalizeShortCode(code)))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// PairingCodeRequest is POST /v1/admin/pairing-codes.
+type PairingCodeRequest struct {
+	EventID string `json:"event_id"`
+}
+
+// PairingCode is a one-time code a kiosk exchanges at POST /v1/pair.
+type PairingCode struct {
+	Code      string    `json:"code"`
+	EventID   string    `json:"event_id"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// EventCreate is POST /v1/admin/events.
+type EventCreate struct {
+	Name string `json:"name"`
+}
+
+// Event is an event as the admin API shows it (never its template key).
+type Event struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	Thresholds Thresholds        `json:"thresholds"`
+	Values     map[string]string `json:"values"`
+	CreatedAt  time.Time         `json:"created_at"`
+}
+
+// EventSettingsUpdate is PUT /v1/admin/events/{id}/settings. Nil fields are
+// left unchanged; Values replaces the whole map.
+type EventSettingsUpdate struct {
+	Thresholds *Thresholds       `json:"thresholds,omitempty"`
+	Values     map[string]string `json:"values,omitempty"`
+}
+
+// Attendee is an attendee as the admin API lists it.
+type Attendee struct {
+	ID        string    `json:"id"`
+	EventID   string    `json:"event_id"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email,omitempty"`
+	Info      string    `json:"info,omitempty"`
+	Source    string    `json:"source"`
+	CheckIns  int       `json:"checkins"`
+	Templates int       `json:"templates"`
+	CreatedAt time.Time `json:"created_at"`
+	Deleted   bool      `json:"deleted,omitempty"`
+}
+
+// AttendeeList is GET /v1/admin/events/{id}/attendees.
+type AttendeeList struct {
+	Attendees []Attendee `json:"attendees"`
+	Total     int        `json:"total"`
+}
+
+// Kiosk is a paired device as the admin API lists it.
+type Kiosk struct {
+	ID         string     `json:"id"`
+	EventID    string     `json:"event_id"`
+	Name       string     `json:"name"`
+	AppVersion string     `json:"app_version,omitempty"`
+	Revoked    bool       `json:"revoked"`
+	Queued     int        `json:"queued"`
+	Cursor     int64      `json:"cursor"`
+	LastSeen   *time.Time `json:"last_seen,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
+// EventStats is GET /v1/admin/events/{id}/stats and the live counter's payload.
+type EventStats struct {
+	Attendees int `json:"attendees"`
+	CheckIns  int `json:"checkins"` // distinct attendees checked in
+	Repeats   int `json:"repeats"`
+	Kiosks    int `json:"kiosks"`
+}
+
+// Session is GET /v1/admin/session: who is logged in and the CSRF token to
+// send as X-CSRF-Token with every state-changing admin call.
+type Session struct {
+	Username  string `json:"username"`
+	CSRFToken string `json:"csrf_token"`
+}

@@ -1,0 +1,175 @@
+// Command facecheck-server is the central facecheck server: kiosk API,
+// registration page and admin dashboard (see package server).
+//
+//	facecheck-server --addr 127.0.0.1:8080 --data DIR
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/facecheck/facecheck/server"
+	"github.com/facecheck/facecheck/server/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain()
+	if err := m.ParseFlags(ctx, os.Args[1:]); errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	} else if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	<-ctx.Done()
+	if err := m.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// Main is the program: flags, wiring, nothing else.
+type Main struct {
+	Config server.Config
+	// DataDir holds the SQLite database and the server key file.
+	DataDir string
+	// DSN is a postgres:// URL; empty means SQLite in DataDir.
+	DSN string
+	// AdminUser and AdminPassword create the first admin on first start; an
+	// empty password is generated and printed.
+	AdminUser, AdminPassword string
+	// EventName names the event created on first start.
+	EventName string
+
+	// Encoder turns registration photos into templates. Set it before Run
+	// (the engine-backed implementation); nil disables photo registration.
+	Encoder server.FaceEncoder
+
+	Stdout io.Writer
+	Logger *slog.Logger
+
+	DB     *store.DB
+	Server *server.Server
+}
+
+// NewMain returns a Main with default settings.
+func NewMain() *Main {
+	return &Main{
+		Config:    server.DefaultConfig(),
+		DataDir:   defaultDataDir(),
+		AdminUser: "admin",
+		EventName: "My event",
+		Stdout:    os.Stdout,
+		Logger:    slog.New(slog.NewTextHandler(os.Stderr, nil)),
+	}
+}
+
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "facecheck-server")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "facecheck-server")
+	}
+	return "facecheck-data"
+}
+
+// ParseFlags reads the command line; FACECHECK_ADMIN_PASSWORD supplies the
+// first admin's password when --admin-password is not given.
+func (m *Main) ParseFlags(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("facecheck-server", flag.ContinueOnError)
+	fs.StringVar(&m.Config.Addr, "addr", m.Config.Addr, "listen address")
+	fs.StringVar(&m.DataDir, "data", m.DataDir, "data directory (SQLite database, server key)")
+	fs.StringVar(&m.DSN, "db", "", "PostgreSQL URL (postgres://...); default SQLite in --data")
+	fs.StringVar(&m.Config.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
+	fs.StringVar(&m.Config.TLSKey, "tls-key", "", "TLS key file (PEM)")
+	fs.BoolVar(&m.Config.SecureCookies, "secure-cookies", false, "mark cookies Secure (TLS ends at a proxy)")
+	fs.StringVar(&m.AdminUser, "admin-user", m.AdminUser, "first admin's user name (first start only)")
+	fs.StringVar(&m.AdminPassword, "admin-password", "", "first admin's password (first start only; or FACECHECK_ADMIN_PASSWORD; generated if empty)")
+	fs.StringVar(&m.EventName, "event", m.EventName, "name of the event created on first start")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if m.AdminPassword == "" {
+		m.AdminPassword = os.Getenv("FACECHECK_ADMIN_PASSWORD")
+	}
+	return m.Config.Validate()
+}
+
+// Run opens the store, bootstraps a first start and starts the server.
+func (m *Main) Run(ctx context.Context) error {
+	if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	var key []byte
+	var err error
+	if v := os.Getenv("FACECHECK_SERVER_KEY"); v != "" {
+		key, err = server.ParseKey(v)
+	} else {
+		key, err = server.LoadOrCreateKey(filepath.Join(m.DataDir, "server.key"))
+	}
+	if err != nil {
+		return err
+	}
+	dsn := m.DSN
+	if dsn == "" {
+		dsn = filepath.Join(m.DataDir, "facecheck.db")
+	}
+	if m.DB, err = store.Open(ctx, dsn, key); err != nil {
+		return err
+	}
+	b, err := server.RunBootstrap(ctx, m.DB, m.AdminUser, m.AdminPassword, m.EventName)
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if m.Server, err = server.NewServer(m.Config, m.DB, m.Encoder, m.Logger); err != nil {
+		return err
+	}
+	if err := m.Server.Open(); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "facecheck-server listening on %s (data %s, %s)\n", m.Server.URL(), m.DataDir, m.DB.Dialect())
+	if b.AdminCreated {
+		if b.Password != "" {
+			fmt.Fprintf(m.Stdout, "created admin %q with password %s (shown once)\n", b.Username, b.Password)
+		} else {
+			fmt.Fprintf(m.Stdout, "created admin %q\n", b.Username)
+		}
+	}
+	if b.Event != nil {
+		fmt.Fprintf(m.Stdout, "created event %q: registration page %s/register/%s\n", b.Event.Name, m.Server.URL(), b.Event.ID)
+	}
+	if m.Encoder == nil {
+		m.Logger.Warn("no face encoder wired: photo registration answers 503")
+	}
+	return nil
+}
+
+// Close stops the server and closes the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.Server != nil {
+		errs = append(errs, m.Server.Close())
+	}
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,314 @@
+package server
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/facecheck/facecheck/api"
+	"github.com/facecheck/facecheck/server/store"
+)
+
+func (s *Server) setCookie(w http.ResponseWriter, name, value, path string, maxAge time.Duration) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: path, MaxAge: int(maxAge.Seconds()),
+		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func (s *Server) clearCookie(w http.ResponseWriter, name, path string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1,
+		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode})
+}
+
+func randomString() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+type loginPage struct {
+	CSRF     string
+	Username string
+	Error    string
+}
+
+// handleLoginPage shows the log-in form. Its CSRF token is double-submitted:
+// a cookie and a hidden field that must match (there is no session yet).
+func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.session(r); err == nil {
+		http.Redirect(w, r, "/admin/", http.StatusSeeOther)
+		return
+	}
+	token := randomString()
+	s.setCookie(w, loginCookie, token, "/admin/login", time.Hour)
+	s.render(w, r, http.StatusOK, "login.html", loginPage{CSRF: token})
+}
+
+// handleLogin checks the form and starts a session. Failures are
+// rate-limited per IP.
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if ok, wait := s.loginRate.allow(clientIP(r)); !ok {
+		s.metrics.inc("facecheck_logins_total", "result", "rate_limited")
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		s.renderError(w, r, http.StatusTooManyRequests, "Too many log-in attempts. Wait a minute and try again.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "The log-in form could not be read.")
+		return
+	}
+	c, err := r.Cookie(loginCookie)
+	form := r.PostForm.Get(csrfField)
+	if err != nil || form == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(form)) != 1 {
+		s.loginRate.fail(clientIP(r))
+		s.metrics.inc("facecheck_logins_total", "result", "csrf")
+		s.renderError(w, r, http.StatusForbidden, "This form has expired. Reload the log-in page and try again.")
+		return
+	}
+	user, pass := r.PostForm.Get("username"), r.PostForm.Get("password")
+	err = s.store.AuthenticateAdmin(r.Context(), user, pass)
+	if errors.Is(err, store.ErrInvalidCredentials) {
+		s.loginRate.fail(clientIP(r))
+		s.metrics.inc("facecheck_logins_total", "result", "failed")
+		s.audit(r, user, "admin.login_failed", user, "")
+		s.render(w, r, http.StatusUnauthorized, "login.html", loginPage{CSRF: form, Username: user, Error: "Wrong user name or password."})
+		return
+	}
+	if err != nil {
+		s.renderInternal(w, r, err)
+		return
+	}
+	token, _, err := s.store.CreateSession(r.Context(), user, s.cfg.SessionTTL)
+	if err != nil {
+		s.renderInternal(w, r, err)
+		return
+	}
+	s.metrics.inc("facecheck_logins_total", "result", "ok")
+	s.audit(r, user, "admin.login", user, "")
+	s.clearCookie(w, loginCookie, "/admin/login")
+	s.setCookie(w, sessionCookie, token, "/", s.cfg.SessionTTL)
+	http.Redirect(w, r, "/admin/", http.StatusSeeOther)
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if err := s.store.DeleteSession(r.Context(), c.Value); err != nil {
+			s.renderInternal(w, r, err)
+			return
+		}
+	}
+	s.audit(r, sessionFrom(r.Context()).Username, "admin.logout", "", "")
+	s.clearCookie(w, sessionCookie, "/")
+	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
+}
+
+type dashboardPage struct {
+	User, CSRF string
+	Events     []eventRow
+	Error      string
+}
+
+type eventRow struct {
+	api.Event
+	Stats        api.EventStats
+	RegisterPath string
+}
+
+func (s *Server) dashboard(r *http.Request) (dashboardPage, error) {
+	sess := sessionFrom(r.Context())
+	p := dashboardPage{User: sess.Username, CSRF: sess.CSRFToken}
+	es, err := s.store.ListEvents(r.Context())
+	if err != nil {
+		return p, err
+	}
+	for _, e := range es {
+		st, err := s.store.EventStats(r.Context(), e.ID)
+		if err != nil {
+			return p, err
+		}
+		p.Events = append(p.Events, eventRow{Event: e.API(), Stats: st, RegisterPath: "/register/" + e.ID})
+	}
+	return p, nil
+}
+
+func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
+	p, err := s.dashboard(r)
+	if err != nil {
+		s.renderInternal(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "dashboard.html", p)
+}
+
+func (s *Server) handleDashboardCreateEvent(w http.ResponseWriter, r *http.Request) {
+	ev, err := s.createEvent(r, r.PostFormValue("name"))
+	var e *Error
+	if errors.As(err, &e) {
+		p, err := s.dashboard(r)
+		if err != nil {
+			s.renderInternal(w, r, err)
+			return
+		}
+		p.Error = e.Detail
+		s.render(w, r, e.Status, "dashboard.html", p)
+		return
+	}
+	if err != nil {
+		s.renderInternal(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/events/"+ev.ID, http.StatusSeeOther)
+}
+
+type eventPage struct {
+	User, CSRF   string
+	Event        api.Event
+	Stats        api.EventStats
+	Query        string
+	Attendees    []*store.Attendee
+	Total        int
+	Kiosks       []kioskRow
+	PairingCode  *api.PairingCode
+	RegisterPath string
+}
+
+type kioskRow struct {
+	*store.Kiosk
+	Online bool
+}
+
+func (s *Server) eventPage(r *http.Request, id string) (eventPage, error) {
+	sess := sessionFrom(r.Context())
+	ev, err := s.store.FindEventByID(r.Context(), id)
+	if err != nil {
+		return eventPage{}, notFoundError(err, "event")
+	}
+	p := eventPage{User: sess.Username, CSRF: sess.CSRFToken, Event: ev.API(), Query: r.URL.Query().Get("q"),
+		RegisterPath: "/register/" + ev.ID}
+	if err := checkText("search", p.Query, 0, 200); err != nil {
+		return p, err
+	}
+	if p.Stats, err = s.store.EventStats(r.Context(), ev.ID); err != nil {
+		return p, err
+	}
+	if p.Attendees, p.Total, err = s.store.ListAttendees(r.Context(), store.AttendeeFilter{EventID: ev.ID, Query: p.Query, Limit: 200}); err != nil {
+		return p, err
+	}
+	ks, err := s.store.ListKiosks(r.Context(), ev.ID)
+	if err != nil {
+		return p, err
+	}
+	for _, k := range ks {
+		online := !k.Revoked && k.LastSeen != nil && s.Now().Sub(*k.LastSeen) < s.cfg.KioskOfflineAfter
+		p.Kiosks = append(p.Kiosks, kioskRow{Kiosk: k, Online: online})
+	}
+	return p, nil
+}
+
+func (s *Server) handleEventPage(w http.ResponseWriter, r *http.Request) {
+	p, err := s.eventPage(r, r.PathValue("id"))
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "event.html", p)
+}
+
+func (s *Server) handleEventPagePairingCode(w http.ResponseWriter, r *http.Request) {
+	pc, err := s.createPairingCode(r, r.PathValue("id"))
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	p, err := s.eventPage(r, r.PathValue("id"))
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	p.PairingCode = &pc
+	s.render(w, r, http.StatusOK, "event.html", p)
+}
+
+func (s *Server) handleEventPageDeleteAttendee(w http.ResponseWriter, r *http.Request) {
+	a, err := s.deleteAttendee(r, sessionFrom(r.Context()).Username, r.PathValue("id"))
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/events/"+a.EventID+"?q="+url.QueryEscape(r.PostFormValue("q")), http.StatusSeeOther)
+}
+
+func (s *Server) handleEventPageRevokeKiosk(w http.ResponseWriter, r *http.Request) {
+	k, err := s.revokeKiosk(r, r.PathValue("id"))
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/events/"+k.EventID, http.StatusSeeOther)
+}
+
+// handleLive streams an event's counters as server-sent events: one
+// "stats" event at once and after every change, a comment every 25 s to
+// keep proxies from closing the connection.
+func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, err := s.store.FindEventByID(r.Context(), id); err != nil {
+		s.renderErr(w, r, notFoundError(err, "event"))
+		return
+	}
+	rc := http.NewResponseController(w)
+	// The server's ReadTimeout would otherwise cancel the stream.
+	if err := rc.SetReadDeadline(time.Time{}); err != nil {
+		s.logger.Debug("live: clear read deadline", "err", err)
+	}
+	ch, cancel := s.hub.subscribe(id)
+	defer cancel()
+	s.metrics.add("facecheck_live_streams", 1)
+	defer s.metrics.add("facecheck_live_streams", -1)
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	send := func() error {
+		st, err := s.store.EventStats(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		b, err := json.Marshal(st)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "event: stats\ndata: %s\n\n", b); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	ping := time.NewTicker(25 * time.Second)
+	defer ping.Stop()
+	for err := send(); err == nil; {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.done:
+			return
+		case <-ch:
+			err = send()
+		case <-ping.C:
+			if _, err = fmt.Fprint(w, ": ping\n\n"); err == nil {
+				err = rc.Flush()
+			}
+		}
+	}
+}

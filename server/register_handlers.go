@@ -1,0 +1,308 @@
+package server
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"image"
+	_ "image/jpeg" // registration photos
+	_ "image/png"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/skip2/go-qrcode"
+
+	"github.com/facecheck/facecheck/api"
+	"github.com/facecheck/facecheck/server/store"
+)
+
+// Photo limits beyond the byte size: smaller than minPhotoSide cannot hold
+// a usable face; more than maxPhotoPixels is a decompression bomb.
+const (
+	minPhotoSide   = 64
+	maxPhotoPixels = 40_000_000
+)
+
+type registerPage struct {
+	EventID, EventName string
+	Action             string
+	Name, Email        string
+	Consent            bool
+	Error              string
+	Reason             string // rejection reason code, for tests and styling
+	MaxMB              int64
+}
+
+func (s *Server) registerEvent(w http.ResponseWriter, r *http.Request) (*store.Event, bool) {
+	ev, err := s.store.FindEventByID(r.Context(), r.PathValue("event"))
+	if errors.Is(err, store.ErrNotFound) {
+		s.renderError(w, r, http.StatusNotFound, "There is no such event. Check the link you were given.")
+		return nil, false
+	}
+	if err != nil {
+		s.renderInternal(w, r, err)
+		return nil, false
+	}
+	return ev, true
+}
+
+func (s *Server) newRegisterPage(r *http.Request, ev *store.Event) registerPage {
+	return registerPage{EventID: ev.ID, EventName: ev.Name, Action: r.URL.Path, MaxMB: s.cfg.MaxUploadBytes >> 20}
+}
+
+// handleRegisterPage shows the registration form.
+func (s *Server) handleRegisterPage(w http.ResponseWriter, r *http.Request) {
+	ev, ok := s.registerEvent(w, r)
+	if !ok {
+		return
+	}
+	s.render(w, r, http.StatusOK, "register.html", s.newRegisterPage(r, ev))
+}
+
+// registration is a submitted registration form.
+type registration struct {
+	name, email string
+	consent     bool
+	photo       []byte
+}
+
+// readRegistration streams the multipart form, keeping the photo in memory
+// up to MaxUploadBytes and nothing on disk.
+func (s *Server) readRegistration(w http.ResponseWriter, r *http.Request) (registration, error) {
+	var reg registration
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes+64<<10)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return reg, errorf(http.StatusBadRequest, "invalid_form", "The form could not be read. Please try again.")
+	}
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return reg, nil
+		}
+		if err != nil {
+			return reg, formError(err)
+		}
+		switch p.FormName() {
+		case "name":
+			reg.name, err = readField(p)
+		case "email":
+			reg.email, err = readField(p)
+		case "consent":
+			var v string
+			v, err = readField(p)
+			reg.consent = v == "yes"
+		case "photo":
+			reg.photo, err = io.ReadAll(io.LimitReader(p, s.cfg.MaxUploadBytes+1))
+			if err == nil && int64(len(reg.photo)) > s.cfg.MaxUploadBytes {
+				return reg, &Rejection{Reason: ReasonTooLarge}
+			}
+		default:
+			_, err = io.Copy(io.Discard, p)
+		}
+		if err != nil {
+			return reg, formError(err)
+		}
+	}
+}
+
+func formError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &Rejection{Reason: ReasonTooLarge}
+	}
+	return errorf(http.StatusBadRequest, "invalid_form", "The form could not be read. Please try again.")
+}
+
+func readField(p *multipart.Part) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(p, 4<<10))
+	return strings.TrimSpace(string(b)), err
+}
+
+// checkPhoto verifies by content, not by name or declared type, that the
+// upload is a JPEG or PNG of sensible dimensions.
+func checkPhoto(b []byte) error {
+	if ct := http.DetectContentType(b); ct != "image/jpeg" && ct != "image/png" {
+		return &Rejection{Reason: ReasonNotAnImage, Detail: "sniffed " + ct}
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return &Rejection{Reason: ReasonNotAnImage, Detail: err.Error()}
+	}
+	if cfg.Width < minPhotoSide || cfg.Height < minPhotoSide {
+		return &Rejection{Reason: ReasonTooSmall, Detail: fmt.Sprintf("%dx%d", cfg.Width, cfg.Height)}
+	}
+	if cfg.Width*cfg.Height > maxPhotoPixels {
+		return &Rejection{Reason: ReasonTooLarge, Detail: fmt.Sprintf("%dx%d", cfg.Width, cfg.Height)}
+	}
+	return nil
+}
+
+// handleRegister enrols an attendee from the form: the photo is checked,
+// encoded by the FaceEncoder and dropped; only the template is stored.
+func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
+	ev, ok := s.registerEvent(w, r)
+	if !ok {
+		return
+	}
+	page := s.newRegisterPage(r, ev)
+	fail := func(status int, msg, reason string) {
+		page.Error, page.Reason = msg, reason
+		if reason != "" {
+			s.metrics.inc("facecheck_rejected_photos_total", "reason", reason)
+		}
+		s.render(w, r, status, "register.html", page)
+	}
+	reg, err := s.readRegistration(w, r)
+	page.Name, page.Email, page.Consent = reg.name, reg.email, reg.consent
+	var rej *Rejection
+	var e *Error
+	switch {
+	case errors.As(err, &rej):
+		fail(http.StatusRequestEntityTooLarge, RejectionMessage(rej.Reason), rej.Reason)
+		return
+	case errors.As(err, &e):
+		fail(e.Status, e.Detail, "")
+		return
+	case err != nil:
+		s.renderInternal(w, r, err)
+		return
+	}
+	if err := checkText("name", reg.name, 1, 200); err != nil {
+		fail(http.StatusUnprocessableEntity, "Please enter your name (at most 200 characters).", "")
+		return
+	}
+	if reg.email == "" || checkEmail(reg.email, true) != nil {
+		fail(http.StatusUnprocessableEntity, "Please enter a valid e-mail address.", "")
+		return
+	}
+	if !reg.consent {
+		fail(http.StatusUnprocessableEntity, "Please give your consent: without it we cannot check you in by face.", "")
+		return
+	}
+	if len(reg.photo) == 0 {
+		fail(http.StatusUnprocessableEntity, "Please take or choose a photo of your face.", "")
+		return
+	}
+	if err := checkPhoto(reg.photo); err != nil {
+		errors.As(err, &rej)
+		fail(http.StatusUnprocessableEntity, RejectionMessage(rej.Reason), rej.Reason)
+		return
+	}
+	if s.encoder == nil {
+		fail(http.StatusServiceUnavailable, "Registration by photo is not available on this server yet.", "")
+		return
+	}
+	t, err := s.encoder.Encode(r.Context(), reg.photo)
+	if errors.As(err, &rej) {
+		s.logger.Info("photo rejected", "event", ev.ID, "reason", rej.Reason, "detail", rej.Detail)
+		fail(http.StatusUnprocessableEntity, RejectionMessage(rej.Reason), rej.Reason)
+		return
+	}
+	if err != nil {
+		s.renderInternal(w, r, fmt.Errorf("encode photo: %w", err))
+		return
+	}
+	if _, err := newVector(t); err != nil {
+		s.renderInternal(w, r, fmt.Errorf("encoder returned a bad template: %w", err))
+		return
+	}
+	res, err := s.store.CreateAttendee(r.Context(), store.AttendeeCreate{
+		EventID: ev.ID, Name: reg.name, Email: reg.email, Consent: true, Source: store.SourceWeb, Templates: []api.Template{t},
+	})
+	if errors.Is(err, store.ErrConflict) {
+		fail(http.StatusConflict, "This e-mail address is already registered for this event. "+
+			"Use the link on your confirmation page to withdraw first if you want to register again.", "")
+		return
+	}
+	if err != nil {
+		s.renderInternal(w, r, err)
+		return
+	}
+	s.metrics.inc("facecheck_enrolments_total", "source", store.SourceWeb)
+	s.audit(r, "attendee:"+res.Attendee.ID, "attendee.register", res.Attendee.ID, "event "+ev.ID)
+	s.hub.publish(ev.ID)
+	http.Redirect(w, r, registeredPath(ev.ID, res.Attendee.ID, res.ManageToken), http.StatusSeeOther)
+}
+
+func registeredPath(eventID, attendeeID, token string) string {
+	return "/register/" + url.PathEscape(eventID) + "/me/" + url.PathEscape(attendeeID) + "?t=" + url.QueryEscape(token)
+}
+
+type registeredPage struct {
+	EventName    string
+	Name         string
+	ShortCode    string
+	QR           template.URL
+	WithdrawPath string
+	Token        string
+}
+
+// manageAttendee checks the attendee's link token and that the attendee
+// belongs to the event in the path.
+func (s *Server) manageAttendee(w http.ResponseWriter, r *http.Request, token string) (*store.Event, *store.Attendee, bool) {
+	ev, ok := s.registerEvent(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	a, err := s.store.CheckManageToken(r.Context(), r.PathValue("attendee"), token)
+	if errors.Is(err, store.ErrInvalidCredentials) || err == nil && a.EventID != ev.ID {
+		s.renderError(w, r, http.StatusNotFound, "This link is not valid, or the registration has been withdrawn.")
+		return nil, nil, false
+	}
+	if err != nil {
+		s.renderInternal(w, r, err)
+		return nil, nil, false
+	}
+	return ev, a, true
+}
+
+// handleRegisteredPage is the confirmation page: short code, its QR code
+// for second verification at the kiosk, and the withdraw button.
+func (s *Server) handleRegisteredPage(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("t")
+	ev, a, ok := s.manageAttendee(w, r, token)
+	if !ok {
+		return
+	}
+	code, err := s.store.ShortCode(r.Context(), ev, a.ID)
+	if err != nil {
+		s.renderInternal(w, r, err)
+		return
+	}
+	png, err := qrcode.Encode(code, qrcode.Medium, 256)
+	if err != nil {
+		s.renderInternal(w, r, fmt.Errorf("qr code: %w", err))
+		return
+	}
+	s.render(w, r, http.StatusOK, "registered.html", registeredPage{
+		EventName: ev.Name, Name: a.Name, ShortCode: code,
+		QR:           template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
+		WithdrawPath: "/register/" + url.PathEscape(ev.ID) + "/me/" + url.PathEscape(a.ID) + "/delete",
+		Token:        token,
+	})
+}
+
+// handleWithdraw deletes the attendee's data: the template goes at once,
+// kiosks drop it on their next sync.
+func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	ev, a, ok := s.manageAttendee(w, r, r.PostFormValue("t"))
+	if !ok {
+		return
+	}
+	if _, err := s.deleteAttendee(r, "attendee:"+a.ID, a.ID); err != nil {
+		s.renderInternal(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "message.html", messagePage{
+		Title:   "Registration withdrawn",
+		Message: fmt.Sprintf("Your registration for %s and your face template have been deleted.", ev.Name),
+		Status:  http.StatusOK,
+	})
+}

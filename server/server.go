@@ -1,0 +1,267 @@
+// Package server is the central facecheck server: the kiosk REST API under
+// /v1 (pairing, gallery delta feed, check-in ingestion, identify, enrol,
+// settings, heartbeat), the admin API and dashboard, and the attendees'
+// registration page. Storage is server/store; face processing comes in
+// through the FaceEncoder interface.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/facecheck/facecheck/server/store"
+)
+
+// Config is the server's configuration. Start from DefaultConfig.
+type Config struct {
+	// Addr is the listen address, e.g. "127.0.0.1:8080" or ":0".
+	Addr string
+	// TLSCert and TLSKey are PEM files; both set means HTTPS.
+	TLSCert, TLSKey string
+	// SecureCookies marks cookies Secure even without TLS here (TLS ends at
+	// a proxy in front). Always on with TLSCert.
+	SecureCookies bool
+
+	// MaxBodyBytes bounds JSON request bodies.
+	MaxBodyBytes int64
+	// MaxUploadBytes bounds a registration photo.
+	MaxUploadBytes int64
+	// MaxBatch bounds the check-ins of one POST /v1/checkins.
+	MaxBatch int
+
+	PairingCodeTTL time.Duration
+	SessionTTL     time.Duration
+
+	// LoginBurst failed log-ins per IP, refilled one per LoginEvery; the
+	// same limit guards POST /v1/pair against code guessing.
+	LoginBurst int
+	LoginEvery time.Duration
+
+	// KioskOfflineAfter is how long without a heartbeat before the
+	// dashboard shows a kiosk as offline.
+	KioskOfflineAfter time.Duration
+}
+
+// DefaultConfig returns the default configuration.
+func DefaultConfig() Config {
+	return Config{
+		Addr:              "127.0.0.1:8080",
+		MaxBodyBytes:      1 << 20,
+		MaxUploadBytes:    8 << 20,
+		MaxBatch:          500,
+		PairingCodeTTL:    15 * time.Minute,
+		SessionTTL:        12 * time.Hour,
+		LoginBurst:        5,
+		LoginEvery:        12 * time.Second,
+		KioskOfflineAfter: 2 * time.Minute,
+	}
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	switch {
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return errors.New("config: --tls-cert and --tls-key go together")
+	case c.MaxBodyBytes < 1024:
+		return errors.New("config: max body bytes must be at least 1024")
+	case c.MaxUploadBytes < 64<<10:
+		return errors.New("config: max upload bytes must be at least 64 KiB")
+	case c.MaxBatch < 1:
+		return errors.New("config: max batch must be at least 1")
+	case c.PairingCodeTTL <= 0 || c.SessionTTL <= 0:
+		return errors.New("config: pairing code and session lifetimes must be positive")
+	case c.LoginBurst < 1 || c.LoginEvery <= 0:
+		return errors.New("config: login burst must be at least 1 and login refill positive")
+	}
+	return nil
+}
+
+// Server serves facecheck over HTTP(S). Create it with NewServer, start it
+// with Open, stop it with Close.
+type Server struct {
+	cfg     Config
+	store   *store.DB
+	encoder FaceEncoder
+	logger  *slog.Logger
+
+	ln      net.Listener
+	srv     *http.Server
+	handler http.Handler
+	// done is closed by Close so long-lived streams (SSE) end.
+	done chan struct{}
+
+	metrics   *metrics
+	hub       *hub
+	galleries *galleries
+	loginRate *rateLimiter
+	pairRate  *rateLimiter
+	pages     *pages
+
+	// Now is the clock, replaceable in tests.
+	Now func() time.Time
+}
+
+// NewServer returns a server on db. enc may be nil: registration then
+// answers that enrolment is unavailable. logger may be nil.
+func NewServer(cfg Config, db *store.DB, enc FaceEncoder, logger *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if cfg.TLSCert != "" {
+		cfg.SecureCookies = true
+	}
+	p, err := loadPages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg: cfg, store: db, encoder: enc, logger: logger,
+		done:      make(chan struct{}),
+		metrics:   newMetrics(),
+		hub:       newHub(),
+		galleries: newGalleries(),
+		pages:     p,
+		Now:       time.Now,
+	}
+	s.loginRate = newRateLimiter(cfg.LoginBurst, cfg.LoginEvery, s.now)
+	s.pairRate = newRateLimiter(cfg.LoginBurst, cfg.LoginEvery, s.now)
+	s.handler = s.routes()
+	return s, nil
+}
+
+func (s *Server) now() time.Time { return s.Now() }
+
+// Handler returns the server's HTTP handler, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Open listens on Config.Addr and serves in the background.
+func (s *Server) Open() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	s.srv = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	if s.cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("tls: %w", err)
+		}
+		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, s.srv.TLSConfig)
+	}
+	s.ln = ln
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logger.Error("serve", "err", err)
+		}
+	}()
+	return nil
+}
+
+// URL returns the server's base URL, e.g. "http://127.0.0.1:41234".
+func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
+	scheme := "http"
+	if s.cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	addr := s.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return fmt.Sprintf("%s://%s", scheme, net.JoinHostPort(host, fmt.Sprint(addr.Port)))
+}
+
+// Close ends live streams and shuts the server down, giving requests in
+// flight a few seconds. It does not close the store.
+func (s *Server) Close() error {
+	select {
+	case <-s.done:
+	default:
+		close(s.done)
+	}
+	if s.srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.srv.Shutdown(ctx)
+}
+
+// routes maps every route; middleware wraps the whole mux.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /metrics", s.handleMetrics)
+
+	// Kiosk API: pairing is public (rate-limited), the rest needs a token.
+	mux.HandleFunc("POST /v1/pair", s.handlePair)
+	mux.Handle("GET /v1/gallery", s.kioskAuth(s.handleGallery))
+	mux.Handle("POST /v1/checkins", s.kioskAuth(s.handleCheckIns))
+	mux.Handle("POST /v1/identify", s.kioskAuth(s.handleIdentify))
+	mux.Handle("POST /v1/enrol", s.kioskAuth(s.handleEnrol))
+	mux.Handle("GET /v1/settings", s.kioskAuth(s.handleSettings))
+	mux.Handle("POST /v1/heartbeat", s.kioskAuth(s.handleHeartbeat))
+
+	// Admin API: session cookie + X-CSRF-Token.
+	mux.Handle("GET /v1/admin/session", s.adminAPI(s.handleAdminSession))
+	mux.Handle("GET /v1/admin/events", s.adminAPI(s.handleListEvents))
+	mux.Handle("POST /v1/admin/events", s.adminAPI(s.handleCreateEvent))
+	mux.Handle("GET /v1/admin/events/{id}", s.adminAPI(s.handleGetEvent))
+	mux.Handle("PUT /v1/admin/events/{id}/settings", s.adminAPI(s.handleUpdateEventSettings))
+	mux.Handle("GET /v1/admin/events/{id}/attendees", s.adminAPI(s.handleListAttendees))
+	mux.Handle("GET /v1/admin/events/{id}/kiosks", s.adminAPI(s.handleListKiosks))
+	mux.Handle("GET /v1/admin/events/{id}/stats", s.adminAPI(s.handleEventStats))
+	mux.Handle("DELETE /v1/admin/attendees/{id}", s.adminAPI(s.handleDeleteAttendee))
+	mux.Handle("POST /v1/admin/pairing-codes", s.adminAPI(s.handleCreatePairingCode))
+	mux.Handle("POST /v1/admin/kiosks/{id}/revoke", s.adminAPI(s.handleRevokeKiosk))
+
+	// Admin dashboard (HTML).
+	mux.HandleFunc("GET /admin/login", s.handleLoginPage)
+	mux.HandleFunc("POST /admin/login", s.handleLogin)
+	mux.Handle("POST /admin/logout", s.adminPage(s.handleLogout))
+	mux.Handle("GET /admin/{$}", s.adminPage(s.handleDashboard))
+	mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusSeeOther))
+	mux.Handle("POST /admin/events", s.adminPage(s.handleDashboardCreateEvent))
+	mux.Handle("GET /admin/events/{id}", s.adminPage(s.handleEventPage))
+	mux.Handle("GET /admin/events/{id}/live", s.adminPage(s.handleLive))
+	mux.Handle("POST /admin/events/{id}/pairing-codes", s.adminPage(s.handleEventPagePairingCode))
+	mux.Handle("POST /admin/attendees/{id}/delete", s.adminPage(s.handleEventPageDeleteAttendee))
+	mux.Handle("POST /admin/kiosks/{id}/revoke", s.adminPage(s.handleEventPageRevokeKiosk))
+
+	// Registration (HTML). /e/{event}/register is an alias.
+	mux.HandleFunc("GET /register/{event}", s.handleRegisterPage)
+	mux.HandleFunc("POST /register/{event}", s.handleRegister)
+	mux.HandleFunc("GET /e/{event}/register", s.handleRegisterPage)
+	mux.HandleFunc("POST /e/{event}/register", s.handleRegister)
+	mux.HandleFunc("GET /register/{event}/me/{attendee}", s.handleRegisteredPage)
+	mux.HandleFunc("POST /register/{event}/me/{attendee}/delete", s.handleWithdraw)
+
+	mux.Handle("GET /static/", http.FileServerFS(staticFS))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/admin/", http.StatusSeeOther)
+	})
+
+	return s.recoverer(s.instrument(s.securityHeaders(s.notFound(mux))))
+}
