@@ -58,6 +58,13 @@ type Main struct {
 	// Encoder turns registration photos into templates. Set it before Run
 	// (the engine-backed implementation); nil disables photo registration.
 	Encoder server.FaceEncoder
+	// ModelDir holds the ONNX models (default: facecheck's model cache);
+	// Engines is how many registrations are encoded at once.
+	ModelDir string
+	Engines  int
+	// NoEngine leaves Encoder nil instead of loading the models.
+	NoEngine bool
+	engines  *engineEncoder
 
 	Stdout io.Writer
 	Logger *slog.Logger
@@ -73,6 +80,7 @@ func NewMain() *Main {
 		DataDir:   defaultDataDir(),
 		AdminUser: "admin",
 		EventName: "My event",
+		Engines:   2,
 		Stdout:    os.Stdout,
 		Logger:    slog.New(slog.NewTextHandler(os.Stderr, nil)),
 	}
@@ -101,6 +109,8 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	fs.StringVar(&m.AdminUser, "admin-user", m.AdminUser, "first admin's user name (first start only)")
 	fs.StringVar(&m.AdminPassword, "admin-password", "", "first admin's password (first start only; or FACECHECK_ADMIN_PASSWORD; generated if empty)")
 	fs.StringVar(&m.EventName, "event", m.EventName, "name of the event created on first start")
+	fs.StringVar(&m.ModelDir, "models", "", "model directory (default $FACECHECK_MODELS or the user cache dir)")
+	fs.IntVar(&m.Engines, "engines", m.Engines, "registration photos encoded in parallel")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -139,6 +149,14 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
+	if m.Encoder == nil && !m.NoEngine {
+		if m.engines, err = newEngineEncoder(m.ModelDir, max(1, m.Engines)); err != nil {
+			// The kiosk API works without models; registration cannot.
+			m.Logger.Error("photo registration disabled: cannot load the face models", "err", err)
+		} else {
+			m.Encoder = m.engines
+		}
+	}
 	if m.Server, err = server.NewServer(m.Config, m.DB, m.Encoder, m.Logger); err != nil {
 		return err
 	}
@@ -167,6 +185,10 @@ func (m *Main) Close() error {
 	var errs []error
 	if m.Server != nil {
 		errs = append(errs, m.Server.Close())
+	}
+	if m.engines != nil {
+		m.engines.Close()
+		m.engines = nil
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
