@@ -54,7 +54,7 @@ func (e *Engine) Analyze(im Image, o AnalyzeOptions) (*Analysis, error) {
 		a.Issues = []Issue{{Reason: ReasonNoFace}}
 		return a, nil
 	}
-	a.Face = faces[0]
+	a.Face = faces[mainFace(faces, im.W, im.H)]
 	p, err := e.prepare(m)
 	if err != nil {
 		return nil, err
@@ -70,8 +70,8 @@ func (e *Engine) Analyze(im Image, o AnalyzeOptions) (*Analysis, error) {
 	ms := &a.Measures
 	b := a.Face.Box
 	ms.Faces = 1
-	for _, f := range faces[1:] {
-		if f.Box.H() >= o.Gates.SecondFaceRatio*b.H() {
+	for _, f := range faces {
+		if f != a.Face && f.Box.H() >= o.Gates.SecondFaceRatio*b.H() {
 			ms.Faces++
 		}
 	}

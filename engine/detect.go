@@ -114,3 +114,26 @@ func (e *Engine) detectPadded(frame gocv.Mat, frac float32) ([]Face, error) {
 	}
 	return faces, nil
 }
+
+// mainFace picks the subject among faces sorted largest first: of the faces
+// at least half the largest's area, the one nearest the frame centre. Size
+// alone lets a large false detection (a shoulder, a patterned background)
+// beat the real face beside it; the kiosk's guide, like a photographer,
+// puts the subject in the middle.
+func mainFace(faces []Face, w, h int) int {
+	if len(faces) == 0 {
+		return -1
+	}
+	cx, cy := float32(w)/2, float32(h)/2
+	dist := func(f Face) float32 {
+		c := f.Box.Center()
+		return (c.X-cx)*(c.X-cx) + (c.Y-cy)*(c.Y-cy)
+	}
+	best := 0
+	for i := 1; i < len(faces); i++ {
+		if faces[i].Box.Area() >= faces[0].Box.Area()/2 && dist(faces[i]) < dist(faces[best]) {
+			best = i
+		}
+	}
+	return best
+}

@@ -51,7 +51,7 @@ func (e *Engine) Encode(im Image) (Encoded, error) {
 		return out, fmt.Errorf("encode: %w", ErrNoFace)
 	}
 	out.Faces = len(faces)
-	out.Face = faces[0]
+	out.Face = faces[mainFace(faces, im.W, im.H)]
 	p, err := e.prepare(m)
 	if err != nil {
 		return out, err

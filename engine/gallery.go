@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"sync"
 )
 
@@ -176,7 +177,9 @@ func (g *Gallery) Search(t *Template) Match {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	var m Match
-	bestScore, secondScore := float32(-2), float32(-2)
+	// Scores here are not yet scaled by the probe's norm (|score| up to
+	// ~16000), so the sentinels must be below any of them.
+	bestScore, secondScore := float32(math.Inf(-1)), float32(math.Inf(-1))
 	best, second := -1, -1
 	q := t.Q[:]
 	bp := scoreBufs.Get().(*[]int32)

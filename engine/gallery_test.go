@@ -196,3 +196,32 @@ func TestDotRowsMatchesPortable(t *testing.T) {
 		}
 	}
 }
+
+// A probe unlike everyone still gets its (negative) best score: the search
+// must not mistake "all scores below zero" for an empty gallery.
+func TestGallerySearchAllNegative(t *testing.T) {
+	e := make(Embedding, Dim)
+	for i := range e {
+		e[i] = 1
+	}
+	neg := make(Embedding, Dim)
+	neg2 := make(Embedding, Dim)
+	for i := range neg {
+		neg[i], neg2[i] = -1, -1
+		if i%2 == 0 {
+			neg2[i] = -0.5
+		}
+	}
+	g := NewGallery(1)
+	if err := g.Add("a", mustQuantize(t, Normalize(neg))); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Add("b", mustQuantize(t, Normalize(neg2))); err != nil {
+		t.Fatal(err)
+	}
+	probe := mustQuantize(t, Normalize(e))
+	m := g.Search(&probe)
+	if !m.Found || m.ID != "b" || m.SecondID != "a" || m.Score > -0.9 || m.Score < -1 || m.Margin <= 0 {
+		t.Fatalf("got %+v, want b best (about -0.95) then a (-1)", m)
+	}
+}
