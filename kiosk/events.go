@@ -102,7 +102,10 @@ type Result struct {
 	Info       string  `json:"info,omitempty"`
 	Method     string  `json:"method,omitempty"`
 	Score      float32 `json:"score"`
+	Margin     float32 `json:"margin"`
 	LatencyMS  float64 `json:"latency_ms"`
+	// CheckInID is the recorded check-in's client UUID (OutcomeCheckedIn).
+	CheckInID string `json:"checkin_id,omitempty"`
 }
 
 // SyncStatus is what the sync worker shows the staff.

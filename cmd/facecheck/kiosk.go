@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/kiosk"
+	"github.com/facecheck/facecheck/models"
+	"github.com/facecheck/facecheck/storage"
+)
+
+// runKiosk is `facecheck kiosk --headless`: frames from a camera, a video or
+// an image folder through the check-in state machine, one JSON line per
+// event on stdout.
+func runKiosk(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("kiosk", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := kiosk.DefaultConfig()
+	headless := fs.Bool("headless", false, "run without a display, JSON lines on stdout (required for now)")
+	camera := fs.String("camera", "0", "camera index, video file or image folder")
+	width := fs.Int("width", 0, "capture width requested from a device")
+	height := fs.Int("height", 0, "capture height requested from a device")
+	repeat := fs.Int("repeat", 10, "frames each image of an image folder is shown")
+	dbPath := fs.String("db", "kiosk.db", "kiosk SQLite database")
+	keyPath := fs.String("key", "kiosk.key", "template key file (created 0600 if missing)")
+	autoConfirm := fs.String("auto-confirm", "no", `answer "Are you NAME?" with yes or no`)
+	modelsDir := fs.String("models", "", "model directory (default $FACECHECK_MODELS or the user cache dir)")
+	faces := fs.Bool("faces", false, "also write a line per frame with the face box")
+	fs.Func("accept", fmt.Sprintf("accept threshold (default %.2f)", cfg.Accept), float32Flag(&cfg.Accept))
+	fs.Func("confirm", fmt.Sprintf("confirm threshold (default %.2f)", cfg.Confirm), float32Flag(&cfg.Confirm))
+	fs.Func("margin", fmt.Sprintf("margin to the second-best identity (default %.2f)", cfg.Margin), float32Flag(&cfg.Margin))
+	fs.BoolVar(&cfg.RequireBlink, "blink", cfg.RequireBlink, "require a blink before identifying")
+	fs.IntVar(&cfg.StillFrames, "still", cfg.StillFrames, "good frames in a row that make holding still")
+	fs.IntVar(&cfg.FuseFrames, "fuse", cfg.FuseFrames, "good frames embedded and fused")
+	enrolLabels := fs.String("enrol-labels", "", "labels CSV (path,identity) to enrol people from before running")
+	enrolRoot := fs.String("enrol-root", "", "image root of --enrol-labels")
+	enrolFirst := fs.Int("enrol-first", 0, "enrol the first photo of the first N identities of --enrol-labels")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !*headless {
+		return fmt.Errorf("kiosk: only --headless is implemented; the display UI is a separate issue")
+	}
+	var yes bool
+	switch *autoConfirm {
+	case "yes":
+		yes = true
+	case "no":
+	default:
+		return fmt.Errorf("kiosk: --auto-confirm %q: want yes or no", *autoConfirm)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	key, err := storage.LoadOrCreateKey(*keyPath)
+	if err != nil {
+		return err
+	}
+	db, err := storage.Open(*dbPath, storage.Options{Key: key})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st, err := models.Open(*modelsDir)
+	if err != nil {
+		return err
+	}
+	eng, err := engine.New(st, engine.DefaultConfig())
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if *enrolLabels != "" && *enrolFirst > 0 {
+		people, err := kiosk.ReadPeople(*enrolLabels)
+		if err != nil {
+			return err
+		}
+		done, err := kiosk.EnrolFirst(ctx, eng, db, people, *enrolRoot, *enrolFirst)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "kiosk: enrolled %d people\n", len(done))
+	}
+	gallery, err := kiosk.LoadGallery(ctx, db, 3)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "kiosk: gallery of %d people\n", gallery.Len())
+	k, err := kiosk.New(cfg, eng, gallery, db, time.Now)
+	if err != nil {
+		return err
+	}
+	cam, err := kiosk.OpenCamera(*camera, *width, *height, *repeat)
+	if err != nil {
+		return err
+	}
+	defer cam.Close()
+	_, err = kiosk.RunHeadless(ctx, cam, k, kiosk.HeadlessOptions{AutoConfirm: yes, Faces: *faces}, stdout)
+	return err
+}
+
+func float32Flag(p *float32) func(string) error {
+	return func(s string) error {
+		var v float64
+		if _, err := fmt.Sscan(s, &v); err != nil {
+			return err
+		}
+		*p = float32(v)
+		return nil
+	}
+}

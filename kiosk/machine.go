@@ -1,0 +1,444 @@
+package kiosk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/facecheck/facecheck/api"
+	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/storage"
+)
+
+// Engine is the part of *engine.Engine the state machine uses.
+type Engine interface {
+	Analyze(engine.Image, engine.AnalyzeOptions) (*engine.Analysis, error)
+	Embed(engine.Image, engine.Landmarks) (engine.Embedding, error)
+}
+
+// Store is the part of the local database the state machine uses;
+// *storage.DB satisfies it.
+type Store interface {
+	RecordCheckIn(ctx context.Context, c api.CheckIn) (duplicate bool, err error)
+	HasCheckedIn(ctx context.Context, attendeeID string, since time.Time) (bool, error)
+	FindAttendee(ctx context.Context, id string) (storage.Attendee, error)
+}
+
+var _ Engine = (*engine.Engine)(nil)
+
+// Config tunes the check-in flow.
+type Config struct {
+	Gates engine.Gates
+	// Pose runs the head-pose network (yaw/pitch gates); Liveness the
+	// texture anti-spoof network (its score is reported, not yet gated).
+	Pose, Liveness bool
+	// RequireBlink holds the person in StateLiveness until a blink is seen.
+	RequireBlink bool
+	// StillFrames is how many consecutive good frames make "holding still".
+	StillFrames int
+	// FuseFrames is how many good frames are embedded and fused.
+	FuseFrames int
+	// Accept, Confirm and Margin are the decision thresholds: score ≥ Accept
+	// with margin ≥ Margin checks in; score ≥ Confirm asks "Are you NAME?".
+	Accept, Confirm, Margin float32
+	// LeaveFrames is how many frames without a face end an approach or the
+	// cooldown.
+	LeaveFrames int
+	// PromptFrames is the hysteresis: a prompt (or a failing gate that
+	// interrupts holding still) must persist this many frames to show.
+	PromptFrames int
+	// Location defines "today" for repeat detection; nil means time.Local.
+	Location *time.Location
+}
+
+// DefaultConfig returns workable defaults; events calibrate the thresholds.
+func DefaultConfig() Config {
+	return Config{
+		Gates:       engine.DefaultGates(),
+		StillFrames: 3, FuseFrames: 3,
+		Accept: 0.40, Confirm: 0.33, Margin: 0.05,
+		LeaveFrames: 5, PromptFrames: 2,
+	}
+}
+
+// Validate reports a configuration the machine cannot run with.
+func (c Config) Validate() error {
+	switch {
+	case c.StillFrames < 1:
+		return fmt.Errorf("kiosk: stillness frames %d, want ≥ 1", c.StillFrames)
+	case c.FuseFrames < 1:
+		return fmt.Errorf("kiosk: fuse frames %d, want ≥ 1", c.FuseFrames)
+	case c.LeaveFrames < 1:
+		return fmt.Errorf("kiosk: leave frames %d, want ≥ 1", c.LeaveFrames)
+	case c.Confirm > c.Accept:
+		return fmt.Errorf("kiosk: confirm threshold %.3f above accept threshold %.3f", c.Confirm, c.Accept)
+	}
+	return nil
+}
+
+// ErrNoQuestion is returned by Answer when no "Are you NAME?" is pending.
+var ErrNoQuestion = errors.New("kiosk: no identity question pending")
+
+// Kiosk is the headless check-in state machine. Feed it frames with Step;
+// answer identity questions with Answer. It is not safe for concurrent use.
+type Kiosk struct {
+	cfg     Config
+	eng     Engine
+	gallery *engine.Gallery
+	store   Store
+	clock   func() time.Time
+
+	state   State
+	tracker *engine.Tracker
+	prev    *engine.Box
+	trackID int // track of the current approach
+	start   time.Time
+	noFace  int
+	still   int
+	bad     int
+	embeds  []engine.Embedding
+
+	shown         Prompt
+	pending       Prompt
+	pendingFrames int
+
+	cand     *Candidate // pending confirm question
+	events   []Event
+	lastFace *FaceInfo
+}
+
+// New returns a kiosk in StateIdle. clock nil means time.Now.
+func New(cfg Config, eng Engine, gallery *engine.Gallery, store Store, clock func() time.Time) (*Kiosk, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if eng == nil || gallery == nil || store == nil {
+		return nil, errors.New("kiosk: New needs an engine, a gallery and a store")
+	}
+	if clock == nil {
+		clock = time.Now
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.Local
+	}
+	return &Kiosk{cfg: cfg, eng: eng, gallery: gallery, store: store, clock: clock,
+		state: StateIdle, tracker: engine.NewTracker()}, nil
+}
+
+// State returns the current state.
+func (k *Kiosk) State() State { return k.state }
+
+// Question returns the pending "Are you NAME?" candidate, or nil.
+func (k *Kiosk) Question() *Candidate { return k.cand }
+
+func (k *Kiosk) emit(e Event) {
+	e.At = k.clock()
+	e.State = k.state
+	k.events = append(k.events, e)
+}
+
+func (k *Kiosk) setState(s State) {
+	if s == k.state {
+		return
+	}
+	k.state = s
+	k.emit(Event{Kind: EventState})
+}
+
+// prompt applies hysteresis: p shows once it was asked for PromptFrames
+// frames in a row; force shows it at once.
+func (k *Kiosk) prompt(p Prompt, force bool) {
+	if p == k.pending {
+		k.pendingFrames++
+	} else {
+		k.pending, k.pendingFrames = p, 1
+	}
+	if p != k.shown && (force || k.pendingFrames >= k.cfg.PromptFrames) {
+		k.shown = p
+		k.emit(Event{Kind: EventPrompt, Prompt: p})
+	}
+}
+
+// reset ends the approach and goes idle.
+func (k *Kiosk) reset() {
+	k.still, k.bad, k.noFace, k.trackID = 0, 0, 0, 0
+	k.embeds = nil
+	k.cand = nil
+	k.prompt(PromptNone, true)
+	k.setState(StateIdle)
+}
+
+func (k *Kiosk) beginApproach(trackID int) {
+	k.still, k.bad, k.noFace = 0, 0, 0
+	k.embeds = nil
+	k.trackID = trackID
+	k.start = k.clock()
+	k.setState(StateApproach)
+}
+
+// Step feeds one frame and returns the events it caused.
+func (k *Kiosk) Step(ctx context.Context, frame engine.Image) ([]Event, error) {
+	k.events = nil
+	a, err := k.eng.Analyze(frame, engine.AnalyzeOptions{Gates: k.cfg.Gates, Prev: k.prev, Pose: k.cfg.Pose, Liveness: k.cfg.Liveness})
+	if err != nil {
+		k.emit(Event{Kind: EventError, Err: err.Error()})
+		return k.events, err
+	}
+	tracks := k.tracker.Update(a.Faces)
+	if len(a.Faces) == 0 {
+		k.prev = nil
+		k.noFace++
+		k.stepNoFace()
+		return k.events, nil
+	}
+	b := a.Face.Box
+	k.prev = &b
+	k.noFace = 0
+	t := tracks[0]
+	k.emit(Event{Kind: EventFace, Face: faceInfo(a, frame, k.cfg.Gates)})
+
+	switch k.state {
+	case StateWelcome, StateNotFound:
+		k.setState(StateCooldown)
+		return k.events, nil
+	case StateCooldown:
+		// A different person stepped in after the last one left.
+		if t.ID == k.trackID || k.tracker.Lookup(k.trackID) != nil {
+			return k.events, nil
+		}
+		k.reset()
+	case StateConfirm, StateSecondVerify:
+		return k.events, nil
+	}
+	if k.state == StateIdle || t.ID != k.trackID {
+		k.beginApproach(t.ID)
+	}
+	t.Blink.Observe(a.Measures.Eyes)
+	return k.events, k.stepFace(ctx, frame, a, t)
+}
+
+func (k *Kiosk) stepNoFace() {
+	switch k.state {
+	case StateIdle:
+		return
+	case StateWelcome, StateNotFound:
+		k.setState(StateCooldown)
+	}
+	if k.noFace < k.cfg.LeaveFrames {
+		return
+	}
+	if k.state == StateConfirm {
+		k.emit(Event{Kind: EventResult, Result: &Result{Outcome: OutcomeTimeout, AttendeeID: k.cand.AttendeeID,
+			Name: k.cand.Name, Score: k.cand.Score, Margin: k.cand.Margin, LatencyMS: k.latency()}})
+	}
+	k.reset()
+}
+
+// blockingIssue returns the first quality issue that matters now. Closed
+// eyes are a blink in progress, not a problem, once the face is settled.
+func (k *Kiosk) blockingIssue(a *engine.Analysis) (engine.Issue, bool) {
+	for _, is := range a.Issues {
+		if is.Reason == engine.ReasonEyesClosed && (k.state == StateHoldStill || k.state == StateLiveness) {
+			continue
+		}
+		return is, true
+	}
+	return engine.Issue{}, false
+}
+
+func (k *Kiosk) stepFace(ctx context.Context, frame engine.Image, a *engine.Analysis, t *engine.Track) error {
+	if is, bad := k.blockingIssue(a); bad {
+		k.still = 0
+		k.bad++
+		if (k.state == StateHoldStill || k.state == StateLiveness) && k.bad < k.cfg.PromptFrames {
+			return nil // one bad frame does not interrupt holding still
+		}
+		k.setState(StateGuide)
+		k.prompt(PromptFor(is.Reason), false)
+		return nil
+	}
+	k.bad = 0
+	if eyesClosed(a) {
+		return nil // mid-blink: neither still nor embedded
+	}
+	k.still++
+	emb, err := k.eng.Embed(frame, a.Landmarks)
+	if err != nil {
+		k.emit(Event{Kind: EventError, Err: err.Error()})
+		return err
+	}
+	k.embeds = append(k.embeds, emb)
+	if len(k.embeds) > k.cfg.FuseFrames {
+		k.embeds = k.embeds[len(k.embeds)-k.cfg.FuseFrames:]
+	}
+	if k.still < k.cfg.StillFrames {
+		k.setState(StateHoldStill)
+		k.prompt(PromptHoldStill, k.shown != PromptNone && k.shown != PromptHoldStill)
+		return nil
+	}
+	if k.cfg.RequireBlink && t.Blink.Blinks == 0 {
+		k.setState(StateLiveness)
+		k.prompt(PromptBlink, true)
+		return nil
+	}
+	if len(k.embeds) < k.cfg.FuseFrames {
+		k.setState(StateHoldStill)
+		return nil
+	}
+	return k.identify(ctx, t)
+}
+
+func eyesClosed(a *engine.Analysis) bool {
+	for _, is := range a.Issues {
+		if is.Reason == engine.ReasonEyesClosed {
+			return true
+		}
+	}
+	return false
+}
+
+func (k *Kiosk) identify(ctx context.Context, t *engine.Track) error {
+	k.setState(StateIdentify)
+	k.prompt(PromptNone, true)
+	t0 := time.Now()
+	t.Embeddings = append(t.Embeddings[:0], k.embeds...)
+	q, err := engine.Quantize(t.Fused())
+	if err != nil {
+		k.emit(Event{Kind: EventError, Err: err.Error()})
+		return err
+	}
+	m := k.gallery.Search(&q)
+	k.emit(Event{Kind: EventTiming, Timings: map[string]float64{"search_ms": ms(time.Since(t0))}})
+	if !m.Found || m.Score < k.cfg.Confirm {
+		k.setState(StateNotFound)
+		r := &Result{Outcome: OutcomeNotFound, Score: m.Score, Margin: m.Margin, LatencyMS: k.latency()}
+		k.emit(Event{Kind: EventResult, Result: r})
+		return nil
+	}
+	c := &Candidate{AttendeeID: m.ID, Name: m.ID, Score: m.Score, Margin: m.Margin}
+	info := ""
+	if at, err := k.store.FindAttendee(ctx, m.ID); err == nil {
+		c.Name, info = at.Name, at.Info
+	}
+	k.emit(Event{Kind: EventCandidate, Candidate: c})
+	if m.Score >= k.cfg.Accept && m.Margin >= k.cfg.Margin {
+		return k.checkIn(ctx, c, info, api.MethodFace)
+	}
+	k.cand = c
+	k.setState(StateConfirm)
+	return nil
+}
+
+// Answer answers the pending "Are you NAME?" question and returns the
+// events it caused.
+func (k *Kiosk) Answer(ctx context.Context, yes bool) ([]Event, error) {
+	k.events = nil
+	if k.state != StateConfirm || k.cand == nil {
+		return nil, ErrNoQuestion
+	}
+	c := k.cand
+	k.cand = nil
+	if !yes {
+		k.setState(StateCooldown)
+		k.emit(Event{Kind: EventResult, Result: &Result{Outcome: OutcomeDeclined, AttendeeID: c.AttendeeID, Name: c.Name,
+			Score: c.Score, Margin: c.Margin, LatencyMS: k.latency()}})
+		return k.events, nil
+	}
+	info := ""
+	if at, err := k.store.FindAttendee(ctx, c.AttendeeID); err == nil {
+		info = at.Info
+	}
+	err := k.checkIn(ctx, c, info, api.MethodConfirm)
+	return k.events, err
+}
+
+func (k *Kiosk) checkIn(ctx context.Context, c *Candidate, info, method string) error {
+	now := k.clock()
+	r := &Result{Outcome: OutcomeCheckedIn, AttendeeID: c.AttendeeID, Name: c.Name, Info: info, Method: method,
+		Score: c.Score, Margin: c.Margin}
+	y, mo, d := now.In(k.cfg.Location).Date()
+	day := time.Date(y, mo, d, 0, 0, 0, 0, k.cfg.Location)
+	repeat, err := k.store.HasCheckedIn(ctx, c.AttendeeID, day)
+	if err != nil {
+		k.setState(StateError)
+		k.emit(Event{Kind: EventError, Err: err.Error()})
+		return err
+	}
+	if repeat {
+		r.Outcome = OutcomeRepeat
+	} else {
+		r.CheckInID = uuid.NewString()
+		if _, err := k.store.RecordCheckIn(ctx, api.CheckIn{ID: r.CheckInID, AttendeeID: c.AttendeeID, Method: method,
+			Score: c.Score, Margin: c.Margin, At: now}); err != nil {
+			k.setState(StateError)
+			k.emit(Event{Kind: EventError, Err: err.Error()})
+			return err
+		}
+	}
+	r.LatencyMS = k.latency()
+	k.setState(StateWelcome)
+	k.emit(Event{Kind: EventResult, Result: r})
+	return nil
+}
+
+func (k *Kiosk) latency() float64 { return ms(k.clock().Sub(k.start)) }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// PromptFor maps a quality-gate reason to the prompt shown for it.
+func PromptFor(r engine.Reason) Prompt {
+	switch r {
+	case engine.ReasonNoFace:
+		return PromptNone
+	case engine.ReasonTooSmall:
+		return PromptComeCloser
+	case engine.ReasonTooBig:
+		return PromptStepBack
+	case engine.ReasonCut:
+		return PromptCentre
+	case engine.ReasonManyFaces:
+		return PromptOnePerson
+	case engine.ReasonMovement:
+		return PromptHoldStill
+	case engine.ReasonYaw, engine.ReasonPitch, engine.ReasonRoll:
+		return PromptLookStraight
+	case engine.ReasonEyesClosed:
+		return PromptOpenEyes
+	case engine.ReasonTooDark:
+		return PromptTooDark
+	case engine.ReasonTooBright:
+		return PromptTooBright
+	case engine.ReasonBlur:
+		return PromptBlurry
+	}
+	return PromptLookStraight
+}
+
+// faceInfo normalises the main face's box and scores its fit in the guide.
+func faceInfo(a *engine.Analysis, im engine.Image, g engine.Gates) *FaceInfo {
+	b := a.Face.Box
+	w, h := float32(max(1, im.W)), float32(max(1, im.H))
+	fi := &FaceInfo{
+		Box:        Rect{X: b.X1 / w, Y: b.Y1 / h, W: b.W() / w, H: b.H() / h},
+		Blur:       float64(a.Measures.Blur),
+		Brightness: float64(a.Measures.Brightness),
+		Yaw:        a.Measures.Pose.Yaw, Pitch: a.Measures.Pose.Pitch, Roll: a.Measures.Pose.EyeRoll,
+	}
+	frac := b.H() / h
+	if g.MinFace > 0 {
+		fi.Presence = min(1, frac/g.MinFace)
+	}
+	c := b.Center()
+	target := (g.MinFace + g.MaxFace) / 2
+	off := math.Hypot(float64(c.X/w-0.5), float64(c.Y/h-0.5)) * 2
+	size := 0.0
+	if target > 0 {
+		size = math.Abs(float64(frac-target)) / float64(target)
+	}
+	fi.GuideFit = float32(max(0, 1-off-size))
+	return fi
+}
