@@ -24,21 +24,7 @@ const (
 )
 
 func TestEvalDevFaces(t *testing.T) {
-	if testing.Short() {
-		t.Skip("full eval: 440 photos")
-	}
-	dir := testenv.Faces(t)
-	e, err := engine.New(testenv.Models(t), engine.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	samples, err := measure.ReadLabelsFile(filepath.Join(dir, "labels.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var log bytes.Buffer
-	probes := measure.EncodeAll(e, filepath.Join(dir, "images"), samples, &log)
+	probes := encodedDevFaces(t)
 	rep, err := measure.Evaluate(probes)
 	if err != nil {
 		t.Fatal(err)

@@ -96,6 +96,11 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runEval(args []string, stdout, stderr io.Writer) error {
+	for _, a := range args {
+		if a == "--open-set" || a == "-open-set" || a == "--open-set=true" {
+			return runOpenSet(args, stdout, stderr)
+		}
+	}
 	fs := newFlags("eval", stderr)
 	labels := fs.String("labels", "", "CSV with columns path,identity[,group]")
 	root := fs.String("root", "", "directory the CSV's paths are relative to")

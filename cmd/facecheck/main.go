@@ -21,6 +21,8 @@ usage:
   facecheck kiosk --headless --camera SRC --db F   the check-in flow, one JSON line per event
   facecheck eval --labels CSV --root DIR      accuracy on labelled faces [--json F] [--roc F.png]
   facecheck eval --lfw-pairs pairs.txt --root DIR   LFW 10-fold verification accuracy
+  facecheck eval --open-set --labels CSV --root DIR [--calibrate --target-fpir R] [--det F.png]
+                                              open-set 1:N (FNIR at FPIR), self-calibrated thresholds
   facecheck bench --input DIR_OR_VIDEO        per-stage speed [--json F]
 
 Models are looked up in $FACECHECK_MODELS or the user cache dir; every

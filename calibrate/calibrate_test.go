@@ -1,0 +1,194 @@
+package calibrate
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/facecheck/facecheck/engine"
+)
+
+// normUpper is the exact upper quantile of N(mu, sd) at rate p.
+func normUpper(mu, sd, p float64) float64 {
+	return mu + sd*math.Sqrt2*math.Erfinv(1-2*p)
+}
+
+func gaussian(n int, mu, sd float64, seed uint64) []float64 {
+	r := rand.New(rand.NewPCG(seed, 1))
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = mu + sd*r.NormFloat64()
+	}
+	return out
+}
+
+// TestFitGaussianQuantiles: impostor cosines of a face recogniser look like
+// N(0.05, 0.09). With 2,000 scores (a 64-attendee gallery) the fitted tail
+// must find the true quantiles at 1e-3 and 1e-4 (beyond 1/len) within a few
+// hundredths of a cosine; the empirical quantile cannot even name 1e-4.
+func TestFitGaussianQuantiles(t *testing.T) {
+	const mu, sd = 0.05, 0.09
+	for _, n := range []int{2000, 20000} {
+		var errs, signed [3]float64
+		const reps = 20
+		for rep := range reps {
+			tail := Fit(gaussian(n, mu, sd, uint64(rep)))
+			for i, p := range []float64{1e-2, 1e-3, 1e-4} {
+				got, want := tail.Quantile(p), normUpper(mu, sd, p)
+				errs[i] += math.Abs(got-want) / reps
+				signed[i] += (got - want) / reps
+			}
+		}
+		t.Logf("n=%d mean |q-q_true| at 1e-2, 1e-3, 1e-4: %.4f %.4f %.4f", n, errs[0], errs[1], errs[2])
+		tols := []float64{0.01, 0.02, 0.04}
+		if math.Ceil(ShapeTailFraction*float64(n)) < MinShapeExceedances {
+			// Exponential tail: conservative (high) on a Gaussian far out.
+			tols = []float64{0.015, 0.04, 0.1}
+			if signed[2] < 0 {
+				t.Errorf("n=%d: exponential tail below the Gaussian's 1e-4 quantile on average (%.4f): not conservative", n, signed[2])
+			}
+		}
+		for i, tol := range tols {
+			if errs[i] > tol {
+				t.Errorf("n=%d: quantile %d off by %.4f on average, want <= %.3f", n, i, errs[i], tol)
+			}
+		}
+	}
+}
+
+// TestRateAtRoundTrip: the FPIR a threshold implies is the target it came
+// from, and, with 20,000 scores (a 200-attendee gallery) and per-comparison
+// rates down to 1e-4, within 2x of the true Gaussian FPIR at that threshold.
+// (Far below 1/len the shape estimate's variance dominates; a Gaussian tail
+// is lighter than the fitted GPD at small samples, so the error is on the
+// safe side: fewer false accepts than targeted.)
+func TestRateAtRoundTrip(t *testing.T) {
+	const mu, sd = 0.05, 0.09
+	tail := Fit(gaussian(20000, mu, sd, 7))
+	for _, N := range []int{1, 100, 1000} {
+		for _, target := range []float64{1e-2, 1e-3, 1e-4} {
+			acc, conf := Thresholds(tail, target, N)
+			if conf > acc {
+				t.Errorf("N=%d target %g: confirm %.4f above accept %.4f", N, target, conf, acc)
+			}
+			if got := RateAt(tail, acc, N); math.Abs(got-target)/target > 1e-6 {
+				t.Errorf("N=%d target %g: RateAt(accept) = %g", N, target, got)
+			}
+			if PerComparison(target, N) < 1e-4 {
+				continue
+			}
+			pTrue := 0.5 * math.Erfc((acc-mu)/(sd*math.Sqrt2))
+			trueFPIR := 1 - math.Pow(1-pTrue, float64(N))
+			if r := trueFPIR / target; r < 0.5 || r > 2 {
+				t.Errorf("N=%d target %g: accept %.4f has true FPIR %.3g (ratio %.2f)", N, target, acc, trueFPIR, r)
+			}
+		}
+	}
+}
+
+func TestMonotone(t *testing.T) {
+	tail := Fit(gaussian(3000, 0.1, 0.1, 3))
+	prev := math.Inf(1)
+	for e := -7.0; e <= 0; e += 0.25 {
+		q := tail.Quantile(math.Pow(10, e))
+		if q > prev+1e-12 {
+			t.Fatalf("quantile not decreasing in p at 1e%.2f: %.5f > %.5f", e, q, prev)
+		}
+		prev = q
+	}
+	prevS := 2.0
+	for x := -0.5; x <= 1.2; x += 0.01 {
+		s := tail.Survival(x)
+		if s > prevS+1e-12 {
+			t.Fatalf("survival not decreasing at %.2f", x)
+		}
+		prevS = s
+	}
+	// Larger galleries need higher thresholds for the same FPIR.
+	prevA := math.Inf(-1)
+	for _, N := range []int{1, 10, 100, 1000, 10000} {
+		a, _ := Thresholds(tail, 1e-3, N)
+		if a < prevA {
+			t.Errorf("accept threshold fell from %.4f to %.4f at N=%d", prevA, a, N)
+		}
+		prevA = a
+	}
+	// Stricter targets need higher thresholds.
+	a2, _ := Thresholds(tail, 1e-2, 100)
+	a3, _ := Thresholds(tail, 1e-3, 100)
+	if a3 <= a2 {
+		t.Errorf("accept at 1e-3 %.4f not above accept at 1e-2 %.4f", a3, a2)
+	}
+}
+
+func TestEdgeCases(t *testing.T) {
+	var empty Tail
+	if a, c := Thresholds(Fit(nil), 1e-3, 10); !math.IsNaN(a) || !math.IsNaN(c) {
+		t.Errorf("empty: thresholds %v %v, want NaN", a, c)
+	}
+	if !math.IsNaN(RateAt(empty, 0.5, 10)) {
+		t.Error("empty: RateAt not NaN")
+	}
+	// One score (a two-attendee gallery): finite thresholds above it.
+	tail := Fit([]float64{0.1})
+	a, c := Thresholds(tail, 1e-2, 2)
+	if math.IsNaN(a) || a < 0.1 || c > a {
+		t.Errorf("one score: accept %v confirm %v", a, c)
+	}
+	// Tiny gallery: few scores still give a usable, monotone tail.
+	tail = Fit(gaussian(10, 0, 0.1, 1))
+	a1, _ := Thresholds(tail, 1e-2, 5)
+	a2, _ := Thresholds(tail, 1e-3, 5)
+	if math.IsNaN(a1) || a2 < a1 {
+		t.Errorf("tiny: accept 1e-2 %v, 1e-3 %v", a1, a2)
+	}
+	if PerComparison(0.01, 0) != 0.01 || PerComparison(0, 10) != 0 {
+		t.Error("PerComparison edge cases")
+	}
+	if Impostors(nil, 0, 0) != nil {
+		t.Error("Impostors of nothing")
+	}
+	// NaN scores are ignored.
+	if Fit([]float64{math.NaN()}).N != 0 {
+		t.Error("NaN score fitted")
+	}
+}
+
+func template(t *testing.T, seed uint64) engine.Template {
+	r := rand.New(rand.NewPCG(seed, 2))
+	e := make(engine.Embedding, engine.Dim)
+	for i := range e {
+		e[i] = float32(r.NormFloat64())
+	}
+	tp, err := engine.Quantize(engine.Normalize(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tp
+}
+
+func TestImpostors(t *testing.T) {
+	var ts []engine.Template
+	for i := range 30 {
+		ts = append(ts, template(t, uint64(i)))
+	}
+	all := Impostors(ts, 0, 1)
+	if len(all) != 30*29/2 {
+		t.Fatalf("all pairs: %d", len(all))
+	}
+	if got := Impostors(ts, 1000, 1); len(got) != len(all) {
+		t.Errorf("cap above the pair count should give all pairs, got %d", len(got))
+	}
+	s1, s2 := Impostors(ts, 100, 5), Impostors(ts, 100, 5)
+	if len(s1) != 100 {
+		t.Fatalf("sample: %d", len(s1))
+	}
+	for i := range s1 {
+		if s1[i] != s2[i] {
+			t.Fatal("sample not reproducible for a fixed seed")
+		}
+		if s1[i] > 0.5 { // random 512-d vectors: cos ~ N(0, 1/sqrt(512)); never a self pair (1.0)
+			t.Fatalf("sampled a self pair? score %.3f", s1[i])
+		}
+	}
+}

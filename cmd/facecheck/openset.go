@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/measure"
+	"github.com/facecheck/facecheck/models"
+)
+
+// runOpenSet is `facecheck eval --open-set`: the open-set 1:N evaluation
+// (NIST FRVT 1:N style), optionally with thresholds self-calibrated from the
+// enrolled templates alone.
+func runOpenSet(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("eval --open-set", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	labels := fs.String("labels", "", "CSV with columns path,identity[,group]")
+	root := fs.String("root", "", "directory the CSV's paths are relative to")
+	splits := fs.Int("splits", 10, "random enrolled/non-enrolled splits")
+	enrolK := fs.Int("enrol-per-id", 1, "photos enrolled per enrolled identity")
+	seed := fs.Uint64("seed", 1, "split seed")
+	cal := fs.Bool("calibrate", false, "derive thresholds from the enrolled templates alone and measure them")
+	target := fs.Float64("target-fpir", 1e-2, "target false-positive identification rate per check-in for --calibrate")
+	maxPairs := fs.Int("max-pairs", 0, "impostor pairs sampled for calibration (0 = all)")
+	jsonOut := fs.String("json", "", "write the report as JSON to this file")
+	detOut := fs.String("det", "", "draw the DET curve (FNIR vs FPIR) to this PNG")
+	modelDir := fs.String("models", "", "model directory (default $FACECHECK_MODELS or the user cache dir)")
+	fs.Bool("open-set", true, "accepted for `facecheck eval --open-set` routing")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *labels == "" || *root == "" {
+		return fmt.Errorf("eval --open-set needs --labels and --root")
+	}
+	if *splits < 1 || *enrolK < 1 {
+		return fmt.Errorf("eval --open-set: --splits and --enrol-per-id must be at least 1")
+	}
+	if *cal && !(*target > 0 && *target < 1) {
+		return fmt.Errorf("eval --open-set: --target-fpir %g must be in (0, 1)", *target)
+	}
+	samples, err := measure.ReadLabelsFile(*labels)
+	if err != nil {
+		return err
+	}
+	st, err := models.Open(*modelDir)
+	if err != nil {
+		return err
+	}
+	e, err := engine.New(st, engine.DefaultConfig())
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	probes := measure.EncodeAll(e, *root, samples, stderr)
+	rep, err := measure.OpenSet(probes, measure.OpenSetOptions{
+		Splits: *splits, EnrolPerID: *enrolK, Seed: *seed,
+		Calibrate: *cal, TargetFPIR: *target, MaxPairs: *maxPairs,
+	})
+	if err != nil {
+		return err
+	}
+	rep.Print(stdout)
+	if *detOut != "" {
+		if err := measure.PlotDET(*detOut, "facecheck open-set DET ("+*labels+")", rep.DET()); err != nil {
+			return err
+		}
+	}
+	if *jsonOut != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			return fmt.Errorf("eval --open-set: %w", err)
+		}
+	}
+	return nil
+}
