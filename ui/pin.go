@@ -1,0 +1,248 @@
+package ui
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// PINStore keeps the admin PIN's salted hash ("" when none is set yet).
+type PINStore interface {
+	PINHash() string
+	SetPINHash(hash string) error
+}
+
+// prefsPINKey is the preferences key of the admin PIN hash.
+const prefsPINKey = "admin_pin_hash"
+
+type prefsPINStore struct{ p fyne.Preferences }
+
+// NewPreferencesPINStore keeps the PIN hash in Fyne app preferences.
+func NewPreferencesPINStore(p fyne.Preferences) PINStore { return prefsPINStore{p} }
+
+func (s prefsPINStore) PINHash() string { return s.p.String(prefsPINKey) }
+func (s prefsPINStore) SetPINHash(h string) error {
+	s.p.SetString(prefsPINKey, h)
+	return nil
+}
+
+// MemoryPINStore keeps the PIN hash in memory (tests, demos).
+type MemoryPINStore struct {
+	mu   sync.Mutex
+	hash string
+}
+
+// PINHash returns the stored hash.
+func (s *MemoryPINStore) PINHash() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hash
+}
+
+// SetPINHash stores h.
+func (s *MemoryPINStore) SetPINHash(h string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hash = h
+	return nil
+}
+
+var errPINFormat = errors.New("pin: 4 to 8 digits")
+
+// validPIN is 4 to 8 ASCII digits.
+func validPIN(pin string) error {
+	if len(pin) < 4 || len(pin) > 8 {
+		return errPINFormat
+	}
+	for _, r := range pin {
+		if r < '0' || r > '9' {
+			return errPINFormat
+		}
+	}
+	return nil
+}
+
+// hashPIN returns "salt$sha256(salt|pin)" in hex. A PIN has so few values
+// that no hash stops an offline guess; the salt only keeps equal PINs on
+// different kiosks from looking equal. The real guard is the lock screen.
+func hashPIN(pin string) string {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(salt) + "$" + pinDigest(salt, pin)
+}
+
+func pinDigest(salt []byte, pin string) string {
+	h := sha256.New()
+	h.Write(salt)
+	h.Write([]byte(pin))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// checkPIN reports whether pin matches the stored hash.
+func checkPIN(stored, pin string) bool {
+	saltHex, digest, ok := strings.Cut(stored, "$")
+	if !ok {
+		return false
+	}
+	salt, err := hex.DecodeString(saltHex)
+	if err != nil {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(pinDigest(salt, pin)), []byte(digest)) == 1
+}
+
+// pinMode is what the PIN screen is for.
+type pinMode int
+
+const (
+	pinEnter  pinMode = iota // unlock the settings
+	pinSet                   // first use: choose a PIN
+	pinChange                // from the settings pane
+)
+
+// pinScreen sets, checks or changes the admin PIN.
+type pinScreen struct {
+	root          *fyne.Container
+	mode          pinMode
+	title         *widget.Label
+	pin, repeat   *widget.Entry
+	repeatRow     *fyne.Container
+	errText       *canvas.Text
+	submit, close *widget.Button
+}
+
+func newPINScreen(a *App) *pinScreen {
+	p := &pinScreen{}
+	p.title = wrapLabel("", theme.SizeNameHeadingText, widget.MediumImportance)
+	p.pin = widget.NewPasswordEntry()
+	p.repeat = widget.NewPasswordEntry()
+	p.repeat.SetPlaceHolder(a.tr.T("pin.repeat"))
+	p.repeatRow = container.NewVBox(p.repeat)
+	p.errText = canvas.NewText("", colError)
+	p.errText.TextSize = 26
+	p.errText.Alignment = fyne.TextAlignCenter
+	p.submit = widget.NewButton("", func() { a.submitPIN() })
+	p.submit.Importance = widget.HighImportance
+	p.close = widget.NewButton(a.tr.T("common.cancel"), a.CloseAdmin)
+	p.pin.OnSubmitted = func(string) { a.submitPIN() }
+	p.repeat.OnSubmitted = func(string) { a.submitPIN() }
+	form := container.NewVBox(p.title, p.pin, p.repeatRow, p.errText,
+		container.NewGridWithColumns(2, p.close, p.submit))
+	p.root = container.NewStack(canvas.NewRectangle(colBackground),
+		container.NewCenter(container.NewGridWrap(fyne.NewSize(560, 440), form)))
+	return p
+}
+
+func (p *pinScreen) reset(tr *Translator, mode pinMode) {
+	p.mode = mode
+	p.pin.SetText("")
+	p.repeat.SetText("")
+	p.errText.Text = ""
+	p.errText.Refresh()
+	switch mode {
+	case pinEnter:
+		p.title.SetText(tr.T("pin.enter_title"))
+		p.pin.SetPlaceHolder(tr.T("pin.pin"))
+		p.submit.SetText(tr.T("pin.unlock"))
+		p.repeatRow.Hide()
+	case pinSet, pinChange:
+		key := "pin.set_title"
+		if mode == pinChange {
+			key = "pin.change_title"
+		}
+		p.title.SetText(tr.T(key))
+		p.pin.SetPlaceHolder(tr.T("pin.new"))
+		p.submit.SetText(tr.T("pin.save"))
+		p.repeatRow.Show()
+	}
+}
+
+func (p *pinScreen) showError(msg string) {
+	p.errText.Text = msg
+	p.errText.Refresh()
+}
+
+// OpenAdmin shows the PIN screen in front of the kiosk flow: choose a PIN
+// on first use, else enter it; the settings pane follows. Call it on the
+// UI goroutine (the main screen's gear button does).
+func (a *App) OpenAdmin() {
+	mode := pinEnter
+	if a.opts.PINs.PINHash() == "" {
+		mode = pinSet
+	}
+	a.pin.reset(a.tr, mode)
+	a.admin = ScreenPIN
+	a.render()
+	a.focus(a.pin.pin)
+}
+
+// CloseAdmin leaves the PIN screen or settings pane for whatever the kiosk
+// flow shows now. Call it on the UI goroutine.
+func (a *App) CloseAdmin() {
+	a.admin = ""
+	a.render()
+}
+
+func (a *App) focus(w fyne.Focusable) {
+	if c := fyne.CurrentApp().Driver().CanvasForObject(a.root); c != nil {
+		c.Focus(w)
+	}
+}
+
+func (a *App) submitPIN() {
+	p := a.pin
+	switch p.mode {
+	case pinEnter:
+		if !checkPIN(a.opts.PINs.PINHash(), p.pin.Text) {
+			p.pin.SetText("")
+			p.showError(a.tr.T("pin.wrong"))
+			return
+		}
+		a.OpenSettings()
+	case pinSet, pinChange:
+		if validPIN(p.pin.Text) != nil {
+			p.showError(a.tr.T("pin.too_short"))
+			return
+		}
+		if p.pin.Text != p.repeat.Text {
+			p.repeat.SetText("")
+			p.showError(a.tr.T("pin.mismatch"))
+			return
+		}
+		if err := a.opts.PINs.SetPINHash(hashPIN(p.pin.Text)); err != nil {
+			fyne.LogError("ui: save admin PIN", err)
+			p.showError(err.Error())
+			return
+		}
+		a.OpenSettings()
+	}
+}
+
+// changePIN is the settings pane's "Change PIN".
+func (a *App) changePIN() {
+	a.pin.reset(a.tr, pinChange)
+	a.admin = ScreenPIN
+	a.render()
+	a.focus(a.pin.pin)
+}
+
+// OpenSettings shows the settings pane without asking for the PIN, for
+// callers that authenticated the admin some other way (the screenshot
+// demo). Call it on the UI goroutine.
+func (a *App) OpenSettings() {
+	a.settings.load(a)
+	a.admin = ScreenSettings
+	a.render()
+}

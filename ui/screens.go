@@ -1,0 +1,356 @@
+package ui
+
+import (
+	"image"
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/facecheck/facecheck/kiosk"
+)
+
+// Sizes of the kiosk's own large type, in Fyne units.
+const (
+	promptTextSize = 48
+	titleTextSize  = 60
+	bigButtonW     = 320
+	bigButtonH     = 130
+	keyW, keyH     = 150, 100
+	maxDim         = 0.7 // how dark the idle screen gets (alpha of the black veil)
+)
+
+// build creates every screen in the current language.
+func (a *App) build() {
+	a.main = newMainScreen(a)
+	a.confirm = newConfirmScreen(a)
+	a.second = newSecondScreen(a)
+	a.welcome = newResultScreen(colSuccess, "", "", nil)
+	a.notFound = newResultScreen(colWarning, a.tr.T("notfound.title"), a.tr.T("notfound.help"),
+		widget.NewButton(a.tr.T("notfound.retry"), func() {
+			if a.opts.Controller != nil {
+				a.opts.Controller.Cancel()
+			}
+			if a.returnT != nil {
+				a.returnT.Stop()
+				a.returnT = nil
+			}
+			a.screen = ScreenMain
+			a.render()
+		}))
+	a.errScr = newResultScreen(colError, a.tr.T("error.title"), "", nil)
+	a.pin = newPINScreen(a)
+	a.settings = newSettingsScreen(a)
+	a.screens = map[Screen]fyne.CanvasObject{
+		ScreenMain:     a.main.root,
+		ScreenConfirm:  a.confirm.root,
+		ScreenSecond:   a.second.root,
+		ScreenWelcome:  a.welcome.root,
+		ScreenNotFound: a.notFound.root,
+		ScreenError:    a.errScr.root,
+		ScreenPIN:      a.pin.root,
+		ScreenSettings: a.settings.root,
+	}
+	a.main.setSync(a.tr, a.sync)
+	a.main.setBrightness(a.presence)
+}
+
+// bigText is a centred line of large type.
+func bigText(s string, size float32, c color.Color) *canvas.Text {
+	t := canvas.NewText(s, c)
+	t.TextSize = size
+	t.TextStyle = fyne.TextStyle{Bold: true}
+	t.Alignment = fyne.TextAlignCenter
+	return t
+}
+
+// wrapLabel is a centred, wrapping label in a theme size.
+func wrapLabel(s string, size fyne.ThemeSizeName, imp widget.Importance) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Wrapping = fyne.TextWrapWord
+	l.Alignment = fyne.TextAlignCenter
+	l.SizeName = size
+	l.Importance = imp
+	return l
+}
+
+// bigButton gives b a large fixed touch target.
+func bigButton(b *widget.Button, w, h float32) fyne.CanvasObject {
+	return container.NewGridWrap(fyne.NewSize(w, h), b)
+}
+
+// mainScreen is the preview, the oval guide, the prompt band, the idle
+// overlay and a footer with the sync status and the settings button.
+type mainScreen struct {
+	root     *fyne.Container
+	preview  *canvas.Image
+	oval     *Oval
+	veil     *canvas.Rectangle // darkens the whole screen when nobody is there
+	prompt   *canvas.Text
+	band     *fyne.Container // prompt background, hidden when no prompt
+	idle     *fyne.Container // event name and "look here"
+	syncText *canvas.Text
+	gear     *widget.Button
+}
+
+func newMainScreen(a *App) *mainScreen {
+	m := &mainScreen{}
+	m.preview = canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, 4, 3)))
+	m.preview.FillMode = canvas.ImageFillContain
+	m.preview.ScaleMode = canvas.ImageScaleFastest
+	bg := canvas.NewRectangle(color.NRGBA{0x10, 0x10, 0x10, 0xff})
+	m.oval = NewOval()
+	m.veil = canvas.NewRectangle(color.NRGBA{0, 0, 0, 0})
+
+	m.prompt = bigText("", promptTextSize, colForeground)
+	bandBG := canvas.NewRectangle(color.NRGBA{0, 0, 0, 0xc0})
+	m.band = container.NewStack(bandBG, container.NewPadded(m.prompt))
+	m.band.Hide()
+
+	event := bigText(a.opts.EventName, titleTextSize, colForeground)
+	arrow := bigText("▲", 72, colAccent)
+	look := bigText(a.tr.T("idle.look_here"), 40, colAccent)
+	welcomeLine := wrapLabel("", theme.SizeNameSubHeadingText, widget.MediumImportance)
+	if a.opts.EventName != "" {
+		welcomeLine.SetText(a.tr.T("idle.event", a.opts.EventName))
+		event.Text = ""
+	}
+	m.idle = container.NewVBox(container.NewCenter(arrow), container.NewCenter(look), layout.NewSpacer(),
+		welcomeLine, container.NewCenter(event), layout.NewSpacer())
+
+	m.syncText = canvas.NewText("", colDisabled)
+	m.syncText.TextSize = 20
+	m.gear = widget.NewButtonWithIcon("", theme.SettingsIcon(), a.OpenAdmin)
+	m.gear.Importance = widget.LowImportance
+	footer := container.NewBorder(nil, nil, container.NewPadded(m.syncText), m.gear)
+
+	m.root = container.NewStack(
+		bg, m.preview, m.oval.Object(),
+		container.NewBorder(nil, container.NewVBox(m.band, footer), nil, nil),
+		m.veil,
+		container.NewPadded(m.idle),
+	)
+	return m
+}
+
+func (m *mainScreen) update(a *App) {
+	m.oval.SetState(a.guideState())
+	txt := a.promptText()
+	if txt != m.prompt.Text {
+		m.prompt.Text = txt
+		m.prompt.Refresh()
+	}
+	if txt == "" {
+		m.band.Hide()
+	} else {
+		m.band.Show()
+	}
+	if a.state == kiosk.StateIdle {
+		m.idle.Show()
+	} else {
+		m.idle.Hide()
+	}
+	m.setBrightness(a.presence)
+}
+
+// setBrightness sets the veil: fully dark at 0 presence, clear at 1.
+func (m *mainScreen) setBrightness(p float32) {
+	if p < 0 {
+		p = 0
+	} else if p > 1 {
+		p = 1
+	}
+	alpha := uint8(maxDim * (1 - p) * 255)
+	if c, ok := m.veil.FillColor.(color.NRGBA); ok && c.A == alpha {
+		return
+	}
+	m.veil.FillColor = color.NRGBA{0, 0, 0, alpha}
+	m.veil.Refresh()
+}
+
+func (m *mainScreen) setFrame(img *image.RGBA) {
+	m.preview.Image = img
+	m.preview.Refresh()
+}
+
+func (m *mainScreen) setSync(tr *Translator, s *kiosk.SyncStatus) {
+	txt := ""
+	switch {
+	case s == nil:
+	case s.Online:
+		txt = tr.T("sync.online")
+		m.syncText.Color = colDisabled
+	default:
+		txt = tr.T("sync.offline", s.Queued)
+		m.syncText.Color = colWarning
+	}
+	m.syncText.Text = txt
+	m.syncText.Refresh()
+}
+
+// confirmScreen asks "Are you NAME?" with big Yes and No.
+type confirmScreen struct {
+	root     *fyne.Container
+	question *widget.Label
+	yes, no  *widget.Button
+}
+
+func newConfirmScreen(a *App) *confirmScreen {
+	c := &confirmScreen{}
+	c.question = wrapLabel("", theme.SizeNameHeadingText, widget.MediumImportance)
+	answer := func(yes bool) func() {
+		return func() {
+			if a.opts.Controller != nil {
+				a.opts.Controller.Answer(yes)
+			}
+		}
+	}
+	c.yes = widget.NewButtonWithIcon(a.tr.T("confirm.yes"), theme.ConfirmIcon(), answer(true))
+	c.yes.Importance = widget.HighImportance
+	c.no = widget.NewButtonWithIcon(a.tr.T("confirm.no"), theme.CancelIcon(), answer(false))
+	buttons := container.NewHBox(layout.NewSpacer(), bigButton(c.yes, bigButtonW, bigButtonH),
+		layout.NewSpacer(), bigButton(c.no, bigButtonW, bigButtonH), layout.NewSpacer())
+	c.root = container.NewStack(canvas.NewRectangle(colBackground),
+		container.NewVBox(layout.NewSpacer(), c.question, layout.NewSpacer(), buttons, layout.NewSpacer()))
+	return c
+}
+
+func (c *confirmScreen) setName(tr *Translator, name string) {
+	c.question.SetText(tr.T("confirm.question", name))
+}
+
+// secondScreen asks for the registration QR code or a short code typed on
+// an on-screen keypad.
+type secondScreen struct {
+	root   *fyne.Container
+	code   *canvas.Text
+	keys   map[string]*widget.Button // "0".."9", "del", "ok"
+	cancel *widget.Button
+}
+
+// maxCodeLen bounds the typed code; registration codes are short.
+const maxCodeLen = 8
+
+func newSecondScreen(a *App) *secondScreen {
+	s := &secondScreen{keys: map[string]*widget.Button{}}
+	title := wrapLabel(a.tr.T("second.title"), theme.SizeNameHeadingText, widget.MediumImportance)
+	qr := wrapLabel("▣  "+a.tr.T("second.qr"), theme.SizeNameSubHeadingText, widget.WarningImportance)
+	hint := wrapLabel(a.tr.T("second.code"), theme.SizeNameText, widget.MediumImportance)
+	s.code = bigText("", 56, colAccent)
+	s.code.TextStyle = fyne.TextStyle{Monospace: true, Bold: true}
+	codeBox := container.NewStack(canvas.NewRectangle(colInput), container.NewPadded(s.code))
+
+	type_ := func(k string) func() {
+		return func() {
+			switch k {
+			case "del":
+				if n := len(a.code); n > 0 {
+					a.code = a.code[:n-1]
+				}
+			case "ok":
+				if a.code != "" && a.opts.Controller != nil {
+					a.opts.Controller.SubmitCode(a.code)
+				}
+			default:
+				if len(a.code) < maxCodeLen {
+					a.code += k
+				}
+			}
+			s.setCode(a.code)
+		}
+	}
+	grid := container.NewGridWrap(fyne.NewSize(keyW, keyH))
+	for _, k := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "del", "0", "ok"} {
+		var b *widget.Button
+		switch k {
+		case "del":
+			b = widget.NewButtonWithIcon("", theme.ContentUndoIcon(), type_(k))
+		case "ok":
+			b = widget.NewButton(a.tr.T("second.submit"), type_(k))
+			b.Importance = widget.HighImportance
+		default:
+			b = widget.NewButton(k, type_(k))
+		}
+		s.keys[k] = b
+		grid.Add(b)
+	}
+	s.cancel = widget.NewButton(a.tr.T("common.cancel"), func() {
+		a.code = ""
+		s.setCode("")
+		if a.opts.Controller != nil {
+			a.opts.Controller.Cancel()
+		}
+	})
+	keypad := container.NewGridWrap(fyne.NewSize(3*keyW+2*theme.Padding(), 4*keyH+3*theme.Padding()), grid)
+	left := container.NewVBox(layout.NewSpacer(), title, qr, layout.NewSpacer())
+	right := container.NewVBox(layout.NewSpacer(), hint, codeBox, container.NewCenter(keypad),
+		container.NewCenter(bigButton(s.cancel, bigButtonW, 80)), layout.NewSpacer())
+	s.root = container.NewStack(canvas.NewRectangle(colBackground),
+		container.NewPadded(container.NewGridWithColumns(2, left, right)))
+	return s
+}
+
+func (s *secondScreen) setCode(code string) {
+	// Show a placeholder so the empty box keeps its height.
+	shown := code
+	if shown == "" {
+		shown = "_"
+	}
+	if s.code.Text != shown {
+		s.code.Text = shown
+		s.code.Refresh()
+	}
+}
+
+// resultScreen is a full-screen message: welcome, not found, error.
+type resultScreen struct {
+	root   *fyne.Container
+	title  *widget.Label
+	detail *widget.Label
+	bar    *canvas.Rectangle
+}
+
+func newResultScreen(accent color.NRGBA, title, detail string, action *widget.Button) *resultScreen {
+	r := &resultScreen{}
+	r.title = wrapLabel(title, theme.SizeNameHeadingText, widget.MediumImportance)
+	r.detail = wrapLabel(detail, theme.SizeNameSubHeadingText, widget.MediumImportance)
+	r.bar = canvas.NewRectangle(accent)
+	r.bar.SetMinSize(fyne.NewSize(0, 24))
+	body := container.NewVBox(layout.NewSpacer(), r.title, r.detail)
+	if action != nil {
+		body.Add(container.NewCenter(bigButton(action, bigButtonW+80, 100)))
+	}
+	body.Add(layout.NewSpacer())
+	r.root = container.NewStack(canvas.NewRectangle(colBackground),
+		container.NewBorder(r.bar, nil, nil, nil, container.NewPadded(body)))
+	return r
+}
+
+func (r *resultScreen) setWelcome(tr *Translator, res *kiosk.Result, cand *kiosk.Candidate) {
+	name, info := "", ""
+	repeat := false
+	if res != nil {
+		name, info, repeat = res.Name, res.Info, res.Outcome == kiosk.OutcomeRepeat
+	}
+	if name == "" && cand != nil {
+		name = cand.Name
+	}
+	if repeat {
+		r.title.SetText(tr.T("welcome.repeat", name))
+	} else {
+		r.title.SetText(tr.T("welcome.title", name))
+	}
+	r.detail.SetText(info)
+}
+
+func (r *resultScreen) setError(tr *Translator, msg string) {
+	if msg == "" {
+		r.detail.SetText(tr.T("error.help"))
+		return
+	}
+	r.detail.SetText(msg + "\n" + tr.T("error.help"))
+}

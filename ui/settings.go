@@ -1,0 +1,191 @@
+package ui
+
+import (
+	"strconv"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// SettingSpec is one editable setting in the settings pane, supplied by
+// the caller (the kiosk's settings, mapped by cmd/facecheck).
+type SettingSpec struct {
+	Key   string
+	Label string
+	Help  string
+	// Min and Max bound a numeric setting; Min == Max means free text.
+	Min, Max float64
+	Value    string
+	// Validate, when set, checks the value after the range check; its
+	// error text is shown next to the field as is.
+	Validate func(string) error
+}
+
+// Numeric reports whether the setting has a numeric range.
+func (s SettingSpec) Numeric() bool { return s.Min < s.Max }
+
+// check validates v: a number within [Min, Max] for numeric settings, then
+// Validate. The returned message is translated for the range checks.
+func (s SettingSpec) check(tr *Translator, v string) string {
+	if s.Numeric() {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return tr.T("settings.not_number")
+		}
+		if f < s.Min || f > s.Max {
+			return tr.T("settings.out_of_range", fmtNum(s.Min), fmtNum(s.Max))
+		}
+	}
+	if s.Validate != nil {
+		if err := s.Validate(v); err != nil {
+			return err.Error()
+		}
+	}
+	return ""
+}
+
+func fmtNum(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// settingField is one row of the pane.
+type settingField struct {
+	spec    SettingSpec
+	entry   *widget.Entry
+	errText *canvas.Text
+}
+
+// settingsScreen lists the settings with their range, help and error.
+type settingsScreen struct {
+	root     *fyne.Container
+	fields   []*settingField
+	status   *canvas.Text
+	apply    *widget.Button
+	close    *widget.Button
+	change   *widget.Button
+	language *widget.Select
+}
+
+func newSettingsScreen(a *App) *settingsScreen {
+	s := &settingsScreen{}
+	rows := container.NewVBox()
+	for _, spec := range a.opts.Settings {
+		f := &settingField{spec: spec}
+		f.entry = widget.NewEntry()
+		f.entry.SetText(spec.Value)
+		f.errText = canvas.NewText("", colError)
+		f.errText.TextSize = 22
+		f.entry.OnChanged = func(v string) { f.showError(f.spec.check(a.tr, v)) }
+		label := widget.NewLabelWithStyle(spec.Label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		help := spec.Help
+		if spec.Numeric() {
+			help = a.tr.T("settings.range", fmtNum(spec.Min), fmtNum(spec.Max)) + "  ·  " + help
+		}
+		helpText := widget.NewLabel(help)
+		helpText.SizeName = theme.SizeNameCaptionText
+		helpText.Wrapping = fyne.TextWrapWord
+		rows.Add(container.NewGridWithColumns(2,
+			container.NewVBox(label, helpText),
+			container.NewVBox(f.entry, f.errText)))
+		rows.Add(widget.NewSeparator())
+		s.fields = append(s.fields, f)
+	}
+
+	var names []string
+	codes := map[string]string{}
+	for _, l := range Languages() {
+		names = append(names, l[1])
+		codes[l[1]] = l[0]
+	}
+	s.language = widget.NewSelect(names, nil)
+	s.language.SetSelected(a.tr.T("lang.name"))
+	s.language.OnChanged = func(name string) {
+		if code := codes[name]; code != "" && code != a.tr.Lang() {
+			if err := a.SetLanguage(code); err != nil {
+				fyne.LogError("ui: switch language", err)
+				return
+			}
+			a.OpenSettings() // the pane was rebuilt in the new language
+		}
+	}
+
+	s.status = canvas.NewText("", colSuccess)
+	s.status.TextSize = 24
+	s.apply = widget.NewButtonWithIcon(a.tr.T("settings.apply"), theme.ConfirmIcon(), func() { a.applySettings() })
+	s.apply.Importance = widget.HighImportance
+	s.change = widget.NewButton(a.tr.T("pin.change"), a.changePIN)
+	s.close = widget.NewButtonWithIcon(a.tr.T("settings.close"), theme.CancelIcon(), a.CloseAdmin)
+
+	title := widget.NewLabel(a.tr.T("settings.title"))
+	title.SizeName = theme.SizeNameHeadingText
+	top := container.NewBorder(nil, nil, title,
+		container.NewHBox(widget.NewLabel(a.tr.T("settings.language")), s.language))
+	bottom := container.NewHBox(s.status, layout.NewSpacer(), s.change, s.close, s.apply)
+	s.root = container.NewStack(canvas.NewRectangle(colBackground),
+		container.NewPadded(container.NewBorder(top, bottom, nil, nil, container.NewVScroll(rows))))
+	return s
+}
+
+func (f *settingField) showError(msg string) {
+	if f.errText.Text != msg {
+		f.errText.Text = msg
+		f.errText.Refresh()
+	}
+}
+
+// load resets the fields to the current values.
+func (s *settingsScreen) load(a *App) {
+	for _, f := range s.fields {
+		f.entry.SetText(f.spec.Value)
+		f.showError("")
+	}
+	s.status.Text = ""
+	s.status.Refresh()
+}
+
+// applySettings validates every field and, when all pass, hands the changed
+// ones to ApplySettings. Nothing is applied while any field is invalid.
+func (a *App) applySettings() {
+	s := a.settings
+	changed := map[string]string{}
+	bad := 0
+	for _, f := range s.fields {
+		msg := f.spec.check(a.tr, f.entry.Text)
+		f.showError(msg)
+		if msg != "" {
+			bad++
+			continue
+		}
+		if f.entry.Text != f.spec.Value {
+			changed[f.spec.Key] = f.entry.Text
+		}
+	}
+	if bad > 0 {
+		s.setStatus(a.tr.T("settings.invalid", bad), true)
+		return
+	}
+	if len(changed) > 0 && a.opts.ApplySettings != nil {
+		if err := a.opts.ApplySettings(changed); err != nil {
+			s.setStatus(err.Error(), true)
+			return
+		}
+	}
+	for i, f := range s.fields {
+		if v, ok := changed[f.spec.Key]; ok {
+			f.spec.Value = v
+			a.opts.Settings[i].Value = v // keep across rebuilds (language switch)
+		}
+	}
+	s.setStatus(a.tr.T("settings.applied"), false)
+}
+
+func (s *settingsScreen) setStatus(msg string, isErr bool) {
+	s.status.Color = colSuccess
+	if isErr {
+		s.status.Color = colError
+	}
+	s.status.Text = msg
+	s.status.Refresh()
+}
