@@ -108,7 +108,6 @@ type Kiosk struct {
 
 	cand     *Candidate // pending confirm question
 	events   []Event
-	lastFace *FaceInfo
 }
 
 // New returns a kiosk in StateIdle. clock nil means time.Now.

@@ -29,6 +29,7 @@ func runKiosk(args []string, stdout, stderr io.Writer) error {
 	repeat := fs.Int("repeat", 10, "frames each image of an image folder is shown")
 	dbPath := fs.String("db", "kiosk.db", "kiosk SQLite database")
 	keyPath := fs.String("key", "kiosk.key", "template key file (created 0600 if missing)")
+	sf := addSyncFlags(fs)
 	autoConfirm := fs.String("auto-confirm", "no", `answer "Are you NAME?" with yes or no`)
 	modelsDir := fs.String("models", "", "model directory (default $FACECHECK_MODELS or the user cache dir)")
 	faces := fs.Bool("faces", false, "also write a line per frame with the face box")
@@ -91,6 +92,12 @@ func runKiosk(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	out := &lockedWriter{w: stdout}
+	_, stopSync, err := startSync(ctx, sf, *keyPath, db, gallery, out, stderr)
+	if err != nil {
+		return err
+	}
+	defer stopSync()
 	fmt.Fprintf(stderr, "kiosk: gallery of %d people\n", gallery.Len())
 	k, err := kiosk.New(cfg, eng, gallery, db, time.Now)
 	if err != nil {
@@ -101,7 +108,7 @@ func runKiosk(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer cam.Close()
-	_, err = kiosk.RunHeadless(ctx, cam, k, kiosk.HeadlessOptions{AutoConfirm: yes, Faces: *faces}, stdout)
+	_, err = kiosk.RunHeadless(ctx, cam, k, kiosk.HeadlessOptions{AutoConfirm: yes, Faces: *faces}, out)
 	return err
 }
 
