@@ -106,8 +106,8 @@ type Kiosk struct {
 	pending       Prompt
 	pendingFrames int
 
-	cand     *Candidate // pending confirm question
-	events   []Event
+	cand   *Candidate // pending confirm question
+	events []Event
 }
 
 // New returns a kiosk in StateIdle. clock nil means time.Now.

@@ -830,4 +830,3 @@ func TestPairingFile(t *testing.T) {
 		t.Fatalf("world-readable file: %v", err)
 	}
 }
-
