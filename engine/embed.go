@@ -35,6 +35,10 @@ func (e *Engine) Align(im Image, lm Landmarks) (Image, error) {
 }
 
 func alignMat(frame gocv.Mat, lm Landmarks) (gocv.Mat, error) {
+	return alignMatScaled(frame, lm, 1)
+}
+
+func alignMatScaled(frame gocv.Mat, lm Landmarks, k float32) (gocv.Mat, error) {
 	five := lm.Five()
 	src := make([]gocv.Point2f, 5)
 	for i, p := range five {
@@ -42,7 +46,12 @@ func alignMat(frame gocv.Mat, lm Landmarks) (gocv.Mat, error) {
 	}
 	from := gocv.NewPoint2fVectorFromPoints(src)
 	defer from.Close()
-	to := gocv.NewPoint2fVectorFromPoints(arcfaceRef[:])
+	ref := arcfaceRef
+	for i := range ref {
+		ref[i].X = 56 + (ref[i].X-56)*k
+		ref[i].Y = 56 + (ref[i].Y-56)*k
+	}
+	to := gocv.NewPoint2fVectorFromPoints(ref[:])
 	defer to.Close()
 	// estimateAffinePartial2D uses RANSAC by default; with 5 points and a
 	// rigid face that keeps all of them as inliers, it is a least-squares fit.

@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"time"
+
+	"gocv.io/x/gocv"
 )
 
 // Encoded is one face taken from a still image: where it is, its landmarks
@@ -71,6 +73,35 @@ func (e *Engine) Encode(im Image) (Encoded, error) {
 	t3 := time.Now()
 	out.Timings.Align = t3.Sub(t2)
 	out.Embedding, err = e.embedAligned(a)
+	if err == nil {
+		err = e.addContextView(m, out.Landmarks, out.Embedding)
+	}
 	out.Timings.Embed = time.Since(t3)
 	return out, err
+}
+
+// addContextView adds, for still photos, the embedding of a second
+// alignment that shows the face with more context (reference points pulled
+// towards the centre by Config.StillContext), then renormalises v. Two views
+// of one face average out part of the alignment's error; a kiosk fuses
+// several frames instead, so its per-frame path skips this.
+func (e *Engine) addContextView(frame gocv.Mat, lm Landmarks, v Embedding) error {
+	k := e.cfg.StillContext
+	if k <= 0 || k == 1 {
+		return nil
+	}
+	b, err := alignMatScaled(frame, lm, k)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	w, err := e.embedAligned(b)
+	if err != nil {
+		return err
+	}
+	for i := range v {
+		v[i] += w[i]
+	}
+	Normalize(v)
+	return nil
 }

@@ -45,6 +45,11 @@ type Config struct {
 	// RefineLandmarks runs the landmark model a second time on a crop
 	// centred on the first pass's landmarks rather than on the detector box.
 	RefineLandmarks bool
+	// StillContext, when not 0 or 1, adds to still-photo embeddings (Encode,
+	// EnrolPhoto) a second alignment scaled by this factor about the crop
+	// centre (0.9: the face 10% smaller, more context); see
+	// docs/performance.md for what it buys and how 0.9 was chosen.
+	StillContext float32
 	// Threads is OpenCV's thread count (process-wide; 0 leaves it alone).
 	Threads int
 }
@@ -62,6 +67,7 @@ func DefaultConfig() Config {
 		KeepTopK:        10,
 		FlipEmbed:       true,
 		RefineLandmarks: true,
+		StillContext:    0.9,
 		Threads:         0,
 	}
 }

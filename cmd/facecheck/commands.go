@@ -38,6 +38,12 @@ func addEngineFlags(fs *flag.FlagSet) *engineFlags {
 	})
 	fs.IntVar(&ef.cfg.Threads, "threads", ef.cfg.Threads, "OpenCV threads (0 = OpenCV's default)")
 	fs.BoolVar(&ef.cfg.FlipEmbed, "flip", ef.cfg.FlipEmbed, "average the embedding with the mirrored face's")
+	fs.Func("still-context", "still photos: also embed an alignment scaled by this factor (0 = off; default 0.9)", func(v string) error {
+		var f float64
+		_, err := fmt.Sscan(v, &f)
+		ef.cfg.StillContext = float32(f)
+		return err
+	})
 	fs.BoolVar(&ef.cfg.RefineLandmarks, "refine", ef.cfg.RefineLandmarks, "average landmarks over 4 views")
 	return ef
 }
