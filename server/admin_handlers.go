@@ -180,7 +180,9 @@ type eventPage struct {
 	Attendees    []*store.Attendee
 	Total        int
 	Kiosks       []kioskRow
-	PairingCode  *api.PairingCode
+	PairingCode  *pairingCodeView
+	Feed         []store.FeedItem
+	PerMinute    []int
 	RegisterPath string
 }
 
@@ -206,6 +208,12 @@ func (s *Server) eventPage(r *http.Request, id string) (eventPage, error) {
 	if p.Attendees, p.Total, err = s.store.ListAttendees(r.Context(), store.AttendeeFilter{EventID: ev.ID, Query: p.Query, Limit: 200}); err != nil {
 		return p, err
 	}
+	if p.Feed, err = s.store.CheckInFeed(r.Context(), ev.ID, feedSize); err != nil {
+		return p, err
+	}
+	if p.PerMinute, err = s.store.CheckInsPerMinute(r.Context(), ev.ID, s.now(), rateMinutes); err != nil {
+		return p, err
+	}
 	ks, err := s.store.ListKiosks(r.Context(), ev.ID)
 	if err != nil {
 		return p, err
@@ -223,21 +231,6 @@ func (s *Server) handleEventPage(w http.ResponseWriter, r *http.Request) {
 		s.renderErr(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "event.html", p)
-}
-
-func (s *Server) handleEventPagePairingCode(w http.ResponseWriter, r *http.Request) {
-	pc, err := s.createPairingCode(r, r.PathValue("id"))
-	if err != nil {
-		s.renderErr(w, r, err)
-		return
-	}
-	p, err := s.eventPage(r, r.PathValue("id"))
-	if err != nil {
-		s.renderErr(w, r, err)
-		return
-	}
-	p.PairingCode = &pc
 	s.render(w, r, http.StatusOK, "event.html", p)
 }
 
@@ -260,8 +253,9 @@ func (s *Server) handleEventPageRevokeKiosk(w http.ResponseWriter, r *http.Reque
 }
 
 // handleLive streams an event's counters as server-sent events: one
-// "stats" event at once and after every change, a comment every 25 s to
-// keep proxies from closing the connection.
+// "stats" event and one "activity" event (live feed, attendees' check-in
+// counts, check-ins per minute) at once and after every change, a comment
+// every 25 s to keep proxies from closing the connection.
 func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if _, err := s.store.FindEventByID(r.Context(), id); err != nil {
@@ -281,16 +275,33 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
+	// Attendees' counts go out for check-ins received since the previous
+	// push, with a margin for transactions that committed late; the first
+	// push covers the minute before the page opened the stream.
+	countsSince := s.now().Add(-time.Minute)
+	event := func(name string, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, b)
+		return err
+	}
 	send := func() error {
+		now := s.now()
 		st, err := s.store.EventStats(r.Context(), id)
 		if err != nil {
 			return err
 		}
-		b, err := json.Marshal(st)
+		act, err := s.activity(r.Context(), id, countsSince)
 		if err != nil {
 			return err
 		}
-		if _, err := fmt.Fprintf(w, "event: stats\ndata: %s\n\n", b); err != nil {
+		countsSince = now.Add(-5 * time.Second)
+		if err := event("stats", st); err != nil {
+			return err
+		}
+		if err := event("activity", act); err != nil {
 			return err
 		}
 		return rc.Flush()

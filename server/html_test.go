@@ -280,26 +280,76 @@ func TestDashboard(t *testing.T) {
 		t.Fatalf("Content-Type = %q", ct)
 	}
 	events := bufio.NewScanner(resp.Body)
-	next := func() api.EventStats {
+	events.Buffer(nil, 1<<20)
+	// nextEvent returns the data of the next server-sent event named name.
+	nextEvent := func(name string, out any) {
 		t.Helper()
+		var typ string
 		for events.Scan() {
-			if data, ok := strings.CutPrefix(events.Text(), "data: "); ok {
-				var st api.EventStats
-				if err := json.Unmarshal([]byte(data), &st); err != nil {
+			line := events.Text()
+			if v, ok := strings.CutPrefix(line, "event: "); ok {
+				typ = v
+			}
+			if data, ok := strings.CutPrefix(line, "data: "); ok && typ == name {
+				if err := json.Unmarshal([]byte(data), out); err != nil {
 					t.Fatal(err)
 				}
-				return st
+				return
 			}
 		}
 		t.Fatalf("stream ended: %v", events.Err())
-		return api.EventStats{}
+	}
+	next := func() api.EventStats {
+		t.Helper()
+		var st api.EventStats
+		nextEvent("stats", &st)
+		return st
+	}
+	type activity struct {
+		Feed []struct {
+			ID, Name, Kiosk, Method string
+			AttendeeID              string `json:"attendee_id"`
+			Repeat                  bool
+		}
+		CheckIns  map[string]int `json:"attendee_checkins"`
+		PerMinute []int          `json:"per_minute"`
 	}
 	if st := next(); st.CheckIns != 0 || st.Attendees != 2 {
 		t.Fatalf("first = %+v", st)
 	}
-	k.json(t, "POST", "/v1/checkins", api.CheckInBatch{CheckIns: []api.CheckIn{newCheckIn(ann.ID, s.Clock.Now())}}, 200, nil)
+	var act activity
+	nextEvent("activity", &act)
+	if len(act.Feed) != 0 || len(act.PerMinute) != 30 {
+		t.Fatalf("first activity = %+v", act)
+	}
+	ci := newCheckIn(ann.ID, s.Clock.Now())
+	k.json(t, "POST", "/v1/checkins", api.CheckInBatch{CheckIns: []api.CheckIn{ci}}, 200, nil)
 	if st := next(); st.CheckIns != 1 {
 		t.Fatalf("after check-in = %+v", st)
+	}
+	nextEvent("activity", &act)
+	if len(act.Feed) != 1 || act.Feed[0].ID != ci.ID || act.Feed[0].Name != "Ann O'Neil" || act.Feed[0].Kiosk != "Hall kiosk" ||
+		act.Feed[0].Method != string(ci.Method) || act.Feed[0].Repeat || act.CheckIns[ann.ID] != 1 || act.PerMinute[29] != 1 {
+		t.Fatalf("activity after check-in = %+v", act)
+	}
+	// A second check-in of Ann is a repeat, newest first in the feed.
+	s.Clock.Add(time.Second)
+	ci2 := newCheckIn(ann.ID, s.Clock.Now())
+	k.json(t, "POST", "/v1/checkins", api.CheckInBatch{CheckIns: []api.CheckIn{ci2}}, 200, nil)
+	next()
+	nextEvent("activity", &act)
+	if len(act.Feed) != 2 || act.Feed[0].ID != ci2.ID || !act.Feed[0].Repeat || act.CheckIns[ann.ID] != 2 || act.PerMinute[29] != 2 {
+		t.Fatalf("activity after repeat = %+v", act)
+	}
+	// The same as JSON, and in the page as rendered.
+	var act2 activity
+	call(t, a.c, newJSONRequest(t, "GET", s.URL()+"/admin/events/"+s.Event.ID+"/activity", nil), 200, &act2)
+	if len(act2.Feed) != 2 || act2.PerMinute[29] != 2 {
+		t.Fatalf("GET activity = %+v", act2)
+	}
+	_, body = do(t, a.c, "GET", s.URL()+"/admin/events/"+s.Event.ID, nil, "")
+	if strings.Count(body, `class="feed-row"`) != 2 || !strings.Contains(body, `<td class="checkins">2</td>`) {
+		t.Fatalf("event page lacks the feed: %s", body)
 	}
 
 	// Pairing code and delete from the page, with and without CSRF.
@@ -308,10 +358,36 @@ func TestDashboard(t *testing.T) {
 	form := func(token string) *strings.Reader {
 		return strings.NewReader(url.Values{"csrf_token": {token}}.Encode())
 	}
-	resp, body = do(t, a.c, "POST", s.URL()+"/admin/events/"+s.Event.ID+"/pairing-codes", form(csrf), "application/x-www-form-urlencoded")
-	if resp.StatusCode != 200 || !regexp.MustCompile(`id="pairing-code">[0-9A-Z]{5}-[0-9A-Z]{5}<`).MatchString(body) {
-		t.Fatalf("pairing code page = %d %s", resp.StatusCode, body)
+	// A new pairing code: POST, 303 to a GET page that shows it, and shows
+	// it again on reload.
+	noFollow := &http.Client{Jar: a.c.Jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, _ = do(t, noFollow, "POST", s.URL()+"/admin/events/"+s.Event.ID+"/pairing-codes", form(csrf), "application/x-www-form-urlencoded")
+	codePage := "/admin/events/" + s.Event.ID + "/pairing-code"
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != codePage {
+		t.Fatalf("pairing code post = %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
+	codeRE := regexp.MustCompile(`id="pairing-code">([0-9A-Z]{5}-[0-9A-Z]{5})<`)
+	var codes []string
+	for range 2 {
+		resp, body = do(t, a.c, "GET", s.URL()+codePage, nil, "")
+		m := codeRE.FindStringSubmatch(body)
+		if resp.StatusCode != 200 || m == nil {
+			t.Fatalf("pairing code page = %d %s", resp.StatusCode, body)
+		}
+		codes = append(codes, m[1])
+	}
+	if codes[0] != codes[1] {
+		t.Fatalf("reload showed another code: %q", codes)
+	}
+	var pr api.PairResponse
+	call(t, httpc, newJSONRequest(t, "POST", s.URL()+"/v1/pair", api.PairRequest{Code: codes[0], DeviceName: "Door kiosk", AppVersion: "0.1"}), 201, &pr)
+	// Once the code expired the page sends the admin back to the event.
+	s.Clock.Add(time.Hour)
+	if resp, _ := do(t, noFollow, "GET", s.URL()+codePage, nil, ""); resp.StatusCode != 303 || resp.Header.Get("Location") != "/admin/events/"+s.Event.ID {
+		t.Fatalf("expired pairing code page = %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	s.Clock.Add(-time.Hour)
 	if resp, _ := do(t, a.c, "POST", s.URL()+"/admin/attendees/"+ann.ID+"/delete", form("forged"), "application/x-www-form-urlencoded"); resp.StatusCode != 403 {
 		t.Fatalf("delete with forged csrf = %d", resp.StatusCode)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"mime"
 	"net"
 	"net/http"
 	"strings"
@@ -272,6 +273,18 @@ func (s *Server) adminPage(next http.HandlerFunc) http.Handler {
 			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 			token := r.Header.Get(csrfHeader)
 			if token == "" {
+				var err error
+				if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+					// Held in memory: the body is bounded anyway.
+					err = r.ParseMultipartForm(s.cfg.MaxBodyBytes)
+				} else {
+					err = r.ParseForm()
+				}
+				if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+					s.renderError(w, r, http.StatusRequestEntityTooLarge,
+						fmt.Sprintf("The form is too large: at most %d KiB.", s.cfg.MaxBodyBytes>>10))
+					return
+				}
 				token = r.PostFormValue(csrfField)
 			}
 			if !csrfOK(sess, token) {

@@ -23,7 +23,8 @@ type pages struct {
 }
 
 var templateFuncs = template.FuncMap{
-	"time": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
+	"time":  func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
+	"clock": func(t time.Time) string { return t.Local().Format("15:04:05") },
 	"timep": func(t *time.Time) string {
 		if t == nil {
 			return "never"

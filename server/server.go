@@ -102,6 +102,8 @@ type Server struct {
 	loginRate *rateLimiter
 	pairRate  *rateLimiter
 	pages     *pages
+	// openAPIJSON is openapi.yaml as JSON.
+	openAPIJSON []byte
 
 	// Now is the clock, replaceable in tests.
 	Now func() time.Time
@@ -123,14 +125,19 @@ func NewServer(cfg Config, db *store.DB, enc FaceEncoder, logger *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
+	oa, err := openAPIJSON()
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg: cfg, store: db, encoder: enc, logger: logger,
-		done:      make(chan struct{}),
-		metrics:   newMetrics(),
-		hub:       newHub(),
-		galleries: newGalleries(),
-		pages:     p,
-		Now:       time.Now,
+		openAPIJSON: oa,
+		done:        make(chan struct{}),
+		metrics:     newMetrics(),
+		hub:         newHub(),
+		galleries:   newGalleries(),
+		pages:       p,
+		Now:         time.Now,
 	}
 	s.loginRate = newRateLimiter(cfg.LoginBurst, cfg.LoginEvery, s.now)
 	s.pairRate = newRateLimiter(cfg.LoginBurst, cfg.LoginEvery, s.now)
@@ -215,6 +222,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /metrics", s.handleMetrics)
 
+	mux.HandleFunc("GET /v1/openapi.yaml", s.handleOpenAPIYAML)
+	mux.HandleFunc("GET /v1/openapi.json", s.handleOpenAPIJSON)
+
 	// Kiosk API: pairing is public (rate-limited), the rest needs a token.
 	mux.HandleFunc("POST /v1/pair", s.handlePair)
 	mux.Handle("GET /v1/gallery", s.kioskAuth(s.handleGallery))
@@ -246,7 +256,11 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /admin/events", s.adminPage(s.handleDashboardCreateEvent))
 	mux.Handle("GET /admin/events/{id}", s.adminPage(s.handleEventPage))
 	mux.Handle("GET /admin/events/{id}/live", s.adminPage(s.handleLive))
+	mux.Handle("GET /admin/events/{id}/activity", s.adminPage(s.handleActivity))
+	mux.Handle("GET /admin/events/{id}/attendees.csv", s.adminPage(s.handleAttendeesCSV))
+	mux.Handle("POST /admin/events/{id}/attendees.csv", s.adminPage(s.handleAttendeesImport))
 	mux.Handle("POST /admin/events/{id}/pairing-codes", s.adminPage(s.handleEventPagePairingCode))
+	mux.Handle("GET /admin/events/{id}/pairing-code", s.adminPage(s.handlePairingCodePage))
 	mux.Handle("POST /admin/attendees/{id}/delete", s.adminPage(s.handleEventPageDeleteAttendee))
 	mux.Handle("POST /admin/kiosks/{id}/revoke", s.adminPage(s.handleEventPageRevokeKiosk))
 

@@ -1,20 +1,13 @@
 package main
 
-// Browser tests: Debian's chromium, headless, driven over the DevTools
-// protocol against a real facecheck-server (real engine, SQLite file).
-//
-// The protocol runs over --remote-debugging-pipe (fd 3 in, fd 4 out,
-// NUL-separated JSON), so the tests need nothing beyond the standard
-// library; the helpers below mirror the chromedp actions they replace
-// (Navigate, SendKeys, Click, SetUploadFiles, FullScreenshot, Poll).
+// Browser tests: Debian's chromium, headless, driven with chromedp against
+// a real facecheck-server (real engine, SQLite file).
 //
 // Screenshots go to $FACECHECK_ARTIFACTS when set, else to a temp dir.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,15 +16,16 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
 	"github.com/facecheck/facecheck/api"
@@ -187,6 +181,15 @@ func TestBrowserAdmin(t *testing.T) {
 	b.waitFor(ctx, `document.getElementById("pairing-code") !== null`)
 	b.screenshot(ctx, "pairing-code")
 	code := b.evalString(ctx, `document.getElementById("pairing-code").textContent`)
+	// The POST redirected to a GET page: a reload shows the same code
+	// instead of re-posting (or failing with 405).
+	if p := b.evalString(ctx, `location.pathname`); p != eventPath+"/pairing-code" {
+		t.Errorf("after the pairing-code post the page is %q", p)
+	}
+	b.navigate(ctx, b.location())
+	if again := b.evalString(ctx, `(document.getElementById("pairing-code") || {}).textContent`); again != code {
+		t.Errorf("pairing code after reload = %q, want %q", again, code)
+	}
 	token := srv.pair(t, code)
 
 	// Back on the event page (a GET), the live stream connects.
@@ -204,6 +207,19 @@ func TestBrowserAdmin(t *testing.T) {
 		t.Fatalf("first check-in: %+v", st)
 	}
 	b.waitFor(ctx, `document.getElementById("checkins").textContent.trim() === "1"`)
+	// The live feed gets the check-in, the attendee's row its count, the
+	// chart a bar.
+	b.waitFor(ctx, `document.querySelectorAll("#feed-body tr.feed-row").length === 1`)
+	var row []string
+	b.eval(ctx, `Array.from(document.querySelectorAll("#feed-body tr.feed-row")[0].cells).map(function (c) { return c.textContent; })`, &row)
+	if len(row) != 5 || row[1] != "Colin Powell" || row[2] != "browser-test kiosk" || row[3] != string(api.MethodFace) || row[4] != "" ||
+		!regexp.MustCompile(`^\d\d:\d\d:\d\d$`).MatchString(row[0]) {
+		t.Errorf("feed row = %q", row)
+	}
+	b.waitFor(ctx, fmt.Sprintf(`document.querySelector('#attendees-table tr.attendee[data-id=%q] td.checkins').textContent === "1"`, colin))
+	if n := b.evalInt(ctx, `document.querySelectorAll("#rate-chart rect.bar").length`); n != 1 {
+		t.Errorf("chart has %d bars after one check-in, want 1", n)
+	}
 	if v := b.evalString(ctx, `String(window.__facecheckNoReload)`); v != "still here" {
 		t.Error("the page reloaded instead of updating the counter live")
 	}
@@ -219,6 +235,8 @@ func TestBrowserAdmin(t *testing.T) {
 		t.Errorf("second check-in of the same person: %+v", st)
 	}
 	b.waitFor(ctx, `document.getElementById("repeats").textContent.trim() === "1"`)
+	b.waitFor(ctx, `document.querySelectorAll("#feed-body tr.feed-row").length === 2 && document.querySelector("#feed-body tr.feed-row td.repeat").textContent === "repeat"`)
+	b.waitFor(ctx, fmt.Sprintf(`document.querySelector('#attendees-table tr.attendee[data-id=%q] td.checkins').textContent === "2"`, colin))
 	if got := b.evalString(ctx, `document.getElementById("checkins").textContent.trim()`); got != "1" {
 		t.Errorf("checked-in counter after a repeat = %q, want 1", got)
 	}
@@ -439,47 +457,25 @@ func writeY4M(t *testing.T, photo, path string, frames int) {
 }
 
 // ---------------------------------------------------------------------------
-// A minimal DevTools protocol client over chromium's debugging pipe.
-
-type cdpMessage struct {
-	ID        int64           `json:"id,omitempty"`
-	Method    string          `json:"method,omitempty"`
-	Params    json.RawMessage `json:"params,omitempty"`
-	Result    json.RawMessage `json:"result,omitempty"`
-	SessionID string          `json:"sessionId,omitempty"`
-	Error     *struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-	} `json:"error,omitempty"`
-}
+// Thin test helpers over chromedp: each one runs a chromedp action against
+// the test's tab and fails the test on error.
 
 type browser struct {
-	t   *testing.T
-	ctx context.Context // the test's deadline
+	t     *testing.T
+	ctx   context.Context // the tab, bounded by browserTestTimeout
+	shots string
+	nshot int
 
-	cmd     *exec.Cmd
-	in      *os.File // chromium's fd 3
-	session string
-	shots   string
-	nshot   int
-
-	mu      sync.Mutex
-	nextID  int64
-	pending map[int64]chan cdpMessage
-	loads   int      // Page.loadEventFired seen
-	logs    []string // console output, exceptions, CSP reports
-	errs    []string // exceptions and CSP violations: fail the test
-	readErr error
-	closed  chan struct{}
+	mu   sync.Mutex
+	logs []string // console output, exceptions, CSP reports
+	errs []string // exceptions and CSP violations: fail the test
 }
 
-// startBrowser starts headless chromium with a fresh profile and attaches
-// to a new tab. Everything is torn down by t.Cleanup.
+// startBrowser starts headless chromium with a fresh profile and opens a
+// tab. Everything is torn down by t.Cleanup: the tab context ends, chromedp
+// closes the browser and waits for the process.
 func startBrowser(t *testing.T, extraFlags ...string) *browser {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), browserTestTimeout)
-	t.Cleanup(cancel)
-
 	shots := os.Getenv("FACECHECK_ARTIFACTS")
 	if shots == "" {
 		shots = t.TempDir()
@@ -489,280 +485,116 @@ func startBrowser(t *testing.T, extraFlags ...string) *browser {
 		t.Fatal(err)
 	}
 
-	inR, inW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1024, 900),
+		chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
 	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{
-		"--headless",
-		"--no-sandbox",
-		"--disable-gpu",
-		"--disable-quic",
-		"--no-first-run",
-		"--no-default-browser-check",
-		"--disable-background-networking",
-		"--disable-component-update",
-		"--disable-sync",
-		"--disable-dev-shm-usage",
-		"--window-size=1024,900",
-		"--user-data-dir=" + filepath.Join(t.TempDir(), "profile"),
-		"--remote-debugging-pipe",
-	}, extraFlags...)
-	args = append(args, "about:blank")
-	var stderr bytes.Buffer
-	cmd := exec.Command(chromiumPath, args...)
-	cmd.ExtraFiles = []*os.File{inR, outW} // fd 3: commands in, fd 4: messages out
-	cmd.Stderr = &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	inR.Close()
-	outW.Close()
-	b := &browser{
-		t: t, ctx: ctx, cmd: cmd, in: inW, shots: shots,
-		pending: map[int64]chan cdpMessage{}, closed: make(chan struct{}),
-	}
-	waited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(waited)
-	}()
-	go b.read(outR)
-	t.Cleanup(func() {
-		cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer ccancel()
-		b.call(cctx, "", "Browser.close", nil, nil)
-		select {
-		case <-waited:
-		case <-time.After(5 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // our own process group
-			<-waited
+	for _, f := range extraFlags {
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(f, "--"), "=")
+		if hasValue {
+			opts = append(opts, chromedp.Flag(name, value))
+		} else {
+			opts = append(opts, chromedp.Flag(name, true))
 		}
-		inW.Close()
-		outR.Close()
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	b := &browser{t: t, shots: shots}
+	tabCtx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(b.event))
+	// The first Run starts the browser; it must not carry the test timeout
+	// (that would tie the browser's life to it), so start it here and bound
+	// the actions with a derived context.
+	if err := chromedp.Do(tabCtx); err != nil {
+		cancelTab()
+		cancelAlloc()
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(tabCtx, browserTestTimeout)
+	b.ctx = ctx
+	t.Cleanup(func() {
+		cancel()
+		cancelTab()   // closes the browser
+		cancelAlloc() // waits for the process and removes its temp files
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		for _, l := range b.logs {
 			t.Log("browser: " + l)
 		}
-		if t.Failed() && stderr.Len() > 0 {
-			t.Logf("chromium stderr:\n%s", lastLines(stderr.String(), 30))
-		}
 		if len(b.errs) > 0 {
 			t.Errorf("the pages reported errors:\n%s", strings.Join(b.errs, "\n"))
 		}
 	})
-
-	var target struct {
-		TargetID string `json:"targetId"`
-	}
-	b.must(b.call(ctx, "", "Target.createTarget", map[string]any{"url": "about:blank"}, &target))
-	var att struct {
-		SessionID string `json:"sessionId"`
-	}
-	b.must(b.call(ctx, "", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att))
-	b.session = att.SessionID
-	for _, d := range []string{"Page.enable", "Runtime.enable", "Log.enable", "DOM.enable"} {
-		b.must(b.call(ctx, b.session, d, nil, nil))
-	}
 	return b
 }
 
-// lastLines is the end of chromium's stderr without the noise of a
-// machine with no D-Bus.
-func lastLines(s string, n int) string {
-	var l []string
-	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
-		if !strings.Contains(line, "dbus") {
-			l = append(l, line)
-		}
-	}
-	if len(l) > n {
-		l = l[len(l)-n:]
-	}
-	return strings.Join(l, "\n")
-}
-
-func (b *browser) read(r io.Reader) {
-	br := bufio.NewReaderSize(r, 1<<20)
-	var err error
-	for {
-		var line []byte
-		line, err = br.ReadBytes(0)
-		if err != nil {
-			break
-		}
-		var m cdpMessage
-		if err = json.Unmarshal(line[:len(line)-1], &m); err != nil {
-			break
-		}
-		if m.ID != 0 {
-			b.mu.Lock()
-			ch := b.pending[m.ID]
-			delete(b.pending, m.ID)
-			b.mu.Unlock()
-			if ch != nil {
-				ch <- m
-			}
-			continue
-		}
-		b.event(m)
-	}
-	b.mu.Lock()
-	b.readErr = err
-	b.mu.Unlock()
-	close(b.closed)
-}
-
 // event records what the pages say: console output for the log, uncaught
-// exceptions and CSP violations as test failures.
-func (b *browser) event(m cdpMessage) {
+// exceptions and CSP violations as test failures. It runs on chromedp's
+// reading goroutine, so it only appends under the lock.
+func (b *browser) event(ev any) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	switch m.Method {
-	case "Page.loadEventFired":
-		b.loads++
-	case "Runtime.consoleAPICalled":
-		var p struct {
-			Type string `json:"type"`
-			Args []struct {
-				Value       any    `json:"value"`
-				Description string `json:"description"`
-			} `json:"args"`
-		}
-		json.Unmarshal(m.Params, &p)
+	switch ev := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
 		var parts []string
-		for _, a := range p.Args {
-			if a.Value != nil {
-				parts = append(parts, fmt.Sprint(a.Value))
-			} else {
+		for _, a := range ev.Args {
+			switch {
+			case a.Description != "":
 				parts = append(parts, a.Description)
+			case len(a.Value) > 0:
+				parts = append(parts, string(a.Value))
+			default:
+				parts = append(parts, string(a.Type))
 			}
 		}
-		b.logs = append(b.logs, "console."+p.Type+": "+strings.Join(parts, " "))
-	case "Runtime.exceptionThrown":
-		var p struct {
-			ExceptionDetails struct {
-				Text      string `json:"text"`
-				URL       string `json:"url"`
-				Line      int    `json:"lineNumber"`
-				Exception struct {
-					Description string `json:"description"`
-				} `json:"exception"`
-			} `json:"exceptionDetails"`
+		b.logs = append(b.logs, "console."+string(ev.Type)+": "+strings.Join(parts, " "))
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		desc := ""
+		if d.Exception != nil {
+			desc = d.Exception.Description
 		}
-		json.Unmarshal(m.Params, &p)
-		d := p.ExceptionDetails
-		s := fmt.Sprintf("exception at %s:%d: %s %s", d.URL, d.Line, d.Text, d.Exception.Description)
+		s := fmt.Sprintf("exception at %s:%d: %s %s", d.URL, d.LineNumber, d.Text, desc)
 		b.logs = append(b.logs, s)
 		b.errs = append(b.errs, s)
-	case "Log.entryAdded":
-		var p struct {
-			Entry struct {
-				Source string `json:"source"`
-				Level  string `json:"level"`
-				Text   string `json:"text"`
-				URL    string `json:"url"`
-			} `json:"entry"`
-		}
-		json.Unmarshal(m.Params, &p)
-		e := p.Entry
+	case *cdplog.EventEntryAdded:
+		e := ev.Entry
 		s := fmt.Sprintf("log %s/%s: %s %s", e.Source, e.Level, e.Text, e.URL)
 		b.logs = append(b.logs, s)
-		if e.Source == "security" || strings.Contains(e.Text, "Content Security Policy") {
+		if e.Source == cdplog.EntrySourceSecurity || strings.Contains(e.Text, "Content Security Policy") {
 			b.errs = append(b.errs, s)
 		}
 	}
 }
 
-// call sends one command and waits for its answer.
-func (b *browser) call(ctx context.Context, session, method string, params, result any) error {
-	b.mu.Lock()
-	b.nextID++
-	id := b.nextID
-	ch := make(chan cdpMessage, 1)
-	b.pending[id] = ch
-	b.mu.Unlock()
-	defer func() {
-		b.mu.Lock()
-		delete(b.pending, id)
-		b.mu.Unlock()
-	}()
-	msg := map[string]any{"id": id, "method": method}
-	if params != nil {
-		msg["params"] = params
-	}
-	if session != "" {
-		msg["sessionId"] = session
-	}
-	raw, err := json.Marshal(msg)
-	if err != nil {
-		return err
-	}
-	if _, err := b.in.Write(append(raw, 0)); err != nil {
-		return fmt.Errorf("%s: %w", method, err)
-	}
-	select {
-	case m := <-ch:
-		if m.Error != nil {
-			return fmt.Errorf("%s: %s (%d)", method, m.Error.Message, m.Error.Code)
-		}
-		if result != nil {
-			return json.Unmarshal(m.Result, result)
-		}
-		return nil
-	case <-b.closed:
-		return fmt.Errorf("%s: browser connection closed: %v", method, b.readErr)
-	case <-ctx.Done():
-		return fmt.Errorf("%s: %w", method, ctx.Err())
-	}
-}
-
-func (b *browser) must(err error) {
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	if err != nil {
-		b.t.Fatal(err)
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("%s on %s: %v", what, b.location(), err)
 	}
 }
 
-// eval runs JavaScript in the page (promises awaited) and decodes its value.
-func (b *browser) eval(ctx context.Context, expr string, out any) {
+// eval runs JavaScript in the page and decodes its value into out.
+func (b *browser) eval(_ context.Context, expr string, out any) {
 	b.t.Helper()
-	if err := b.tryEval(ctx, expr, out); err != nil {
-		b.t.Fatal(err)
-	}
-}
-
-func (b *browser) tryEval(ctx context.Context, expr string, out any) error {
-	var res struct {
-		Result struct {
-			Value json.RawMessage `json:"value"`
-		} `json:"result"`
-		ExceptionDetails *struct {
-			Text      string `json:"text"`
-			Exception struct {
-				Description string `json:"description"`
-			} `json:"exception"`
-		} `json:"exceptionDetails"`
-	}
-	err := b.call(ctx, b.session, "Runtime.evaluate", map[string]any{
-		"expression": expr, "returnByValue": true, "awaitPromise": true,
-	}, &res)
+	raw, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]byte](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
-		return err
+		b.t.Fatalf("evaluate %.80q: %v", expr, err)
 	}
-	if e := res.ExceptionDetails; e != nil {
-		return fmt.Errorf("evaluate %.80q: %s %s", expr, e.Text, e.Exception.Description)
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			b.t.Fatalf("evaluate %.80q: %v", expr, err)
+		}
 	}
-	if out == nil || len(res.Result.Value) == 0 {
-		return nil
-	}
-	return json.Unmarshal(res.Result.Value, out)
 }
 
 func (b *browser) evalString(ctx context.Context, expr string) string {
@@ -790,152 +622,69 @@ func (b *browser) evalInt(ctx context.Context, expr string) int {
 }
 
 // waitFor polls a JavaScript condition until it is true (chromedp.Poll).
-// Evaluation errors while a page is being replaced count as "not yet".
-func (b *browser) waitFor(ctx context.Context, cond string) {
+// A poll does not survive a navigation and a condition may throw while a
+// page is being replaced: both count as "not yet" until 30 s have passed.
+func (b *browser) waitFor(_ context.Context, cond string) {
 	b.t.Helper()
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	wctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
 	var lastErr error
 	for {
-		var ok bool
-		if lastErr = b.tryEval(wctx, "Boolean("+cond+")", &ok); lastErr == nil && ok {
+		_, lastErr = chromedp.Run(wctx, chromedp.Poll[chromedp.Void]("Boolean("+cond+")",
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(0)))
+		if lastErr == nil {
 			return
 		}
 		select {
 		case <-wctx.Done():
-			b.screenshot(ctx, "timeout")
-			b.t.Fatalf("timed out waiting for %s (last error: %v) on %s", cond, lastErr, b.location(ctx))
+			b.screenshot(b.ctx, "timeout")
+			b.t.Fatalf("timed out waiting for %s (last error: %v) on %s", cond, lastErr, b.location())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
 
-func (b *browser) location(ctx context.Context) string {
-	var s string
-	if err := b.tryEval(ctx, "location.href", &s); err != nil {
+func (b *browser) location() string {
+	s, err := chromedp.Run(b.ctx, chromedp.Location())
+	if err != nil {
 		return err.Error()
 	}
 	return s
 }
 
-// navigate loads url and waits for it (or where it redirects) to finish
-// loading.
-func (b *browser) navigate(ctx context.Context, u string) {
+// navigate loads url and waits for it (or where it redirects) to load.
+func (b *browser) navigate(_ context.Context, u string) {
 	b.t.Helper()
-	b.mu.Lock()
-	loads := b.loads
-	b.mu.Unlock()
-	var res struct {
-		ErrorText string `json:"errorText"`
-	}
-	b.must(b.call(ctx, b.session, "Page.navigate", map[string]any{"url": u}, &res))
-	if res.ErrorText != "" {
-		b.t.Fatalf("navigate %s: %s", u, res.ErrorText)
-	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		b.mu.Lock()
-		loaded := b.loads > loads
-		b.mu.Unlock()
-		if loaded {
-			break
-		}
-		select {
-		case <-wctx.Done():
-			b.t.Fatalf("navigate %s: no load event (now on %s)", u, b.location(ctx))
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	b.waitFor(ctx, `document.readyState === "complete"`)
+	b.do("navigate "+u, chromedp.Navigate(u))
+	b.waitFor(b.ctx, `document.readyState === "complete"`)
 }
 
-// box scrolls the element into view and returns its centre.
-func (b *browser) box(ctx context.Context, sel string) (x, y float64) {
+func (b *browser) click(_ context.Context, sel string) {
 	b.t.Helper()
-	var r *struct{ X, Y float64 }
-	b.eval(ctx, fmt.Sprintf(`(function () {
-		var e = document.querySelector(%q);
-		if (!e) return null;
-		e.scrollIntoView({block: "center"});
-		var r = e.getBoundingClientRect();
-		return {X: r.left + r.width / 2, Y: r.top + r.height / 2};
-	})()`, sel), &r)
-	if r == nil {
-		b.t.Fatalf("no element %s on %s", sel, b.location(ctx))
-	}
-	return r.X, r.Y
+	b.do("click "+sel, chromedp.Click(chromedp.CSS(sel)))
 }
 
-// click presses and releases the left mouse button on the element
-// (chromedp.Click).
-func (b *browser) click(ctx context.Context, sel string) {
+func (b *browser) sendKeys(_ context.Context, sel, text string) {
 	b.t.Helper()
-	x, y := b.box(ctx, sel)
-	for _, typ := range []string{"mouseMoved", "mousePressed", "mouseReleased"} {
-		p := map[string]any{"type": typ, "x": x, "y": y}
-		if typ != "mouseMoved" {
-			p["button"], p["clickCount"] = "left", 1
-		}
-		b.must(b.call(ctx, b.session, "Input.dispatchMouseEvent", p, nil))
-	}
+	b.do("type into "+sel, chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 
-// sendKeys focuses the element and types text into it (chromedp.SendKeys).
-func (b *browser) sendKeys(ctx context.Context, sel, text string) {
+func (b *browser) setUploadFiles(_ context.Context, sel string, files ...string) {
 	b.t.Helper()
-	b.click(ctx, sel)
-	b.eval(ctx, fmt.Sprintf(`document.querySelector(%q).focus()`, sel), nil)
-	b.must(b.call(ctx, b.session, "Input.insertText", map[string]any{"text": text}, nil))
-}
-
-// setUploadFiles sets the files of a file input (chromedp.SetUploadFiles).
-func (b *browser) setUploadFiles(ctx context.Context, sel string, files ...string) {
-	b.t.Helper()
-	var res struct {
-		Result struct {
-			ObjectID string `json:"objectId"`
-		} `json:"result"`
-	}
-	b.must(b.call(ctx, b.session, "Runtime.evaluate", map[string]any{
-		"expression": fmt.Sprintf("document.querySelector(%q)", sel),
-	}, &res))
-	if res.Result.ObjectID == "" {
-		b.t.Fatalf("no element %s", sel)
-	}
 	for i, f := range files {
 		abs, err := filepath.Abs(f)
-		b.must(err)
+		if err != nil {
+			b.t.Fatal(err)
+		}
 		files[i] = abs
 	}
-	b.must(b.call(ctx, b.session, "DOM.setFileInputFiles", map[string]any{"files": files, "objectId": res.Result.ObjectID}, nil))
+	b.do("upload to "+sel, chromedp.SetUploadFiles(chromedp.CSS(sel), files))
 }
 
-// screenshot saves a PNG of the whole page (chromedp.FullScreenshot).
-func (b *browser) screenshot(ctx context.Context, name string) {
+// screenshot saves a PNG of the whole page.
+func (b *browser) screenshot(_ context.Context, name string) {
 	b.t.Helper()
-	var lm struct {
-		CSSContentSize struct {
-			Width  float64 `json:"width"`
-			Height float64 `json:"height"`
-		} `json:"cssContentSize"`
-	}
-	if err := b.call(ctx, b.session, "Page.getLayoutMetrics", nil, &lm); err != nil {
-		b.t.Errorf("screenshot %s: %v", name, err)
-		return
-	}
-	var shot struct {
-		Data string `json:"data"`
-	}
-	err := b.call(ctx, b.session, "Page.captureScreenshot", map[string]any{
-		"format": "png", "captureBeyondViewport": true, "fromSurface": true,
-		"clip": map[string]any{"x": 0, "y": 0, "width": lm.CSSContentSize.Width, "height": lm.CSSContentSize.Height, "scale": 1},
-	}, &shot)
-	if err != nil {
-		b.t.Errorf("screenshot %s: %v", name, err)
-		return
-	}
-	png, err := base64.StdEncoding.DecodeString(shot.Data)
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err == nil && !bytes.HasPrefix(png, []byte("\x89PNG")) {
 		err = errors.New("not a PNG")
 	}
