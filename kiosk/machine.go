@@ -26,6 +26,9 @@ type Store interface {
 	RecordCheckIn(ctx context.Context, c api.CheckIn) (duplicate bool, err error)
 	HasCheckedIn(ctx context.Context, attendeeID string, since time.Time) (bool, error)
 	FindAttendee(ctx context.Context, id string) (storage.Attendee, error)
+	// ListAttendees is scanned for a short code that is not the face
+	// candidate's (second verification, a code typed at "not found").
+	ListAttendees(ctx context.Context) ([]storage.Attendee, error)
 }
 
 var _ Engine = (*engine.Engine)(nil)
@@ -53,6 +56,29 @@ type Config struct {
 	PromptFrames int
 	// Location defines "today" for repeat detection; nil means time.Local.
 	Location *time.Location
+
+	// SecondVerify turns on second verification of risky matches: the
+	// person shows the QR code of their registration e-mail to the camera
+	// or types its short code. A match is risky when its score passes
+	// Accept but its margin is below Margin, when its liveness is below
+	// LivenessMin, or when it is a repeat check-in and VerifyRepeat is set.
+	// Off (or without CodeKey), low margins and liveness doubts ask "Are you
+	// NAME?" instead and repeats are welcomed again.
+	SecondVerify bool
+	VerifyRepeat bool
+	// LivenessMin is the lowest texture-liveness score (0..1, the worst of
+	// the fused frames) accepted without second verification; 0 disables
+	// the check. Setting it runs the liveness network.
+	LivenessMin float32
+	// CodeKey is the event's template key (from the pairing): short codes
+	// are checked as api.HashShortCode(CodeKey, code) against the
+	// attendee's CodeHash. Nil disables code verification.
+	CodeKey []byte
+	// VerifyTimeout ends second verification with OutcomeTimeout when no
+	// valid code came in time (0: only leaving ends it).
+	VerifyTimeout time.Duration
+	// SkipFrames analyses one frame in SkipFrames+1 (0: every frame).
+	SkipFrames int
 }
 
 // DefaultConfig returns workable defaults; events calibrate the thresholds.
@@ -62,6 +88,7 @@ func DefaultConfig() Config {
 		StillFrames: 3, FuseFrames: 3,
 		Accept: 0.40, Confirm: 0.33, Margin: 0.05,
 		LeaveFrames: 5, PromptFrames: 2,
+		SecondVerify: true, VerifyTimeout: 30 * time.Second,
 	}
 }
 
@@ -74,8 +101,26 @@ func (c Config) Validate() error {
 		return fmt.Errorf("kiosk: fuse frames %d, want ≥ 1", c.FuseFrames)
 	case c.LeaveFrames < 1:
 		return fmt.Errorf("kiosk: leave frames %d, want ≥ 1", c.LeaveFrames)
+	case c.Accept < 0 || c.Accept > 1:
+		return fmt.Errorf("kiosk: accept threshold %.3f, want 0..1", c.Accept)
+	case c.Confirm < 0 || c.Confirm > 1:
+		return fmt.Errorf("kiosk: confirm threshold %.3f, want 0..1", c.Confirm)
 	case c.Confirm > c.Accept:
 		return fmt.Errorf("kiosk: confirm threshold %.3f above accept threshold %.3f", c.Confirm, c.Accept)
+	case c.Margin < 0 || c.Margin > 1:
+		return fmt.Errorf("kiosk: margin %.3f, want 0..1", c.Margin)
+	case c.LivenessMin < 0 || c.LivenessMin > 1:
+		return fmt.Errorf("kiosk: liveness minimum %.3f, want 0..1 (0 = off)", c.LivenessMin)
+	case c.PromptFrames < 0:
+		return fmt.Errorf("kiosk: prompt frames %d, want ≥ 0", c.PromptFrames)
+	case c.SkipFrames < 0:
+		return fmt.Errorf("kiosk: frames to skip %d, want ≥ 0", c.SkipFrames)
+	case c.VerifyTimeout < 0:
+		return fmt.Errorf("kiosk: second-verification timeout %s, want ≥ 0", c.VerifyTimeout)
+	case c.Gates.MinFace >= c.Gates.MaxFace:
+		return fmt.Errorf("kiosk: minimum face size %.2f not below maximum face size %.2f", c.Gates.MinFace, c.Gates.MaxFace)
+	case c.Gates.MinBrightness >= c.Gates.MaxBright:
+		return fmt.Errorf("kiosk: minimum brightness %.0f not below maximum brightness %.0f", c.Gates.MinBrightness, c.Gates.MaxBright)
 	}
 	return nil
 }
@@ -106,8 +151,19 @@ type Kiosk struct {
 	pending       Prompt
 	pendingFrames int
 
-	cand   *Candidate // pending confirm question
+	cand   *Candidate // pending confirm question or second verification
 	events []Event
+
+	live   []float32 // liveness of the embedded frames (NaN: not run)
+	frameN int
+
+	// second verification
+	verifyReason string
+	verifyStart  time.Time
+	codeFails    int
+	lastQR       string
+	qr           func(engine.Image) (engine.QRResult, error)
+	qrReader     *engine.QRReader
 }
 
 // New returns a kiosk in StateIdle. clock nil means time.Now.
@@ -130,6 +186,46 @@ func New(cfg Config, eng Engine, gallery *engine.Gallery, store Store, clock fun
 
 // State returns the current state.
 func (k *Kiosk) State() State { return k.state }
+
+// Config returns the configuration in use.
+func (k *Kiosk) Config() Config { return k.cfg }
+
+// SetConfig validates cfg and applies it from the next frame on (call it
+// between frames: the Kiosk is not safe for concurrent use; Runner.SetConfig
+// is). An invalid configuration is refused and the old one kept. A nil
+// Location keeps the current one.
+func (k *Kiosk) SetConfig(cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if cfg.Location == nil {
+		cfg.Location = k.cfg.Location
+	}
+	cfg.CodeKey = append([]byte(nil), cfg.CodeKey...)
+	if len(cfg.CodeKey) == 0 {
+		cfg.CodeKey = nil
+	}
+	k.cfg = cfg
+	if n := len(k.embeds) - cfg.FuseFrames; n > 0 {
+		k.embeds = k.embeds[n:]
+		k.live = k.live[min(n, len(k.live)):]
+	}
+	return nil
+}
+
+// SetEngineConfig applies detector settings to the engine when it takes
+// them (*engine.Engine does), between frames like SetConfig.
+func (k *Kiosk) SetEngineConfig(c engine.Config) error {
+	e, ok := k.eng.(interface{ SetConfig(engine.Config) error })
+	if !ok {
+		return errors.New("kiosk: this engine does not take detector settings")
+	}
+	return e.SetConfig(c)
+}
+
+// SetQRScanner replaces the QR reader used in second verification (tests;
+// nil restores the default engine.QRReader).
+func (k *Kiosk) SetQRScanner(scan func(engine.Image) (engine.QRResult, error)) { k.qr = scan }
 
 // Question returns the pending "Are you NAME?" candidate, or nil.
 func (k *Kiosk) Question() *Candidate { return k.cand }
@@ -165,15 +261,45 @@ func (k *Kiosk) prompt(p Prompt, force bool) {
 // reset ends the approach and goes idle.
 func (k *Kiosk) reset() {
 	k.still, k.bad, k.noFace, k.trackID = 0, 0, 0, 0
-	k.embeds = nil
-	k.cand = nil
+	k.embeds, k.live = nil, nil
+	k.clearQuestion()
 	k.prompt(PromptNone, true)
 	k.setState(StateIdle)
 }
 
+func (k *Kiosk) clearQuestion() {
+	k.cand = nil
+	k.verifyReason, k.codeFails, k.lastQR = "", 0, ""
+}
+
+// Reset abandons the current approach (the UI's Cancel) and returns the
+// events it caused: a pending "Are you NAME?" or second verification ends
+// with OutcomeDeclined. When a person is still in front of the camera the
+// machine waits in StateCooldown until they leave (so they are not
+// identified again at once); otherwise it goes idle.
+func (k *Kiosk) Reset() []Event {
+	k.events = nil
+	if (k.state == StateConfirm || k.state == StateSecondVerify) && k.cand != nil {
+		c := k.cand
+		k.emit(Event{Kind: EventResult, Result: &Result{Outcome: OutcomeDeclined, AttendeeID: c.AttendeeID, Name: c.Name,
+			Score: c.Score, Margin: c.Margin, LatencyMS: k.latency()}})
+	}
+	present := k.state != StateIdle && k.trackID != 0 && k.noFace == 0
+	if !present {
+		k.reset()
+		return k.events
+	}
+	k.still, k.bad = 0, 0
+	k.embeds, k.live = nil, nil
+	k.clearQuestion()
+	k.prompt(PromptNone, true)
+	k.setState(StateCooldown)
+	return k.events
+}
+
 func (k *Kiosk) beginApproach(trackID int) {
 	k.still, k.bad, k.noFace = 0, 0, 0
-	k.embeds = nil
+	k.embeds, k.live = nil, nil
 	k.trackID = trackID
 	k.start = k.clock()
 	k.setState(StateApproach)
@@ -182,15 +308,38 @@ func (k *Kiosk) beginApproach(trackID int) {
 // Step feeds one frame and returns the events it caused.
 func (k *Kiosk) Step(ctx context.Context, frame engine.Image) ([]Event, error) {
 	k.events = nil
-	a, err := k.eng.Analyze(frame, engine.AnalyzeOptions{Gates: k.cfg.Gates, Prev: k.prev, Pose: k.cfg.Pose, Liveness: k.cfg.Liveness})
+	k.frameN++
+	if k.cfg.SkipFrames > 0 && (k.frameN-1)%(k.cfg.SkipFrames+1) != 0 {
+		return nil, nil
+	}
+	if k.state == StateSecondVerify && k.cfg.VerifyTimeout > 0 && k.clock().Sub(k.verifyStart) >= k.cfg.VerifyTimeout {
+		k.timeoutQuestion()
+		k.setState(StateCooldown)
+	}
+	a, err := k.eng.Analyze(frame, engine.AnalyzeOptions{Gates: k.cfg.Gates, Prev: k.prev, Pose: k.cfg.Pose,
+		Liveness: k.cfg.Liveness || k.cfg.LivenessMin > 0})
 	if err != nil {
 		k.emit(Event{Kind: EventError, Err: err.Error()})
 		return k.events, err
 	}
 	tracks := k.tracker.Update(a.Faces)
+	qrSeen := false
+	if k.state == StateSecondVerify {
+		var err error
+		qrSeen, err = k.scanQR(ctx, frame)
+		if err != nil || k.state != StateSecondVerify {
+			if len(a.Faces) > 0 {
+				b := a.Face.Box
+				k.prev = &b
+			}
+			return k.events, err
+		}
+	}
 	if len(a.Faces) == 0 {
 		k.prev = nil
-		k.noFace++
+		if !qrSeen { // a code held up may hide the face
+			k.noFace++
+		}
 		k.stepNoFace()
 		return k.events, nil
 	}
@@ -230,11 +379,18 @@ func (k *Kiosk) stepNoFace() {
 	if k.noFace < k.cfg.LeaveFrames {
 		return
 	}
-	if k.state == StateConfirm {
+	k.timeoutQuestion()
+	k.reset()
+}
+
+// timeoutQuestion ends a pending question or second verification with
+// OutcomeTimeout.
+func (k *Kiosk) timeoutQuestion() {
+	if (k.state == StateConfirm || k.state == StateSecondVerify) && k.cand != nil {
 		k.emit(Event{Kind: EventResult, Result: &Result{Outcome: OutcomeTimeout, AttendeeID: k.cand.AttendeeID,
 			Name: k.cand.Name, Score: k.cand.Score, Margin: k.cand.Margin, LatencyMS: k.latency()}})
 	}
-	k.reset()
+	k.clearQuestion()
 }
 
 // blockingIssue returns the first quality issue that matters now. Closed
@@ -271,8 +427,12 @@ func (k *Kiosk) stepFace(ctx context.Context, frame engine.Image, a *engine.Anal
 		return err
 	}
 	k.embeds = append(k.embeds, emb)
+	k.live = append(k.live, a.Liveness)
 	if len(k.embeds) > k.cfg.FuseFrames {
 		k.embeds = k.embeds[len(k.embeds)-k.cfg.FuseFrames:]
+	}
+	if len(k.live) > k.cfg.FuseFrames {
+		k.live = k.live[len(k.live)-k.cfg.FuseFrames:]
 	}
 	if k.still < k.cfg.StillFrames {
 		k.setState(StateHoldStill)
@@ -324,12 +484,67 @@ func (k *Kiosk) identify(ctx context.Context, t *engine.Track) error {
 		c.Name, info = at.Name, at.Info
 	}
 	k.emit(Event{Kind: EventCandidate, Candidate: c})
-	if m.Score >= k.cfg.Accept && m.Margin >= k.cfg.Margin {
+	reason, err := k.risk(ctx, c)
+	if err != nil {
+		k.setState(StateError)
+		k.emit(Event{Kind: EventError, Err: err.Error()})
+		return err
+	}
+	if reason != "" && k.cfg.SecondVerify && len(k.cfg.CodeKey) > 0 {
+		k.enterSecondVerify(c, reason)
+		return nil
+	}
+	if m.Score >= k.cfg.Accept && m.Margin >= k.cfg.Margin && reason != RiskLiveness {
 		return k.checkIn(ctx, c, info, api.MethodFace)
 	}
 	k.cand = c
 	k.setState(StateConfirm)
 	return nil
+}
+
+// Reasons a match needs second verification.
+const (
+	RiskLowMargin = "low_margin" // accept score, but the second-best is close
+	RiskLiveness  = "liveness"   // texture liveness below Config.LivenessMin
+	RiskRepeat    = "repeat"     // already checked in today (Config.VerifyRepeat)
+)
+
+// risk says why candidate c (score ≥ Confirm) is a risky match, or "".
+func (k *Kiosk) risk(ctx context.Context, c *Candidate) (string, error) {
+	if c.Score >= k.cfg.Accept && c.Margin < k.cfg.Margin {
+		return RiskLowMargin, nil
+	}
+	if k.cfg.LivenessMin > 0 {
+		if l := k.liveness(); !math.IsNaN(float64(l)) && l < k.cfg.LivenessMin {
+			return RiskLiveness, nil
+		}
+	}
+	if k.cfg.VerifyRepeat {
+		repeat, err := k.store.HasCheckedIn(ctx, c.AttendeeID, k.today())
+		if err != nil {
+			return "", err
+		}
+		if repeat {
+			return RiskRepeat, nil
+		}
+	}
+	return "", nil
+}
+
+// liveness is the worst liveness score of the fused frames (NaN: not run).
+func (k *Kiosk) liveness() float32 {
+	l := float32(math.NaN())
+	for _, v := range k.live {
+		if !math.IsNaN(float64(v)) && (math.IsNaN(float64(l)) || v < l) {
+			l = v
+		}
+	}
+	return l
+}
+
+func (k *Kiosk) today() time.Time {
+	y, mo, d := k.clock().In(k.cfg.Location).Date()
+	return time.Date(y, mo, d, 0, 0, 0, 0, k.cfg.Location)
 }
 
 // Answer answers the pending "Are you NAME?" question and returns the
@@ -359,9 +574,7 @@ func (k *Kiosk) checkIn(ctx context.Context, c *Candidate, info, method string) 
 	now := k.clock()
 	r := &Result{Outcome: OutcomeCheckedIn, AttendeeID: c.AttendeeID, Name: c.Name, Info: info, Method: method,
 		Score: c.Score, Margin: c.Margin}
-	y, mo, d := now.In(k.cfg.Location).Date()
-	day := time.Date(y, mo, d, 0, 0, 0, 0, k.cfg.Location)
-	repeat, err := k.store.HasCheckedIn(ctx, c.AttendeeID, day)
+	repeat, err := k.store.HasCheckedIn(ctx, c.AttendeeID, k.today())
 	if err != nil {
 		k.setState(StateError)
 		k.emit(Event{Kind: EventError, Err: err.Error()})

@@ -45,6 +45,7 @@ func (f *fakeEngine) Embed(engine.Image, engine.Landmarks) (engine.Embedding, er
 
 type fakeStore struct {
 	names    map[string]string
+	codes    map[string]string // attendee id → CodeHash
 	checkins []api.CheckIn
 }
 
@@ -72,7 +73,16 @@ func (s *fakeStore) FindAttendee(_ context.Context, id string) (storage.Attendee
 	if !ok {
 		return storage.Attendee{}, storage.ErrNotFound
 	}
-	return storage.Attendee{ID: id, Name: n}, nil
+	return storage.Attendee{ID: id, Name: n, CodeHash: s.codes[id]}, nil
+}
+
+func (s *fakeStore) ListAttendees(ctx context.Context) ([]storage.Attendee, error) {
+	var out []storage.Attendee
+	for id := range s.names {
+		a, _ := s.FindAttendee(ctx, id)
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 func unit(i int) engine.Embedding {

@@ -63,6 +63,7 @@ type command struct {
 	cancel  bool
 	event   *Event // from the read loop: publish as is
 	restore bool   // from the read loop: camera back, re-announce the state
+	config  bool   // apply r.pendingCfg / r.pendingEng
 }
 
 // Runner drives a Kiosk from a Camera in real time for a display: one
@@ -88,6 +89,8 @@ type Runner struct {
 		seq uint64
 		img *image.RGBA
 	}
+	pendingCfg *Config
+	pendingEng *engine.Config
 }
 
 // NewRunner returns a runner for k reading cam (which it closes when Run
@@ -108,8 +111,54 @@ func (r *Runner) Answer(yes bool) { r.send(command{answer: &yes}) }
 // SubmitCode passes a typed second-verification code. It never blocks.
 func (r *Runner) SubmitCode(code string) { r.send(command{code: &code}) }
 
-// Cancel abandons the current question. It never blocks.
+// Cancel abandons the current approach (Kiosk.Reset). It never blocks.
 func (r *Runner) Cancel() { r.send(command{cancel: true}) }
+
+// SetConfig validates cfg and has the step loop apply it between two
+// frames (Kiosk.SetConfig). It never blocks and is never dropped: the newest
+// configuration wins when several arrive between frames.
+func (r *Runner) SetConfig(cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.pendingCfg = &cfg
+	r.mu.Unlock()
+	r.send(command{config: true})
+	return nil
+}
+
+// SetEngineConfig validates c and has the step loop apply it to the
+// engine between two frames (Kiosk.SetEngineConfig), like SetConfig.
+func (r *Runner) SetEngineConfig(c engine.Config) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.pendingEng = &c
+	r.mu.Unlock()
+	r.send(command{config: true})
+	return nil
+}
+
+// applyPending applies configurations set since the last frame.
+func (r *Runner) applyPending() {
+	r.mu.Lock()
+	cfg, ec := r.pendingCfg, r.pendingEng
+	r.pendingCfg, r.pendingEng = nil, nil
+	r.mu.Unlock()
+	report := func(err error) {
+		if err != nil {
+			r.publish([]Event{{Kind: EventError, At: time.Now(), State: r.k.State(), Err: "settings: " + err.Error()}})
+		}
+	}
+	if ec != nil {
+		report(r.k.SetEngineConfig(*ec))
+	}
+	if cfg != nil {
+		report(r.k.SetConfig(*cfg))
+	}
+}
 
 func (r *Runner) send(c command) {
 	select {
@@ -216,6 +265,7 @@ func (r *Runner) stepLoop(ctx context.Context) error {
 			if !ok {
 				continue
 			}
+			r.applyPending() // a dropped config command must not be lost
 			t0 := time.Now()
 			evs, _ := r.k.Step(ctx, f.im) // errors arrive as EventError too
 			took := time.Since(t0)
@@ -243,18 +293,15 @@ func (r *Runner) command(ctx context.Context, c command) {
 			return // a late tap after the person left
 		}
 		r.publish(evs)
+	case c.config:
+		r.applyPending()
 	case c.cancel:
-		// The machine has no reset yet: cancelling the identity question
-		// is a "no"; other screens end when the person walks away.
-		if r.k.State() == StateConfirm {
-			evs, _ := r.k.Answer(ctx, false)
-			r.publish(evs)
-		}
+		r.publish(r.k.Reset())
 	case c.code != nil:
-		// The machine does not enter StateSecondVerify yet, so a code has
-		// nothing to verify; say so without leaving the current screen.
-		r.publish([]Event{{Kind: EventError, At: time.Now(), State: r.k.State(),
-			Err: "kiosk: second verification by code is not available yet"}})
+		// Wrong or unusable codes arrive as EventError with the reason; a
+		// code typed when none is asked for is dropped (a late tap).
+		evs, _ := r.k.SubmitCode(ctx, *c.code)
+		r.publish(evs)
 	}
 }
 

@@ -132,7 +132,7 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	// Sync events reach the window once it exists; the first round runs
 	// before that and only logs.
 	var syncTo atomic.Pointer[ui.App]
-	_, stopSync, err := startSync(ctx, sf, *keyPath, db, gallery, io.Discard, func(e kiosk.Event) {
+	syncer, stopSync, err := startSync(ctx, sf, *keyPath, db, gallery, io.Discard, func(e kiosk.Event) {
 		if a := syncTo.Load(); a != nil {
 			a.Handle(e)
 		}
@@ -142,6 +142,36 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	}
 	defer stopSync()
 	fmt.Fprintf(stderr, "ui: gallery of %d people, camera %s\n", gallery.Len(), *camera)
+	if syncer != nil {
+		if p := syncer.Pairing(); p != nil {
+			cfg.CodeKey = p.TemplateKey // second verification by QR / short code
+		}
+	}
+	// Stored settings (defaults < event defaults < local overrides), then
+	// the thresholds given on the command line.
+	values, warns, err := kiosk.Load(ctx, db)
+	if err != nil {
+		return err
+	}
+	for _, w := range warns {
+		fmt.Fprintln(stderr, "ui: settings:", w)
+	}
+	flagged := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { flagged[f.Name] = true })
+	for name, key := range map[string]string{"accept": "face.accept", "confirm": "face.confirm", "margin": "face.margin", "blink": "face.blink"} {
+		if flagged[name] {
+			values[key] = fs.Lookup(name).Value.String()
+		}
+	}
+	applied, err := kiosk.Apply(values, kiosk.Applied{Kiosk: cfg, Engine: eng.Config()})
+	if err != nil {
+		return fmt.Errorf("ui: settings: %w", err)
+	}
+	cfg = applied.Kiosk
+	if err := eng.SetConfig(applied.Engine); err != nil {
+		return fmt.Errorf("ui: settings: %w", err)
+	}
+	base := applied
 	machine, err := kiosk.New(cfg, eng, gallery, db, time.Now)
 	if err != nil {
 		return err
@@ -176,11 +206,26 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 		Language:   *lang,
 		Controller: runner,
 		Frames:     runner.LatestFrame,
-		Settings:   demoSettings(),
+		Settings:   settingSpecs(values),
 		PINs:       pins,
 		ApplySettings: func(m map[string]string) error {
-			fmt.Fprintln(stdout, "settings:", m)
-			return nil
+			// Validated with every other value, stored (audited), then
+			// applied live between two frames.
+			if err := kiosk.SetMany(ctx, db, kiosk.Values(m), "admin"); err != nil {
+				return err
+			}
+			cur, _, err := kiosk.Load(ctx, db)
+			if err != nil {
+				return err
+			}
+			a, err := kiosk.Apply(cur, base)
+			if err != nil {
+				return err
+			}
+			if err := runner.SetEngineConfig(a.Engine); err != nil {
+				return err
+			}
+			return runner.SetConfig(a.Kiosk)
 		},
 	})
 	if err != nil {
@@ -451,7 +496,7 @@ func runDemoScreens(dir, lang, event string, w, h int, stdout io.Writer) error {
 		Language:   lang,
 		Controller: ctl,
 		Frames:     syntheticFrames(),
-		Settings:   demoSettings(),
+		Settings:   settingSpecs(kiosk.Defaults()),
 		PINs:       &ui.MemoryPINStore{}, // the demo shows the first-use PIN screen
 		ApplySettings: func(m map[string]string) error {
 			fmt.Fprintln(stdout, "settings:", m)
@@ -611,14 +656,27 @@ func syntheticFrames() ui.FrameSource {
 	}
 }
 
-// demoSettings is a sample of the kiosk settings until cmd wires the real
-// ones from kiosk.Config.
-func demoSettings() []ui.SettingSpec {
-	return []ui.SettingSpec{
-		{Key: "face.min_size", Label: "Minimum face size", Help: "Faces smaller than this (pixels) are asked to come closer.", Min: 40, Max: 400, Value: "80"},
-		{Key: "face.blur", Label: "Blur threshold", Help: "Laplacian variance below which a frame is too blurry.", Min: 0, Max: 500, Value: "60"},
-		{Key: "face.accept", Label: "Accept threshold", Help: "Cosine similarity that checks a person in directly.", Min: 0, Max: 1, Value: "0.45"},
-		{Key: "net.server", Label: "Server URL", Help: "Where check-ins are synced.", Value: "https://checkin.example.org"},
-		{Key: "process.dim_timeout", Label: "Dimming timeout", Help: "Seconds without a face before the screen dims.", Min: 1, Max: 600, Value: "10"},
+// settingSpecs maps every kiosk setting (kiosk.Registry) to the settings
+// pane with its current value; a setting that needs a restart says so.
+func settingSpecs(values kiosk.Values) []ui.SettingSpec {
+	var out []ui.SettingSpec
+	for _, d := range kiosk.Registry() {
+		help := d.Help
+		if d.Type == kiosk.TypeChoice || d.Type == kiosk.TypeBool {
+			help += " (" + d.Range() + ")"
+		}
+		if d.Restart {
+			help += " Takes effect after a restart."
+		}
+		v, ok := values[d.Key]
+		if !ok {
+			v = d.Default
+		}
+		spec := ui.SettingSpec{Key: d.Key, Label: d.Label, Help: help, Value: v, Validate: d.Validate}
+		if d.Type == kiosk.TypeFloat || d.Type == kiosk.TypeInt {
+			spec.Min, spec.Max = d.Min, d.Max
+		}
+		out = append(out, spec)
 	}
+	return out
 }
