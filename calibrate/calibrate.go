@@ -32,8 +32,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
-
-	"github.com/facecheck/facecheck/engine"
 )
 
 // TailFraction is the share of the top impostor scores the exponential tail
@@ -65,22 +63,32 @@ const MinShapeExceedances = 200
 // the person still has to say yes).
 const ConfirmFactor = 10
 
+// Comparable is a template type whose pointer scores another template of
+// the same type: engine.Template (*engine.Template has Similarity). The
+// package imports nothing of the project, so the server, which must not
+// link OpenCV, can calibrate from wire templates (ImpostorsBytes).
+type Comparable[T any] interface {
+	*T
+	Similarity(*T) float32
+}
+
 // Impostors returns cross-attendee similarity scores of templates, one
 // template per attendee assumed: all n(n-1)/2 pairs, or, when that exceeds
 // maxPairs > 0, maxPairs distinct-index pairs drawn at random (with
 // replacement) from a generator seeded with seed, so the cost stays fixed
 // for large galleries and the result is reproducible.
-func Impostors(templates []engine.Template, maxPairs int, seed uint64) []float64 {
+func Impostors[T any, P Comparable[T]](templates []T, maxPairs int, seed uint64) []float64 {
 	n := len(templates)
 	if n < 2 {
 		return nil
 	}
+	sim := func(i, j int) float64 { return float64(P(&templates[i]).Similarity(&templates[j])) }
 	total := n * (n - 1) / 2
 	if maxPairs <= 0 || total <= maxPairs {
 		out := make([]float64, 0, total)
 		for i := range templates {
 			for j := i + 1; j < n; j++ {
-				out = append(out, float64(templates[i].Similarity(&templates[j])))
+				out = append(out, sim(i, j))
 			}
 		}
 		return out
@@ -93,9 +101,70 @@ func Impostors(templates []engine.Template, maxPairs int, seed uint64) []float64
 		if j >= i {
 			j++
 		}
-		out[k] = float64(templates[i].Similarity(&templates[j]))
+		out[k] = sim(i, j)
 	}
 	return out
+}
+
+// WireDim is the length of a template on the wire: 512 unsigned bytes, each
+// an int8 component + 128 (api.Template.Data).
+const WireDim = 512
+
+// wire is a wire template centred to int8 with its inverse norm.
+type wire struct {
+	q   [WireDim]int8
+	inv float32
+}
+
+func (a *wire) Similarity(b *wire) float32 {
+	var d int32
+	for i, x := range a.q {
+		d += int32(x) * int32(b.q[i])
+	}
+	return float32(d) * a.inv * b.inv
+}
+
+func newWire(b []byte) (wire, bool) {
+	var w wire
+	if len(b) != WireDim {
+		return w, false
+	}
+	var n int64
+	for i, x := range b {
+		v := int8(int(x) - 128)
+		w.q[i] = v
+		n += int64(v) * int64(v)
+	}
+	if n == 0 {
+		return w, false
+	}
+	w.inv = float32(1 / math.Sqrt(float64(n)))
+	return w, true
+}
+
+// ImpostorsBytes is Impostors on wire templates (WireDim bytes, value+128,
+// one per attendee, all of one model and version): the same scores as
+// engine.Template.Similarity gives. Templates of another length or all
+// zeros are skipped.
+func ImpostorsBytes(templates [][]byte, maxPairs int, seed uint64) []float64 {
+	ws := make([]wire, 0, len(templates))
+	for _, b := range templates {
+		if w, ok := newWire(b); ok {
+			ws = append(ws, w)
+		}
+	}
+	return Impostors(ws, maxPairs, seed)
+}
+
+// SimilarityBytes is the cosine of two wire templates (NaN if either is
+// malformed), e.g. for genuine pairs of one attendee's templates.
+func SimilarityBytes(a, b []byte) float64 {
+	wa, ok1 := newWire(a)
+	wb, ok2 := newWire(b)
+	if !ok1 || !ok2 {
+		return math.NaN()
+	}
+	return float64(wa.Similarity(&wb))
 }
 
 // Tail is the fitted impostor score distribution: empirical below U,

@@ -145,7 +145,7 @@ func TestEdgeCases(t *testing.T) {
 	if PerComparison(0.01, 0) != 0.01 || PerComparison(0, 10) != 0 {
 		t.Error("PerComparison edge cases")
 	}
-	if Impostors(nil, 0, 0) != nil {
+	if Impostors([]engine.Template(nil), 0, 0) != nil || ImpostorsBytes(nil, 0, 0) != nil {
 		t.Error("Impostors of nothing")
 	}
 	// NaN scores are ignored.
@@ -190,5 +190,40 @@ func TestImpostors(t *testing.T) {
 		if s1[i] > 0.5 { // random 512-d vectors: cos ~ N(0, 1/sqrt(512)); never a self pair (1.0)
 			t.Fatalf("sampled a self pair? score %.3f", s1[i])
 		}
+	}
+}
+
+// TestImpostorsBytes: the wire form scores exactly as engine templates do,
+// and malformed templates are skipped.
+func TestImpostorsBytes(t *testing.T) {
+	var ts []engine.Template
+	var bs [][]byte
+	for i := range 20 {
+		tp := template(t, uint64(100+i))
+		ts = append(ts, tp)
+		bs = append(bs, tp.Bytes())
+	}
+	want := Impostors(ts, 0, 1)
+	zero := make([]byte, WireDim) // all components 0 (value+128)
+	for i := range zero {
+		zero[i] = 128
+	}
+	got := ImpostorsBytes(append(bs, []byte{1, 2, 3}, zero), 0, 1)
+	if len(got) != len(want) {
+		t.Fatalf("pairs: got %d, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-6 {
+			t.Fatalf("pair %d: bytes %v, engine %v", i, got[i], want[i])
+		}
+	}
+	if s1, s2 := ImpostorsBytes(bs, 50, 3), Impostors(ts, 50, 3); len(s1) != 50 || s1[7] != s2[7] {
+		t.Error("sampled pairs differ between wire and engine templates")
+	}
+	if s := SimilarityBytes(bs[0], bs[0]); math.Abs(s-1) > 1e-5 {
+		t.Errorf("self similarity %v", s)
+	}
+	if !math.IsNaN(SimilarityBytes(bs[0], nil)) {
+		t.Error("malformed template scored")
 	}
 }

@@ -905,9 +905,19 @@ func (s *Syncer) pullSettings(ctx context.Context) (api.EventSettings, error) {
 	if es.EventID != "" && es.EventID != p.EventID {
 		return es, fmt.Errorf("kiosk: pull settings: %w: settings of event %s, paired with %s", ErrProtocol, es.EventID, p.EventID)
 	}
-	values := es.Values
-	if values == nil {
-		values = map[string]string{}
+	values := map[string]string{}
+	for k, v := range es.Values {
+		values[k] = v
+	}
+	// The event's calibrated (or admin-pinned) thresholds become server
+	// defaults of the threshold settings: they survive an offline restart,
+	// and a threshold set locally on this kiosk still wins.
+	if t := es.Thresholds; t.Accept > 0 && t.Confirm > 0 && t.Confirm <= t.Accept {
+		values["face.accept"] = strconv.FormatFloat(float64(t.Accept), 'f', 4, 32)
+		values["face.confirm"] = strconv.FormatFloat(float64(t.Confirm), 'f', 4, 32)
+		if t.Margin > 0 {
+			values["face.margin"] = strconv.FormatFloat(float64(t.Margin), 'f', 4, 32)
+		}
 	}
 	if err := s.db.SetServerDefaults(ctx, values); err != nil {
 		return es, fmt.Errorf("kiosk: pull settings: %w", err)

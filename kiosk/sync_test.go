@@ -301,6 +301,21 @@ func TestSyncPairGalleryTombstone(t *testing.T) {
 	if es.EventID != rs.Event.ID || es.Thresholds.Accept == 0 {
 		t.Fatalf("settings %+v", es)
 	}
+	// The event's thresholds land as server defaults of the kiosk's
+	// threshold settings; a local override still wins.
+	if err := k.DB.SetSetting(ctx, "face.margin", "0.08", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Sync.PullSettings(ctx); err != nil {
+		t.Fatal(err)
+	}
+	vals, _, err := kiosk.Load(ctx, k.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("%.4f", es.Thresholds.Accept); vals["face.accept"] != want || vals["face.margin"] != "0.08" {
+		t.Fatalf("local settings accept %q (want %s from the event), margin %q (want the local 0.08)", vals["face.accept"], want, vals["face.margin"])
+	}
 
 	gs, err := k.Sync.PullGallery(ctx)
 	if err != nil {

@@ -184,6 +184,8 @@ type eventPage struct {
 	Feed         []store.FeedItem
 	PerMinute    []int
 	RegisterPath string
+	// TargetOptions feed the calibration panel's target selector.
+	TargetOptions []targetOption
 }
 
 type kioskRow struct {
@@ -197,8 +199,9 @@ func (s *Server) eventPage(r *http.Request, id string) (eventPage, error) {
 	if err != nil {
 		return eventPage{}, notFoundError(err, "event")
 	}
+	ev = s.calibrated(r.Context(), ev)
 	p := eventPage{User: sess.Username, CSRF: sess.CSRFToken, Event: ev.API(), Query: r.URL.Query().Get("q"),
-		RegisterPath: "/register/" + ev.ID}
+		RegisterPath: "/register/" + ev.ID, TargetOptions: targetOptions(ev.Thresholds)}
 	if err := checkText("search", p.Query, 0, 200); err != nil {
 		return p, err
 	}

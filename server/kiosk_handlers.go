@@ -229,7 +229,7 @@ func (s *Server) handleIdentify(w http.ResponseWriter, r *http.Request) {
 	resp := api.IdentifyResponse{Decision: api.DecisionReject}
 	if m.found {
 		resp.Score, resp.Margin = m.score, m.margin
-		resp.Decision = decide(ev.Thresholds, m.score, m.margin)
+		resp.Decision = decide(s.calibrated(r.Context(), ev).Thresholds, m.score, m.margin)
 		if resp.Decision != api.DecisionReject {
 			resp.Found, resp.AttendeeID, resp.Name = true, m.id, m.name
 		}
@@ -323,9 +323,10 @@ func validateEnrol(req api.EnrolRequest) error {
 	return nil
 }
 
-// handleSettings returns the event's kiosk setting defaults and thresholds.
+// handleSettings returns the event's kiosk setting defaults and thresholds,
+// recalibrated first when the gallery changed (calibration.go).
 func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request) {
-	ev := eventFrom(r.Context())
+	ev := s.calibrated(r.Context(), eventFrom(r.Context()))
 	s.writeJSON(w, r, http.StatusOK, api.EventSettings{
 		EventID: ev.ID, EventName: ev.Name, Values: ev.Settings, Thresholds: ev.Thresholds,
 	})

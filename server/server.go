@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/facecheck/facecheck/server/store"
@@ -46,6 +47,13 @@ type Config struct {
 	// KioskOfflineAfter is how long without a heartbeat before the
 	// dashboard shows a kiosk as offline.
 	KioskOfflineAfter time.Duration
+
+	// CalibrateEvery is the least time between two recalibrations of one
+	// event's thresholds after its gallery changed (debounce; 0: on every
+	// change). CalibrationMaxPairs caps the impostor pairs sampled from a
+	// large gallery (0: all pairs). See calibration.go.
+	CalibrateEvery      time.Duration
+	CalibrationMaxPairs int
 }
 
 // DefaultConfig returns the default configuration.
@@ -60,6 +68,9 @@ func DefaultConfig() Config {
 		LoginBurst:        5,
 		LoginEvery:        12 * time.Second,
 		KioskOfflineAfter: 2 * time.Minute,
+
+		CalibrateEvery:      10 * time.Second,
+		CalibrationMaxPairs: 200_000,
 	}
 }
 
@@ -78,6 +89,8 @@ func (c Config) Validate() error {
 		return errors.New("config: pairing code and session lifetimes must be positive")
 	case c.LoginBurst < 1 || c.LoginEvery <= 0:
 		return errors.New("config: login burst must be at least 1 and login refill positive")
+	case c.CalibrateEvery < 0 || c.CalibrationMaxPairs < 0:
+		return errors.New("config: calibration interval and pair cap must not be negative")
 	}
 	return nil
 }
@@ -102,6 +115,9 @@ type Server struct {
 	loginRate *rateLimiter
 	pairRate  *rateLimiter
 	pages     *pages
+	calib     *calibrator
+	// bg counts background goroutines (the calibration loop) Close waits for.
+	bg sync.WaitGroup
 	// openAPIJSON is openapi.yaml as JSON.
 	openAPIJSON []byte
 
@@ -136,6 +152,7 @@ func NewServer(cfg Config, db *store.DB, enc FaceEncoder, logger *slog.Logger) (
 		metrics:     newMetrics(),
 		hub:         newHub(),
 		galleries:   newGalleries(),
+		calib:       newCalibrator(),
 		pages:       p,
 		Now:         time.Now,
 	}
@@ -174,6 +191,8 @@ func (s *Server) Open() error {
 		ln = tls.NewListener(ln, s.srv.TLSConfig)
 	}
 	s.ln = ln
+	s.bg.Add(1)
+	go s.calibrationLoop()
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.logger.Error("serve", "err", err)
@@ -207,6 +226,7 @@ func (s *Server) Close() error {
 	default:
 		close(s.done)
 	}
+	s.bg.Wait()
 	if s.srv == nil {
 		return nil
 	}
@@ -263,6 +283,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /admin/events/{id}/pairing-code", s.adminPage(s.handlePairingCodePage))
 	mux.Handle("POST /admin/attendees/{id}/delete", s.adminPage(s.handleEventPageDeleteAttendee))
 	mux.Handle("POST /admin/kiosks/{id}/revoke", s.adminPage(s.handleEventPageRevokeKiosk))
+	mux.Handle("GET /admin/events/{id}/calibration", s.adminPage(s.handleCalibration))
+	mux.Handle("POST /admin/events/{id}/calibration/target", s.adminPage(s.handleCalibrationTarget))
+	mux.Handle("POST /admin/events/{id}/calibration/pin", s.adminPage(s.handleCalibrationPin))
+	mux.Handle("POST /admin/events/{id}/calibration/unpin", s.adminPage(s.handleCalibrationUnpin))
 
 	// Registration (HTML). /e/{event}/register is an alias.
 	mux.HandleFunc("GET /register/{event}", s.handleRegisterPage)

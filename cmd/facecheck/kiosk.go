@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"time"
 
 	"github.com/facecheck/facecheck/engine"
@@ -93,11 +94,34 @@ func runKiosk(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	out := &lockedWriter{w: stdout}
-	_, stopSync, err := startSync(ctx, sf, *keyPath, db, gallery, out, nil, stderr)
+	syncer, stopSync, err := startSync(ctx, sf, *keyPath, db, gallery, out, nil, nil, stderr)
 	if err != nil {
 		return err
 	}
 	defer stopSync()
+	if syncer != nil {
+		if p := syncer.Pairing(); p != nil {
+			cfg.CodeKey = p.TemplateKey // second verification by short code / QR
+		}
+	}
+	// Stored settings (defaults < event defaults < local overrides), then
+	// thresholds given on the command line.
+	values, warns, err := kiosk.Load(ctx, db)
+	if err != nil {
+		return err
+	}
+	for _, w := range warns {
+		fmt.Fprintln(stderr, "kiosk: settings:", w)
+	}
+	overrideFromFlags(fs, values, cfg)
+	applied, err := kiosk.Apply(values, kiosk.Applied{Kiosk: cfg, Engine: eng.Config()})
+	if err != nil {
+		return fmt.Errorf("kiosk: settings: %w", err)
+	}
+	cfg = applied.Kiosk
+	if err := eng.SetConfig(applied.Engine); err != nil {
+		return fmt.Errorf("kiosk: settings: %w", err)
+	}
 	fmt.Fprintf(stderr, "kiosk: gallery of %d people\n", gallery.Len())
 	k, err := kiosk.New(cfg, eng, gallery, db, time.Now)
 	if err != nil {
@@ -121,4 +145,21 @@ func float32Flag(p *float32) func(string) error {
 		*p = float32(v)
 		return nil
 	}
+}
+
+// overrideFromFlags puts the thresholds given on the command line over the
+// stored settings. (--accept and friends are fs.Func flags, whose Value
+// does not print the parsed number: it is read back from cfg.)
+func overrideFromFlags(fs *flag.FlagSet, values map[string]string, cfg kiosk.Config) {
+	given := map[string]string{
+		"accept":  strconv.FormatFloat(float64(cfg.Accept), 'f', -1, 32),
+		"confirm": strconv.FormatFloat(float64(cfg.Confirm), 'f', -1, 32),
+		"margin":  strconv.FormatFloat(float64(cfg.Margin), 'f', -1, 32),
+		"blink":   strconv.FormatBool(cfg.RequireBlink),
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if v, ok := given[f.Name]; ok {
+			values["face."+f.Name] = v
+		}
+	})
 }

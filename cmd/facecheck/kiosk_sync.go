@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/kiosk"
 	"github.com/facecheck/facecheck/storage"
@@ -60,7 +61,7 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 // server was given: the kiosk then runs offline on its local gallery.
 // stop cancels the loop, waits for it and makes a last push.
 func startSync(ctx context.Context, sf *syncFlags, keyPath string, db *storage.DB, gallery *engine.Gallery,
-	out io.Writer, onEvent func(kiosk.Event), stderr io.Writer) (s *kiosk.Syncer, stop func(), err error) {
+	out io.Writer, onEvent func(kiosk.Event), onSettings func(api.EventSettings), stderr io.Writer) (s *kiosk.Syncer, stop func(), err error) {
 	path := *sf.pairingPath
 	if path == "" {
 		path = kiosk.PairingPathFor(keyPath)
@@ -112,7 +113,7 @@ func startSync(ctx context.Context, sf *syncFlags, keyPath string, db *storage.D
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = s.Run(loopCtx, *sf.interval, nil)
+		_ = s.Run(loopCtx, *sf.interval, onSettings)
 	}()
 	stop = func() {
 		cancel()

@@ -20,6 +20,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/internal/fixture"
 	"github.com/facecheck/facecheck/kiosk"
@@ -132,9 +133,18 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	// Sync events reach the window once it exists; the first round runs
 	// before that and only logs.
 	var syncTo atomic.Pointer[ui.App]
+	// New event settings (calibrated thresholds) are stored by the sync
+	// worker; reapply re-reads them into the running machine.
+	var reapply atomic.Pointer[func() error]
 	syncer, stopSync, err := startSync(ctx, sf, *keyPath, db, gallery, io.Discard, func(e kiosk.Event) {
 		if a := syncTo.Load(); a != nil {
 			a.Handle(e)
+		}
+	}, func(api.EventSettings) {
+		if f := reapply.Load(); f != nil {
+			if err := (*f)(); err != nil {
+				fmt.Fprintln(stderr, "ui: event settings:", err)
+			}
 		}
 	}, stderr)
 	if err != nil {
@@ -156,13 +166,7 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	for _, w := range warns {
 		fmt.Fprintln(stderr, "ui: settings:", w)
 	}
-	flagged := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { flagged[f.Name] = true })
-	for name, key := range map[string]string{"accept": "face.accept", "confirm": "face.confirm", "margin": "face.margin", "blink": "face.blink"} {
-		if flagged[name] {
-			values[key] = fs.Lookup(name).Value.String()
-		}
-	}
+	overrideFromFlags(fs, values, cfg)
 	applied, err := kiosk.Apply(values, kiosk.Applied{Kiosk: cfg, Engine: eng.Config()})
 	if err != nil {
 		return fmt.Errorf("ui: settings: %w", err)
@@ -179,8 +183,23 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 
 	fa := app.NewWithID("io.facecheck.kiosk")
 	var k *ui.App
+	var runner *kiosk.Runner
+	applyStored := func() error {
+		cur, _, err := kiosk.Load(ctx, db)
+		if err != nil {
+			return err
+		}
+		a, err := kiosk.Apply(cur, base)
+		if err != nil {
+			return err
+		}
+		if err := runner.SetEngineConfig(a.Engine); err != nil {
+			return err
+		}
+		return runner.SetConfig(a.Kiosk)
+	}
 	var shooter *screenshooter
-	runner := kiosk.NewRunner(machine, nil, kiosk.RunnerOptions{
+	runner = kiosk.NewRunner(machine, nil, kiosk.RunnerOptions{
 		Open: func() (kiosk.Camera, error) {
 			cam, err := kiosk.OpenCamera(*camera, *width, *height, *repeat)
 			if err != nil || leadIn == 0 {
@@ -214,24 +233,14 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 			if err := kiosk.SetMany(ctx, db, kiosk.Values(m), "admin"); err != nil {
 				return err
 			}
-			cur, _, err := kiosk.Load(ctx, db)
-			if err != nil {
-				return err
-			}
-			a, err := kiosk.Apply(cur, base)
-			if err != nil {
-				return err
-			}
-			if err := runner.SetEngineConfig(a.Engine); err != nil {
-				return err
-			}
-			return runner.SetConfig(a.Kiosk)
+			return applyStored()
 		},
 	})
 	if err != nil {
 		return err
 	}
 	syncTo.Store(k)
+	reapply.Store(&applyStored)
 	win := fa.NewWindow("facecheck")
 	win.SetContent(k.Content())
 	win.Resize(fyne.NewSize(float32(w), float32(h)))

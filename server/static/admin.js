@@ -103,6 +103,121 @@
     drawChart(chart, chart.dataset.perMinute.split(",").filter(function (s) { return s !== ""; }).map(Number));
   }
 
+
+  // Calibration panel: the impostor-score histogram of the event's gallery
+  // with the accept / confirm threshold lines, and the rates they imply.
+  function rate(r) {
+    if (r === null || r === undefined) return "not estimable";
+    if (r <= 0) return "0";
+    if (r >= 0.5) return (r * 100).toFixed(0) + "%";
+    return "1 in " + Math.round(1 / r).toLocaleString("en-US");
+  }
+  function pct(r) { return r === null || r === undefined ? "?" : (r * 100).toFixed(1) + "%"; }
+
+  function svgEl(name, attrs, parent) {
+    var el = document.createElementNS(SVG, name);
+    Object.keys(attrs).forEach(function (k) { el.setAttribute(k, attrs[k]); });
+    if (parent) parent.appendChild(el);
+    return el;
+  }
+
+  function drawHistogram(svg, c) {
+    while (svg.firstChild) svg.removeChild(svg.firstChild);
+    var w = 300, h = 130, left = 4, right = 4, top = 14, bottom = 16;
+    var hist = c.histogram || {}, counts = hist.counts || [], gen = hist.genuine || [];
+    var n = counts.length;
+    svgEl("line", { "class": "axis", x1: left, x2: w - right, y1: h - bottom, y2: h - bottom }, svg);
+    if (!n) {
+      var t = svgEl("text", { x: w / 2, y: h / 2, "text-anchor": "middle" }, svg);
+      t.textContent = "No impostor pairs yet: register at least two attendees.";
+      return;
+    }
+    var peak = 1, gpeak = 1;
+    counts.forEach(function (k) { if (k > peak) peak = k; });
+    gen.forEach(function (k) { if (k > gpeak) gpeak = k; });
+    var lo = hist.start, hi = hist.start + n * hist.width;
+    var x = function (v) { return left + (w - left - right) * (v - lo) / (hi - lo); };
+    var slot = (w - left - right) / n, ph = h - top - bottom;
+    counts.forEach(function (k, i) {
+      if (!k) return;
+      var bh = Math.max(ph * k / peak, 1);
+      var r = svgEl("rect", { "class": "bar imp", x: (left + i * slot + 0.5).toFixed(1), width: Math.max(slot - 1, 0.5).toFixed(1),
+        y: (h - bottom - bh).toFixed(1), height: bh.toFixed(1) }, svg);
+      var title = document.createElementNS(SVG, "title");
+      var b0 = lo + i * hist.width;
+      title.textContent = k + " impostor pair" + (k === 1 ? "" : "s") + " scoring " + b0.toFixed(2) + "–" + (b0 + hist.width).toFixed(2);
+      r.appendChild(title);
+    });
+    gen.forEach(function (k, i) {
+      if (!k) return;
+      var bh = Math.max(ph * 0.5 * k / gpeak, 1);
+      svgEl("rect", { "class": "bar gen", x: (left + i * slot + slot * 0.25).toFixed(1), width: (slot * 0.5).toFixed(1),
+        y: (h - bottom - bh).toFixed(1), height: bh.toFixed(1) }, svg);
+    });
+    [["confirm", c.thresholds.confirm], ["accept", c.thresholds.accept]].forEach(function (t) {
+      var xv = x(t[1]).toFixed(1);
+      svgEl("line", { "class": "threshold th-" + t[0], x1: xv, x2: xv, y1: top - 4, y2: h - bottom }, svg);
+      var anchor = xv > w - 40 ? "end" : xv < 40 ? "start" : "middle";
+      var lab = svgEl("text", { x: xv, y: t[0] === "accept" ? top - 6 : top + 4, "text-anchor": anchor }, svg);
+      lab.textContent = t[0] + " " + t[1].toFixed(3);
+    });
+    for (var v = Math.ceil(lo * 10) / 10; v <= hi + 1e-9; v += 0.1) {
+      if (x(v) < left + 6 || x(v) > w - right - 6) continue;
+      var tick = svgEl("text", { x: x(v).toFixed(1), y: h - 4, "text-anchor": "middle" }, svg);
+      tick.textContent = v.toFixed(1);
+    }
+  }
+
+  function showCalibration(c) {
+    var th = c.thresholds;
+    text(document.getElementById("calib-accept"), th.accept.toFixed(3));
+    text(document.getElementById("calib-confirm"), th.confirm.toFixed(3));
+    var status = { calibrated: "Calibrated from this event's gallery", pinned: "Pinned by an admin",
+      too_few: "Default thresholds (too few attendees to calibrate)" }[c.status] || c.status;
+    var st = document.getElementById("calib-status");
+    if (st) st.firstChild.textContent = status + ": accept ";
+    text(document.getElementById("calib-target"), rate(c.target_fpir) + " check-ins by unregistered people" +
+      (c.calibrated_accept !== null ? " (calibrated accept " + c.calibrated_accept.toFixed(3) + ")" : ""));
+    text(document.getElementById("calib-implied"), c.implied_fpir === null ? "not estimable (too few attendees)" :
+      rate(c.implied_fpir) + " check-ins by unregistered people" +
+      (c.implied_fpir > 0 ? " (≈" + (c.implied_fpir * 1000).toFixed(2) + " per 1,000)" : ""));
+    text(document.getElementById("calib-implied-confirm"), rate(c.implied_confirm_fpir) +
+      (c.implied_confirm_fpir === null ? "" : " check-ins by unregistered people"));
+    text(document.getElementById("calib-frr"), c.frr.estimable ?
+      pct(c.frr.at_accept) + " below accept, " + pct(c.frr.at_confirm) + " below confirm. " + c.frr.note : c.frr.note);
+    text(document.getElementById("calib-gallery"), c.gallery_size + " attendees, " + c.pairs.toLocaleString("en-US") +
+      " impostor pairs" + (c.sampled ? " (sampled)" : "") + (c.stale ? "; gallery changed, recalibration pending" : ""));
+    text(document.getElementById("calib-note"), c.note || "");
+    var hist = document.getElementById("calib-hist");
+    if (hist) drawHistogram(hist, c);
+    var ul = document.getElementById("calib-history");
+    if (ul) {
+      while (ul.firstChild) ul.removeChild(ul.firstChild);
+      (c.history || []).forEach(function (e) {
+        var li = document.createElement("li");
+        li.textContent = new Date(e.at).toLocaleString() + " · " + e.actor + " · " + e.action + ": " + e.detail;
+        ul.appendChild(li);
+      });
+      if (!(c.history || []).length) {
+        var li = document.createElement("li");
+        li.textContent = "No threshold changes yet.";
+        ul.appendChild(li);
+      }
+    }
+    var panel = document.getElementById("calibration");
+    if (panel) panel.dataset.ready = "1";
+  }
+
+  var calib = document.getElementById("calibration");
+  function loadCalibration() {
+    if (!calib || !window.fetch) return;
+    fetch(calib.dataset.calibrationUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (c) { showCalibration(c); })
+      .catch(function (e) { text(document.getElementById("calib-note"), "Calibration unavailable: " + e.message); });
+  }
+  loadCalibration();
+
   var live = document.getElementById("live");
   if (live && window.EventSource) {
     var es = new EventSource(live.dataset.liveUrl);
@@ -111,6 +226,9 @@
       text(document.getElementById("checkins"), s.checkins);
       text(document.getElementById("attendees"), s.attendees);
       text(document.getElementById("repeats"), s.repeats);
+      // Registrations change the gallery: refresh the calibration.
+      if (calib && calib.dataset.attendees !== undefined && calib.dataset.attendees !== String(s.attendees)) loadCalibration();
+      if (calib) calib.dataset.attendees = s.attendees;
     });
     es.addEventListener("activity", function (e) {
       var a = JSON.parse(e.data);

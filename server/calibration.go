@@ -1,0 +1,657 @@
+package server
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/facecheck/facecheck/api"
+	"github.com/facecheck/facecheck/calibrate"
+	"github.com/facecheck/facecheck/server/store"
+)
+
+// Per-event calibration (DESIGN.md, "Thresholds are therefore never
+// constants"): the impostor score distribution is estimated from
+// cross-attendee pairs of the event's own gallery, its upper tail fitted
+// (package calibrate), and the accept / confirm thresholds derived for the
+// admin's target false-accept rate per check-in and the gallery size. The
+// server recomputes when the gallery changes: every change advances the
+// event's gallery cursor, so an event is dirty when its cursor differs from
+// the one its calibration saw. Recomputation is debounced to at most once
+// per Config.CalibrateEvery per event; it runs lazily when a kiosk asks for
+// GET /v1/settings (or identifies) or the dashboard asks for the
+// calibration, and in a background loop while the server is open.
+
+const (
+	// DefaultTargetFPIR is an event's target false-accept rate per
+	// check-in until the admin picks another: 1 in 1,000.
+	DefaultTargetFPIR = 1e-3
+	// MinCalibrationAttendees is the smallest gallery calibrated; smaller
+	// ones keep store.DefaultThresholds (conservative placeholders).
+	MinCalibrationAttendees = 5
+	// histBin is the width of the dashboard's histogram bins (cosine).
+	histBin = 0.02
+)
+
+// TargetChoices are the target rates the dashboard offers.
+var TargetChoices = []float64{1e-3, 1e-4, 1e-5}
+
+// Calibration statuses.
+const (
+	CalibrationCalibrated = "calibrated" // thresholds derived from the gallery
+	CalibrationPinned     = "pinned"     // thresholds set by an admin
+	CalibrationTooFew     = "too_few"    // gallery too small: default thresholds
+)
+
+// Calibration is GET /admin/events/{id}/calibration: what the dashboard's
+// calibration panel draws. Rates that cannot be estimated are null.
+type Calibration struct {
+	EventID string `json:"event_id"`
+	Status  string `json:"status"`
+	Note    string `json:"note,omitempty"`
+	// Thresholds are the ones in force (sent to kiosks).
+	Thresholds api.Thresholds `json:"thresholds"`
+	// CalibratedAccept/Confirm are what calibration gives for the target,
+	// also while pinned (null when the gallery is too small).
+	CalibratedAccept  *float64 `json:"calibrated_accept"`
+	CalibratedConfirm *float64 `json:"calibrated_confirm"`
+	TargetFPIR        float64  `json:"target_fpir"`
+	// ImpliedFPIR is the false-accept rate per check-in the accept
+	// threshold in force implies for this gallery (calibrate.RateAt);
+	// ImpliedConfirmFPIR the rate at which an impostor reaches "Are you
+	// NAME?".
+	ImpliedFPIR        *float64 `json:"implied_fpir"`
+	ImpliedConfirmFPIR *float64 `json:"implied_confirm_fpir"`
+	// GallerySize is the number of attendees with a template; Attendees
+	// those whose first template entered the impostor pairs (the largest
+	// group of one model and version).
+	GallerySize int             `json:"gallery_size"`
+	Attendees   int             `json:"attendees"`
+	Pairs       int             `json:"pairs"`
+	Sampled     bool            `json:"sampled"`
+	Tail        *calibrate.Tail `json:"tail,omitempty"`
+	Histogram   Histogram       `json:"histogram"`
+	FRR         FRREstimate     `json:"frr"`
+	// GalleryCursor is the gallery state this was computed from; Stale
+	// says the gallery has changed since and a recomputation is due
+	// (debounced).
+	GalleryCursor int64     `json:"gallery_cursor"`
+	Stale         bool      `json:"stale"`
+	ComputedAt    time.Time `json:"computed_at"`
+	Targets       []float64 `json:"targets"`
+	// History is the event's latest threshold changes from the audit log.
+	History []AuditItem `json:"history"`
+}
+
+// Histogram counts scores in bins [Start+i*Width, Start+(i+1)*Width).
+// Genuine counts the same-attendee pairs, when there are any.
+type Histogram struct {
+	Start   float64 `json:"start"`
+	Width   float64 `json:"width"`
+	Counts  []int   `json:"counts"`
+	Genuine []int   `json:"genuine,omitempty"`
+}
+
+// FRREstimate is the false-reject estimate. Without labels it exists only
+// for attendees with two or more templates (pairs of the same person).
+type FRREstimate struct {
+	Estimable bool     `json:"estimable"`
+	Attendees int      `json:"attendees"`
+	Pairs     int      `json:"pairs"`
+	AtAccept  *float64 `json:"at_accept"`
+	AtConfirm *float64 `json:"at_confirm"`
+	Note      string   `json:"note"`
+}
+
+// AuditItem is one audit log line.
+type AuditItem struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"`
+	Detail string    `json:"detail"`
+}
+
+// calibrator holds each event's latest calibration.
+type calibrator struct {
+	mu sync.Mutex
+	m  map[string]*calState
+}
+
+type calState struct {
+	// mu serialises recomputation and the admin's changes for one event.
+	mu     sync.Mutex
+	report *Calibration // nil before the first computation
+	tail   calibrate.Tail
+	at     time.Time
+}
+
+func newCalibrator() *calibrator { return &calibrator{m: map[string]*calState{}} }
+
+func (c *calibrator) state(id string) *calState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, ok := c.m[id]
+	if !ok {
+		st = &calState{}
+		c.m[id] = st
+	}
+	return st
+}
+
+// calibrated returns ev with its thresholds brought up to date with its
+// gallery (see the comment at the top). A failure is logged and leaves the
+// stored thresholds in force.
+func (s *Server) calibrated(ctx context.Context, ev *store.Event) *store.Event {
+	e, _, err := s.calibration(ctx, ev, false)
+	if err != nil {
+		s.logger.Error("calibration", "event", ev.ID, "err", err)
+		return ev
+	}
+	return e
+}
+
+// calibration returns the event (re-read when its thresholds changed) and
+// its calibration, recomputing when the gallery changed and the debounce
+// interval has passed, or when force is set.
+func (s *Server) calibration(ctx context.Context, ev *store.Event, force bool) (*store.Event, *Calibration, error) {
+	st := s.calib.state(ev.ID)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return s.calibrationLocked(ctx, st, ev, force)
+}
+
+func (s *Server) calibrationLocked(ctx context.Context, st *calState, ev *store.Event, force bool) (*store.Event, *Calibration, error) {
+	cur, err := s.store.GalleryCursor(ctx, ev.ID)
+	if err != nil {
+		return ev, nil, err
+	}
+	if st.report != nil && !force {
+		// The stored thresholds may have changed (a pin) since the report.
+		fresh := st.report.GalleryCursor == cur
+		if fresh || s.now().Sub(st.at) < s.cfg.CalibrateEvery {
+			rep := *st.report
+			rep.Stale = !fresh
+			if ev.Thresholds != rep.Thresholds {
+				// Read from another server process or an admin's PUT: report
+				// on what is in force.
+				rep.Thresholds = ev.Thresholds
+				fillRates(&rep, st.tail)
+			}
+			return ev, &rep, nil
+		}
+	}
+	return s.recalibrate(ctx, st, ev, cur)
+}
+
+// galleryTemplates is a snapshot of the gallery for calibration.
+type galleryTemplates struct {
+	size   int      // attendees with at least one template
+	firsts [][]byte // first template of each attendee of the main model
+	multi  [][][]byte
+}
+
+func (s *Server) galleryTemplates(ctx context.Context, ev *store.Event) (galleryTemplates, error) {
+	var gt galleryTemplates
+	g, err := s.galleries.get(ctx, s.store, ev)
+	if err != nil {
+		return gt, err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ids := make([]string, 0, len(g.people))
+	groups := map[string]int{}
+	for id, p := range g.people {
+		if len(p.vectors) == 0 {
+			continue
+		}
+		ids = append(ids, id)
+		groups[modelKey(&p.vectors[0])]++
+	}
+	gt.size = len(ids)
+	main, best := "", 0
+	for k, n := range groups {
+		if n > best || n == best && k < main {
+			main, best = k, n
+		}
+	}
+	slices.Sort(ids) // reproducible pair sampling
+	for _, id := range ids {
+		p := g.people[id]
+		if modelKey(&p.vectors[0]) != main {
+			continue
+		}
+		gt.firsts = append(gt.firsts, wireBytes(&p.vectors[0]))
+		var same [][]byte
+		for i := range p.vectors {
+			if modelKey(&p.vectors[i]) == main {
+				same = append(same, wireBytes(&p.vectors[i]))
+			}
+		}
+		if len(same) >= 2 {
+			gt.multi = append(gt.multi, same)
+		}
+	}
+	return gt, nil
+}
+
+func modelKey(v *vector) string { return v.model + "\x00" + strconv.Itoa(v.version) }
+
+// wireBytes turns a centred vector back into its wire form (value+128).
+func wireBytes(v *vector) []byte {
+	b := make([]byte, len(v.q))
+	for i, x := range v.q {
+		b[i] = byte(int(x) + 128)
+	}
+	return b
+}
+
+// eventSeed makes an event's pair sample reproducible.
+func eventSeed(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return h.Sum64()
+}
+
+// targetOf is the event's target rate, or the default when unset.
+func targetOf(th api.Thresholds) float64 {
+	if th.TargetFPIR > 0 && th.TargetFPIR < 1 {
+		return th.TargetFPIR
+	}
+	return DefaultTargetFPIR
+}
+
+// recalibrate recomputes the event's calibration from its gallery at
+// cursor cur and stores the thresholds unless they are pinned.
+func (s *Server) recalibrate(ctx context.Context, st *calState, ev *store.Event, cur int64) (*store.Event, *Calibration, error) {
+	gt, err := s.galleryTemplates(ctx, ev)
+	if err != nil {
+		return ev, nil, err
+	}
+	scores := calibrate.ImpostorsBytes(gt.firsts, s.cfg.CalibrationMaxPairs, eventSeed(ev.ID))
+	tail := calibrate.Fit(scores)
+	target := targetOf(ev.Thresholds)
+	n := len(gt.firsts)
+	rep := &Calibration{
+		EventID: ev.ID, TargetFPIR: target, GallerySize: gt.size, Attendees: n, Pairs: len(scores),
+		Sampled:       s.cfg.CalibrationMaxPairs > 0 && n*(n-1)/2 > s.cfg.CalibrationMaxPairs,
+		GalleryCursor: cur, ComputedAt: s.now().UTC(), Targets: TargetChoices,
+	}
+	if tail.N > 0 {
+		t := tail
+		rep.Tail = &t
+	}
+	accept, confirm := math.NaN(), math.NaN()
+	if n >= MinCalibrationAttendees {
+		accept, confirm = calibrate.Thresholds(tail, target, gt.size)
+	}
+	ok := !math.IsNaN(accept) && !math.IsNaN(confirm)
+	if ok {
+		accept, confirm = clampCos(accept), clampCos(confirm)
+		rep.CalibratedAccept, rep.CalibratedConfirm = &accept, &confirm
+	}
+	now := s.now().UTC().Truncate(time.Second)
+	var before api.Thresholds
+	ev, changed, err := s.store.UpdateThresholds(ctx, ev.ID, func(th api.Thresholds) (api.Thresholds, bool) {
+		before = th
+		if th.Pinned {
+			return th, false
+		}
+		nt := th
+		nt.TargetFPIR, nt.GallerySize, nt.Pinned = target, gt.size, false
+		if ok {
+			nt.Accept, nt.Confirm, nt.CalibratedAt = float32(accept), float32(confirm), now
+		} else {
+			d := store.DefaultThresholds
+			nt.Accept, nt.Confirm, nt.CalibratedAt = d.Accept, d.Confirm, time.Time{}
+		}
+		if nt.Margin == 0 && !th.Pinned {
+			nt.Margin = store.DefaultThresholds.Margin
+		}
+		same := nt.Accept == th.Accept && nt.Confirm == th.Confirm && nt.Margin == th.Margin &&
+			nt.TargetFPIR == th.TargetFPIR && nt.GallerySize == th.GallerySize && nt.CalibratedAt.IsZero() == th.CalibratedAt.IsZero()
+		return nt, !same
+	})
+	if err != nil {
+		return ev, nil, err
+	}
+	th := ev.Thresholds
+	switch {
+	case th.Pinned:
+		rep.Status = CalibrationPinned
+		rep.Note = "Thresholds pinned by an admin; calibration is shown for comparison only."
+	case !ok:
+		rep.Status = CalibrationTooFew
+		rep.Note = fmt.Sprintf("Only %d attendees with a face template: at least %d are needed to calibrate; "+
+			"the conservative default thresholds stay in force.", n, MinCalibrationAttendees)
+	default:
+		rep.Status = CalibrationCalibrated
+	}
+	if changed {
+		detail := fmt.Sprintf("accept %.3f→%.3f, confirm %.3f→%.3f, %d attendees, target %s",
+			before.Accept, th.Accept, before.Confirm, th.Confirm, gt.size, rateText(target))
+		if !ok {
+			detail += " (too few attendees: defaults)"
+		}
+		s.logger.Info("thresholds recalibrated", "event", ev.ID, "detail", detail)
+		if err := s.store.AddAudit(ctx, store.AuditEntry{Actor: "calibration", Action: "thresholds.calibrate",
+			Target: ev.ID, Detail: detail}); err != nil {
+			s.logger.Error("audit", "action", "thresholds.calibrate", "err", err)
+		}
+	} else if !ok && st.report == nil {
+		s.logger.Info("calibration: too few attendees, default thresholds", "event", ev.ID, "attendees", n)
+	}
+	rep.Thresholds = th
+	rep.Histogram = histogram(tail.Scores(), genuineScores(gt.multi), th)
+	rep.FRR = frrEstimate(gt.multi, th)
+	fillRates(rep, tail)
+	rep.History = s.thresholdHistory(ctx, ev.ID)
+	st.report, st.tail, st.at = rep, tail, s.now()
+	return ev, rep, nil
+}
+
+func clampCos(x float64) float64 { return math.Max(-1, math.Min(1, x)) }
+
+// fillRates sets the rates the thresholds in force imply.
+func fillRates(rep *Calibration, tail calibrate.Tail) {
+	rep.ImpliedFPIR, rep.ImpliedConfirmFPIR = nil, nil
+	if tail.N == 0 || rep.Attendees < 2 {
+		return
+	}
+	n := rep.GallerySize
+	if r := calibrate.RateAt(tail, float64(rep.Thresholds.Accept), n); !math.IsNaN(r) {
+		rep.ImpliedFPIR = &r
+	}
+	if r := calibrate.RateAt(tail, float64(rep.Thresholds.Confirm), n); !math.IsNaN(r) {
+		rep.ImpliedConfirmFPIR = &r
+	}
+}
+
+func genuineScores(multi [][][]byte) []float64 {
+	var g []float64
+	for _, ts := range multi {
+		for i := range ts {
+			for j := i + 1; j < len(ts); j++ {
+				if v := calibrate.SimilarityBytes(ts[i], ts[j]); !math.IsNaN(v) {
+					g = append(g, v)
+				}
+			}
+		}
+	}
+	return g
+}
+
+func frrEstimate(multi [][][]byte, th api.Thresholds) FRREstimate {
+	g := genuineScores(multi)
+	if len(g) == 0 {
+		return FRREstimate{Note: "The false-reject rate is not estimable without labels: no attendee has two or more templates."}
+	}
+	below := func(t float32) *float64 {
+		k := 0
+		for _, v := range g {
+			if v < float64(t) {
+				k++
+			}
+		}
+		r := float64(k) / float64(len(g))
+		return &r
+	}
+	return FRREstimate{Estimable: true, Attendees: len(multi), Pairs: len(g),
+		AtAccept: below(th.Accept), AtConfirm: below(th.Confirm),
+		Note: fmt.Sprintf("From %d pairs of %d attendees with two or more templates; extra templates captured "+
+			"at confirmed check-ins were already matches, so this errs low.", len(g), len(multi))}
+}
+
+// histogram bins impostor (and genuine) scores so the accept and confirm
+// lines fall inside.
+func histogram(imp, gen []float64, th api.Thresholds) Histogram {
+	h := Histogram{Width: histBin}
+	if len(imp) == 0 {
+		return h
+	}
+	lo, hi := imp[0], imp[len(imp)-1] // ascending
+	for _, v := range gen {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	hi = math.Max(hi, math.Max(float64(th.Accept), float64(th.Confirm)))
+	lo = math.Min(lo, float64(th.Confirm))
+	h.Start = math.Floor(lo/histBin) * histBin
+	nb := int(math.Ceil((hi-h.Start)/histBin+1e-9)) + 1
+	nb = max(1, min(nb, int(2/histBin)+2))
+	bin := func(v float64) int { return max(0, min(nb-1, int(math.Floor((v-h.Start)/histBin)))) }
+	h.Counts = make([]int, nb)
+	for _, v := range imp {
+		h.Counts[bin(v)]++
+	}
+	if len(gen) > 0 {
+		h.Genuine = make([]int, nb)
+		for _, v := range gen {
+			h.Genuine[bin(v)]++
+		}
+	}
+	return h
+}
+
+// thresholdHistory is the event's latest threshold changes.
+func (s *Server) thresholdHistory(ctx context.Context, eventID string) []AuditItem {
+	es, err := s.store.ListAudit(ctx, 500)
+	if err != nil {
+		s.logger.Error("calibration history", "err", err)
+		return nil
+	}
+	out := []AuditItem{}
+	for _, e := range es {
+		if e.Target == eventID && (strings.HasPrefix(e.Action, "thresholds.") || e.Action == "event.settings") {
+			out = append(out, AuditItem{At: e.At, Actor: e.Actor, Action: e.Action, Detail: e.Detail})
+			if len(out) == 10 {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// rateText writes a rate as "1 in 1,000".
+func rateText(r float64) string {
+	if !(r > 0) {
+		return "0"
+	}
+	n := math.Round(1 / r)
+	s := strconv.FormatFloat(n, 'f', 0, 64)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return "1 in " + b.String()
+}
+
+// calibrationLoop recomputes dirty events in the background while the
+// server is open, at most once per CalibrateEvery each.
+func (s *Server) calibrationLoop() {
+	defer s.bg.Done()
+	every := max(s.cfg.CalibrateEvery, time.Second)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		es, err := s.store.ListEvents(ctx)
+		if err != nil {
+			s.logger.Error("calibration loop", "err", err)
+		}
+		for _, ev := range es {
+			select {
+			case <-s.done:
+				cancel()
+				return
+			default:
+			}
+			if _, _, err := s.calibration(ctx, ev, false); err != nil {
+				s.logger.Error("calibration", "event", ev.ID, "err", err)
+			}
+		}
+		cancel()
+	}
+}
+
+// ---- Admin dashboard ----
+
+// targetOption is one entry of the dashboard's target selector.
+type targetOption struct {
+	Value    string
+	Label    string
+	Selected bool
+}
+
+func targetOptions(th api.Thresholds) []targetOption {
+	cur := targetOf(th)
+	out := make([]targetOption, 0, len(TargetChoices)+1)
+	found := false
+	for _, r := range TargetChoices {
+		sel := math.Abs(r-cur) <= 1e-12
+		found = found || sel
+		out = append(out, targetOption{Value: strconv.FormatFloat(r, 'g', -1, 64), Label: rateText(r) + " check-ins", Selected: sel})
+	}
+	if !found {
+		out = append(out, targetOption{Value: strconv.FormatFloat(cur, 'g', -1, 64), Label: rateText(cur) + " check-ins", Selected: true})
+	}
+	slices.SortFunc(out, func(a, b targetOption) int {
+		x, _ := strconv.ParseFloat(a.Value, 64)
+		y, _ := strconv.ParseFloat(b.Value, 64)
+		return cmp.Compare(y, x)
+	})
+	return out
+}
+
+// handleCalibration is GET /admin/events/{id}/calibration (JSON).
+func (s *Server) handleCalibration(w http.ResponseWriter, r *http.Request) {
+	ev, err := s.store.FindEventByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, notFoundError(err, "event"))
+		return
+	}
+	_, rep, err := s.calibration(r.Context(), ev, false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.writeJSON(w, r, http.StatusOK, rep)
+}
+
+// calibrationChange runs change on the event's thresholds under the
+// event's calibration lock, audits it and recalibrates.
+func (s *Server) calibrationChange(w http.ResponseWriter, r *http.Request, action string,
+	change func(th api.Thresholds, tail calibrate.Tail) (api.Thresholds, string, error)) {
+	ev, err := s.store.FindEventByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.renderErr(w, r, notFoundError(err, "event"))
+		return
+	}
+	st := s.calib.state(ev.ID)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	// Bring the tail up to date for the implied rate of a pin.
+	ev, _, err = s.calibrationLocked(r.Context(), st, ev, true)
+	if err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	var detail string
+	var cerr error
+	ev, _, err = s.store.UpdateThresholds(r.Context(), ev.ID, func(th api.Thresholds) (api.Thresholds, bool) {
+		nt, d, err := change(th, st.tail)
+		if err != nil {
+			cerr = err
+			return th, false
+		}
+		detail = d
+		return nt, true
+	})
+	if cerr != nil {
+		s.renderErr(w, r, cerr)
+		return
+	}
+	if err != nil {
+		s.renderErr(w, r, notFoundError(err, "event"))
+		return
+	}
+	// Audited before recalibrating, so the report's history shows it.
+	s.audit(r, sessionFrom(r.Context()).Username, action, ev.ID, detail)
+	if _, _, err := s.calibrationLocked(r.Context(), st, ev, true); err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/events/"+ev.ID+"#calibration", http.StatusSeeOther)
+}
+
+// handleCalibrationTarget sets the event's target false-accept rate.
+func (s *Server) handleCalibrationTarget(w http.ResponseWriter, r *http.Request) {
+	s.calibrationChange(w, r, "thresholds.target", func(th api.Thresholds, _ calibrate.Tail) (api.Thresholds, string, error) {
+		v, err := strconv.ParseFloat(strings.TrimSpace(r.PostFormValue("target_fpir")), 64)
+		if err != nil || !(v >= 1e-7 && v <= 0.1) {
+			return th, "", errorf(http.StatusUnprocessableEntity, "invalid_target", "The target must be a rate between 1 in 10,000,000 and 1 in 10.")
+		}
+		d := fmt.Sprintf("target %s → %s", rateText(targetOf(th)), rateText(v))
+		th.TargetFPIR = v
+		return th, d, nil
+	})
+}
+
+// handleCalibrationPin pins a raw accept threshold (and confirm: blank
+// means the score an impostor reaches ConfirmFactor times as often).
+func (s *Server) handleCalibrationPin(w http.ResponseWriter, r *http.Request) {
+	s.calibrationChange(w, r, "thresholds.pin", func(th api.Thresholds, tail calibrate.Tail) (api.Thresholds, string, error) {
+		bad := errorf(http.StatusUnprocessableEntity, "invalid_thresholds", "Accept and confirm must be cosines between -1 and 1, confirm not above accept.")
+		accept, err := strconv.ParseFloat(strings.TrimSpace(r.PostFormValue("accept")), 64)
+		if err != nil || math.IsNaN(accept) || accept < -1 || accept > 1 {
+			return th, "", bad
+		}
+		confirm := accept - 0.1
+		if c := strings.TrimSpace(r.PostFormValue("confirm")); c != "" {
+			if confirm, err = strconv.ParseFloat(c, 64); err != nil || math.IsNaN(confirm) {
+				return th, "", bad
+			}
+		} else if tail.N > 0 {
+			if p := tail.Survival(accept); p > 0 {
+				confirm = tail.Quantile(math.Min(1, calibrate.ConfirmFactor*p))
+			}
+		}
+		confirm = math.Min(clampCos(confirm), accept)
+		if confirm < -1 {
+			return th, "", bad
+		}
+		th.Accept, th.Confirm, th.Pinned = float32(accept), float32(confirm), true
+		if th.Margin == 0 {
+			th.Margin = store.DefaultThresholds.Margin
+		}
+		d := fmt.Sprintf("pinned accept %.3f, confirm %.3f", accept, confirm)
+		if tail.N > 0 {
+			d += ", implies " + rateText(calibrate.RateAt(tail, accept, th.GallerySize)) + " per check-in"
+		}
+		return th, d, validateThresholds(th)
+	})
+}
+
+// handleCalibrationUnpin returns the event to calibrated thresholds.
+func (s *Server) handleCalibrationUnpin(w http.ResponseWriter, r *http.Request) {
+	s.calibrationChange(w, r, "thresholds.unpin", func(th api.Thresholds, _ calibrate.Tail) (api.Thresholds, string, error) {
+		d := fmt.Sprintf("unpinned accept %.3f, confirm %.3f", th.Accept, th.Confirm)
+		th.Pinned = false
+		return th, d, nil
+	})
+}
