@@ -137,6 +137,23 @@ func TestBrowserAdmin(t *testing.T) {
 	srv := startBrowserServer(t)
 	colin := srv.registerHTTP(t, "Colin Powell", "colin@example.com", "images/colin_powell/lfw_Colin_Powell_0001.jpg")
 	srv.registerHTTP(t, "Amelie Mauresmo", "amelie@example.com", firstImage(t, srv.faces, "amelie_mauresmo"))
+	// Enough more attendees for the event to calibrate its thresholds
+	// (server.MinCalibrationAttendees), registered before the first
+	// calibration so the server's debounce does not delay it.
+	// Photos the engine turns down (422) are skipped.
+	attendees := 2
+	for i, p := range []string{"alejandro_toledo", "andre_agassi", "ariel_sharon", "bill_clinton", "david_beckham",
+		"angelina_jolie", "arnold_schwarzenegger", "alvaro_uribe", "carlos_menem", "amy_adams", "biden"} {
+		if attendees == 8 {
+			break
+		}
+		if srv.tryRegisterHTTP(t, strings.ReplaceAll(p, "_", " "), fmt.Sprintf("extra%d@example.com", i), firstImage(t, srv.faces, p)) {
+			attendees++
+		}
+	}
+	if attendees < 8 {
+		t.Fatalf("only %d attendees registered", attendees)
+	}
 	b := startBrowser(t)
 	ctx := b.ctx
 
@@ -160,8 +177,8 @@ func TestBrowserAdmin(t *testing.T) {
 
 	b.click(ctx, `#events a[href^="/admin/events/"]`)
 	b.waitFor(ctx, `location.pathname.startsWith("/admin/events/") && document.getElementById("live") !== null`)
-	if n := b.evalInt(ctx, `document.querySelectorAll("#attendees-table tr.attendee").length`); n != 2 {
-		t.Errorf("event page lists %d attendees, want 2", n)
+	if n := b.evalInt(ctx, `document.querySelectorAll("#attendees-table tr.attendee").length`); n != attendees {
+		t.Errorf("event page lists %d attendees, want %d", n, attendees)
 	}
 
 	// Search.
@@ -244,6 +261,121 @@ func TestBrowserAdmin(t *testing.T) {
 		t.Error("the page reloaded instead of updating the counters live")
 	}
 	b.screenshot(ctx, "counter-repeat")
+
+	// Calibration panel: the impostor-score histogram of the gallery's
+	// cross-attendee pairs with the accept and confirm lines, calibrated
+	// for the default target of 1 in 1,000 check-ins.
+	b.waitFor(ctx, `document.getElementById("calibration").dataset.ready === "1"`)
+	b.evalString(ctx, `document.getElementById("calibration").scrollIntoView(); ""`)
+	b.screenshot(ctx, "calibration")
+	pairs := attendees * (attendees - 1) / 2
+	if n := b.evalInt(ctx, `Array.from(document.querySelectorAll("#calib-hist rect.bar.imp")).reduce(function (s, r) { return s + Number(r.querySelector("title").textContent.split(" ")[0]); }, 0)`); n != pairs {
+		t.Errorf("histogram bars hold %d pairs, want %d", n, pairs)
+	}
+	if n := b.evalInt(ctx, `document.querySelectorAll("#calib-hist rect.bar.imp").length`); n < 3 {
+		t.Errorf("histogram has %d bars", n)
+	}
+	acceptX := func() string {
+		return b.evalString(ctx, `(function () { var l = document.querySelector("#calib-hist line.th-accept"); return l ? l.getAttribute("x1") : ""; })()`)
+	}
+	if acceptX() == "" || b.evalInt(ctx, `document.querySelectorAll("#calib-hist line.th-confirm").length`) != 1 {
+		t.Error("no accept / confirm threshold line in the histogram")
+	}
+	status := b.evalString(ctx, `document.getElementById("calib-status").textContent`)
+	if !strings.Contains(status, "Calibrated from this event's gallery") {
+		t.Errorf("calibration status %q", status)
+	}
+	if txt := b.evalString(ctx, `document.getElementById("calib-implied").textContent`); !strings.Contains(txt, "1 in 1,000") {
+		t.Errorf("implied rate %q, want the 1 in 1,000 target", txt)
+	}
+	if txt := b.evalString(ctx, `document.getElementById("calib-frr").textContent`); !strings.Contains(txt, "not estimable without labels") {
+		t.Errorf("FRR %q", txt)
+	}
+	var kioskSettings api.EventSettings
+	srv.getJSON(t, "/v1/settings", token, &kioskSettings)
+	if th := kioskSettings.Thresholds; th.CalibratedAt.IsZero() || th.Pinned || th.GallerySize != attendees {
+		t.Errorf("kiosk settings thresholds %+v, want calibrated over %d attendees", th, attendees)
+	}
+
+	// Pin a raw accept threshold: the line moves, the panel shows the rate
+	// it implies, the change is in the history; unpinning calibrates again.
+	before := acceptX()
+	b.evalString(ctx, `document.getElementById("calib-pin-accept").value = "0.6"; ""`)
+	b.click(ctx, `#calib-pin-form button`)
+	b.waitFor(ctx, `document.getElementById("calib-unpin-form") !== null && document.getElementById("calibration").dataset.ready === "1"`)
+	b.evalString(ctx, `document.getElementById("calibration").scrollIntoView(); ""`)
+	b.screenshot(ctx, "calibration-pinned")
+	if st := b.evalString(ctx, `document.getElementById("calib-status").textContent`); !strings.Contains(st, "Pinned") || !strings.Contains(st, "0.600") {
+		t.Errorf("pinned status %q", st)
+	}
+	if x := acceptX(); x == before || x == "" {
+		t.Errorf("accept line did not move on pin: %s → %s", before, x)
+	}
+	if txt := b.evalString(ctx, `document.getElementById("calib-history").textContent`); !strings.Contains(txt, "thresholds.pin") {
+		t.Errorf("history lacks the pin: %q", txt)
+	}
+	srv.getJSON(t, "/v1/settings", token, &kioskSettings)
+	if th := kioskSettings.Thresholds; !th.Pinned || th.Accept != 0.6 {
+		t.Errorf("kiosk settings after pin: %+v", th)
+	}
+	b.click(ctx, `#calib-unpin-form button`)
+	b.waitFor(ctx, `document.getElementById("calib-unpin-form") === null && document.getElementById("calibration").dataset.ready === "1"`)
+	if x := acceptX(); x != before {
+		t.Errorf("accept line after unpin at %s, want %s", x, before)
+	}
+}
+
+// tryRegisterHTTP registers an attendee and reports whether the engine
+// accepted the photo (false on 422).
+func (s *browserServer) tryRegisterHTTP(t *testing.T, name, email, photo string) bool {
+	t.Helper()
+	img, err := os.ReadFile(filepath.Join(s.faces, photo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	w.WriteField("name", name)
+	w.WriteField("email", email)
+	w.WriteField("consent", "yes")
+	fw, _ := w.CreateFormFile("photo", filepath.Base(photo))
+	fw.Write(img)
+	w.Close()
+	resp, err := s.client.Post(s.registerURL, w.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusSeeOther:
+		return true
+	case http.StatusUnprocessableEntity:
+		t.Logf("register %s: photo turned down, skipped", photo)
+		return false
+	}
+	t.Fatalf("register %s: status %d", photo, resp.StatusCode)
+	return false
+}
+
+// getJSON calls a kiosk GET endpoint.
+func (s *browserServer) getJSON(t *testing.T, path, token string, out any) {
+	t.Helper()
+	req, err := http.NewRequest("GET", s.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d", path, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // ---------------------------------------------------------------------------
