@@ -307,11 +307,11 @@ func Apply(values Values, base Applied) (Applied, error) {
 	c.VerifyTimeout = time.Duration(in("process.verify_timeout")) * time.Second
 	switch {
 	case c.Confirm > c.Accept:
-		return Applied{}, fmt.Errorf("Confirm threshold (face.confirm) %s must not exceed Accept threshold (face.accept) %s", all["face.confirm"], all["face.accept"])
+		return Applied{}, fmt.Errorf("confirm threshold (face.confirm) %s must not exceed Accept threshold (face.accept) %s", all["face.confirm"], all["face.accept"])
 	case gt.MinFace >= gt.MaxFace:
-		return Applied{}, fmt.Errorf("Minimum face size (face.min_size) %s must be below Maximum face size (face.max_size) %s", all["face.min_size"], all["face.max_size"])
+		return Applied{}, fmt.Errorf("minimum face size (face.min_size) %s must be below Maximum face size (face.max_size) %s", all["face.min_size"], all["face.max_size"])
 	case gt.MinBrightness >= gt.MaxBright:
-		return Applied{}, fmt.Errorf("Minimum brightness (face.min_brightness) %s must be below Maximum brightness (face.max_brightness) %s", all["face.min_brightness"], all["face.max_brightness"])
+		return Applied{}, fmt.Errorf("minimum brightness (face.min_brightness) %s must be below Maximum brightness (face.max_brightness) %s", all["face.min_brightness"], all["face.max_brightness"])
 	}
 	if err := c.Validate(); err != nil {
 		return Applied{}, err

@@ -65,13 +65,6 @@ func (m *metrics) observeRequest(route string, status int, d time.Duration) {
 	m.add("facecheck_http_request_duration_seconds", d.Seconds(), "route", route)
 }
 
-// get returns a series' value (tests).
-func (m *metrics) get(series string) float64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.values[series]
-}
-
 // writeTo writes all series in the Prometheus text format, sorted.
 func (m *metrics) writeTo(w io.Writer) error {
 	m.mu.Lock()
