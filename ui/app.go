@@ -48,6 +48,7 @@ const (
 	ScreenError    Screen = "error"
 	ScreenPIN      Screen = "pin"
 	ScreenSettings Screen = "settings"
+	ScreenStaff    Screen = "staff" // walk-up enrolment, today's count, manual check-in
 )
 
 // Options configure an App. Zero values get the defaults noted.
@@ -73,6 +74,13 @@ type Options struct {
 	PINs PINStore
 	// OnLanguage is told when an admin switches language, to persist it.
 	OnLanguage func(lang string)
+	// Staff backs staff mode (behind the admin PIN); nil shows it disabled.
+	Staff Staff
+	// Camera lets the error screen switch camera when the camera is gone
+	// (nil: no camera choice shown). CameraChoices are offered as buttons
+	// (default "0".."3"); a file path can be typed too.
+	Camera        CameraControl
+	CameraChoices []string
 }
 
 // App is the kiosk UI. Build it with New, put Content in a window, feed it
@@ -107,6 +115,11 @@ type App struct {
 	errScr   *resultScreen
 	pin      *pinScreen
 	settings *settingsScreen
+	staff    *staffScreen
+	camera   *cameraPanel
+
+	afterPIN    Screen // what the PIN unlocks: ScreenSettings or ScreenStaff
+	staffInline bool   // tests: run Staff calls on the UI goroutine
 
 	framePending atomic.Bool
 	framesShown  atomic.Uint64
@@ -229,6 +242,11 @@ func (a *App) handle(ev kiosk.Event) {
 		a.main.setSync(a.tr, a.sync)
 	case kiosk.EventError:
 		a.errText = ev.Err
+		if ev.State == kiosk.StateSecondVerify && a.screen == ScreenSecond {
+			// A wrong or unusable code: say so on the keypad, keep the screen.
+			a.code = ""
+			a.second.setMessage(a.tr, ev.Err)
+		}
 	}
 	if ev.State != "" {
 		a.setState(ev)
@@ -267,6 +285,7 @@ func (a *App) setState(ev kiosk.Event) {
 	case kiosk.StateSecondVerify:
 		if prev != kiosk.StateSecondVerify {
 			a.code = ""
+			a.second.setMessage(a.tr, "")
 		}
 		a.show(ScreenSecond)
 	case kiosk.StateWelcome:
@@ -406,8 +425,15 @@ func (a *App) render() {
 		a.second.setCode(a.code)
 	case ScreenWelcome:
 		a.welcome.setWelcome(a.tr, a.result, a.candidate)
+	case ScreenNotFound:
+		help := a.tr.T("notfound.help")
+		if a.result != nil && a.result.Outcome == kiosk.OutcomeCodeRejected {
+			help = a.tr.T("notfound.code_rejected")
+		}
+		a.notFound.detail.SetText(help)
 	case ScreenError:
 		a.errScr.setError(a.tr, a.errText)
+		a.camera.show(a, a.errText)
 	}
 	obj := a.screens[s]
 	if len(a.root.Objects) != 1 || a.root.Objects[0] != obj {
@@ -454,6 +480,7 @@ func (a *App) PreviewFrame() {
 		a.framePending.Store(false)
 		a.stepBrightness(0.15)
 		a.main.setFrame(dst)
+		a.staffFrame(dst)
 		a.framesShown.Add(1)
 	})
 }

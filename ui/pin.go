@@ -184,8 +184,18 @@ func (a *App) OpenAdmin() {
 	}
 	a.pin.reset(a.tr, mode)
 	a.admin = ScreenPIN
+	a.afterPIN = ScreenSettings
 	a.render()
 	a.focus(a.pin.pin)
+}
+
+// unlocked opens what the PIN was asked for.
+func (a *App) unlocked() {
+	if a.afterPIN == ScreenStaff {
+		a.OpenStaff()
+		return
+	}
+	a.OpenSettings()
 }
 
 // CloseAdmin leaves the PIN screen or settings pane for whatever the kiosk
@@ -210,7 +220,7 @@ func (a *App) submitPIN() {
 			p.showError(a.tr.T("pin.wrong"))
 			return
 		}
-		a.OpenSettings()
+		a.unlocked()
 	case pinSet, pinChange:
 		if validPIN(p.pin.Text) != nil {
 			p.showError(a.tr.T("pin.too_short"))
@@ -226,7 +236,7 @@ func (a *App) submitPIN() {
 			p.showError(err.Error())
 			return
 		}
-		a.OpenSettings()
+		a.unlocked()
 	}
 }
 
@@ -234,6 +244,7 @@ func (a *App) submitPIN() {
 func (a *App) changePIN() {
 	a.pin.reset(a.tr, pinChange)
 	a.admin = ScreenPIN
+	a.afterPIN = ScreenSettings
 	a.render()
 	a.focus(a.pin.pin)
 }

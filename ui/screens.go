@@ -43,8 +43,12 @@ func (a *App) build() {
 			a.render()
 		}))
 	a.errScr = newResultScreen(colError, a.tr.T("error.title"), "", nil)
+	a.camera = newCameraPanel(a)
+	a.errScr.body.Objects = append(a.errScr.body.Objects[:len(a.errScr.body.Objects)-1],
+		a.camera.root, layout.NewSpacer())
 	a.pin = newPINScreen(a)
 	a.settings = newSettingsScreen(a)
+	a.staff = newStaffScreen(a)
 	a.screens = map[Screen]fyne.CanvasObject{
 		ScreenMain:     a.main.root,
 		ScreenConfirm:  a.confirm.root,
@@ -54,6 +58,7 @@ func (a *App) build() {
 		ScreenError:    a.errScr.root,
 		ScreenPIN:      a.pin.root,
 		ScreenSettings: a.settings.root,
+		ScreenStaff:    a.staff.root,
 	}
 	a.main.setSync(a.tr, a.sync)
 	a.main.setBrightness(a.presence)
@@ -126,7 +131,7 @@ func newMainScreen(a *App) *mainScreen {
 	m.syncText.TextSize = 20
 	m.gear = widget.NewButtonWithIcon("", theme.SettingsIcon(), a.OpenAdmin)
 	m.gear.Importance = widget.LowImportance
-	footer := container.NewBorder(nil, nil, container.NewPadded(m.syncText), m.gear)
+	footer := container.NewBorder(nil, nil, container.NewPadded(m.syncText), container.NewHBox(newStaffButton(a), m.gear))
 
 	m.root = container.NewStack(
 		bg, m.preview, m.oval.Object(),
@@ -227,6 +232,7 @@ func (c *confirmScreen) setName(tr *Translator, name string) {
 // an on-screen keypad.
 type secondScreen struct {
 	root   *fyne.Container
+	msg    *widget.Label // why the last code did not work
 	code   *canvas.Text
 	keys   map[string]*widget.Button // "0".."9", "del", "ok"
 	cancel *widget.Button
@@ -242,6 +248,8 @@ func newSecondScreen(a *App) *secondScreen {
 	hint := wrapLabel(a.tr.T("second.code"), theme.SizeNameText, widget.MediumImportance)
 	s.code = bigText("", 56, colAccent)
 	s.code.TextStyle = fyne.TextStyle{Monospace: true, Bold: true}
+	s.msg = wrapLabel("", theme.SizeNameText, widget.DangerImportance)
+	s.msg.Hide()
 	codeBox := container.NewStack(canvas.NewRectangle(colInput), container.NewPadded(s.code))
 
 	type_ := func(k string) func() {
@@ -259,6 +267,9 @@ func newSecondScreen(a *App) *secondScreen {
 				if len(a.code) < maxCodeLen {
 					a.code += k
 				}
+			}
+			if k != "ok" {
+				s.setMessage(a.tr, "") // typing again: the old complaint is stale
 			}
 			s.setCode(a.code)
 		}
@@ -287,7 +298,7 @@ func newSecondScreen(a *App) *secondScreen {
 	})
 	keypad := container.NewGridWrap(fyne.NewSize(3*keyW+2*theme.Padding(), 4*keyH+3*theme.Padding()), grid)
 	left := container.NewVBox(layout.NewSpacer(), title, qr, layout.NewSpacer())
-	right := container.NewVBox(layout.NewSpacer(), hint, codeBox, container.NewCenter(keypad),
+	right := container.NewVBox(layout.NewSpacer(), hint, codeBox, s.msg, container.NewCenter(keypad),
 		container.NewCenter(bigButton(s.cancel, bigButtonW, 80)), layout.NewSpacer())
 	s.root = container.NewStack(canvas.NewRectangle(colBackground),
 		container.NewPadded(container.NewGridWithColumns(2, left, right)))
@@ -306,9 +317,22 @@ func (s *secondScreen) setCode(code string) {
 	}
 }
 
+// setMessage shows why a code did not work ("" hides it): a translated
+// line, then the kiosk's own words.
+func (s *secondScreen) setMessage(tr *Translator, detail string) {
+	if detail == "" {
+		s.msg.SetText("")
+		s.msg.Hide()
+		return
+	}
+	s.msg.SetText(tr.T("second.wrong") + "\n" + detail)
+	s.msg.Show()
+}
+
 // resultScreen is a full-screen message: welcome, not found, error.
 type resultScreen struct {
 	root   *fyne.Container
+	body   *fyne.Container
 	title  *widget.Label
 	detail *widget.Label
 	bar    *canvas.Rectangle
@@ -321,6 +345,7 @@ func newResultScreen(accent color.NRGBA, title, detail string, action *widget.Bu
 	r.bar = canvas.NewRectangle(accent)
 	r.bar.SetMinSize(fyne.NewSize(0, 24))
 	body := container.NewVBox(layout.NewSpacer(), r.title, r.detail)
+	r.body = body
 	if action != nil {
 		body.Add(container.NewCenter(bigButton(action, bigButtonW+80, 100)))
 	}

@@ -65,6 +65,7 @@ type settingsScreen struct {
 	apply    *widget.Button
 	close    *widget.Button
 	change   *widget.Button
+	staff    *widget.Button
 	language *widget.Select
 }
 
@@ -122,7 +123,8 @@ func newSettingsScreen(a *App) *settingsScreen {
 	title.SizeName = theme.SizeNameHeadingText
 	top := container.NewBorder(nil, nil, title,
 		container.NewHBox(widget.NewLabel(a.tr.T("settings.language")), s.language))
-	bottom := container.NewHBox(s.status, layout.NewSpacer(), s.change, s.close, s.apply)
+	s.staff = widget.NewButtonWithIcon(a.tr.T("staff.title"), theme.AccountIcon(), a.OpenStaff)
+	bottom := container.NewHBox(s.status, layout.NewSpacer(), s.staff, s.change, s.close, s.apply)
 	s.root = container.NewStack(canvas.NewRectangle(colBackground),
 		container.NewPadded(container.NewBorder(top, bottom, nil, nil, container.NewVScroll(rows))))
 	return s

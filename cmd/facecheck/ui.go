@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -181,6 +182,24 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	// Staff mode gets its own engine: an Engine is not safe for concurrent
+	// use and the runner's machine steps on the other.
+	staffEng, err := engine.New(st, eng.Config())
+	if err != nil {
+		return err
+	}
+	defer staffEng.Close()
+	staffOpts := kiosk.StaffOptions{DB: db, Engine: staffEng, Gallery: gallery, Location: cfg.Location}
+	if syncer != nil {
+		staffOpts.Pairing, staffOpts.Kick = syncer.Pairing, syncer.Kick
+	}
+	staff, err := kiosk.NewStaff(staffOpts)
+	if err != nil {
+		return err
+	}
+	cam := &cameraChoice{}
+	cam.spec.Store(*camera)
+
 	fa := app.NewWithID("io.facecheck.kiosk")
 	var k *ui.App
 	var runner *kiosk.Runner
@@ -201,14 +220,17 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	var shooter *screenshooter
 	runner = kiosk.NewRunner(machine, nil, kiosk.RunnerOptions{
 		Open: func() (kiosk.Camera, error) {
-			cam, err := kiosk.OpenCamera(*camera, *width, *height, *repeat)
+			c, err := kiosk.OpenCamera(cam.spec.Load().(string), *width, *height, *repeat)
 			if err != nil || leadIn == 0 {
-				return cam, err
+				return c, err
 			}
-			return &leadInCamera{Camera: cam, n: leadIn}, nil
+			return &leadInCamera{Camera: c, n: leadIn}, nil
 		},
-		Loop: *loop,
-		FPS:  *fps,
+		// A person at the error screen waits at most this long for a retry
+		// or a newly chosen camera.
+		MaxBackoff: 3 * time.Second,
+		Loop:       *loop,
+		FPS:        *fps,
 		OnEvent: func(e kiosk.Event) {
 			k.Handle(e)
 			if shooter != nil {
@@ -227,6 +249,8 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 		Frames:     runner.LatestFrame,
 		Settings:   settingSpecs(values),
 		PINs:       pins,
+		Staff:      staffAdapter{ctx: ctx, s: staff},
+		Camera:     cam,
 		ApplySettings: func(m map[string]string) error {
 			// Validated with every other value, stored (audited), then
 			// applied live between two frames.
@@ -688,4 +712,89 @@ func settingSpecs(values kiosk.Values) []ui.SettingSpec {
 		out = append(out, spec)
 	}
 	return out
+}
+
+// staffAdapter puts kiosk.Staff behind the UI's Staff interface.
+type staffAdapter struct {
+	ctx context.Context
+	s   *kiosk.Staff
+}
+
+func (a staffAdapter) Enrol(frame image.Image, name, email string, consent bool) (ui.Enrolled, error) {
+	var im engine.Image
+	if frame != nil {
+		im = engine.FromImageFast(frame)
+	}
+	res, err := a.s.Enrol(a.ctx, im, name, email, consent)
+	if err != nil {
+		return ui.Enrolled{}, enrolReasons(err)
+	}
+	return ui.Enrolled{Name: res.Name, Queued: res.Queued}, nil
+}
+
+// enrolReasons turns kiosk.Staff's typed errors into the reason codes the
+// UI explains; other errors pass as they are.
+func enrolReasons(err error) error {
+	var rej *engine.RejectedError
+	if errors.As(err, &rej) {
+		r := &ui.EnrolRejected{}
+		for _, is := range rej.Issues {
+			r.Reasons = append(r.Reasons, string(is.Reason))
+		}
+		return r
+	}
+	for _, m := range []struct {
+		err    error
+		reason string
+	}{
+		{kiosk.ErrNameRequired, "name"}, {kiosk.ErrNameTooLong, "name"}, {kiosk.ErrEmailInvalid, "email"},
+		{kiosk.ErrConsentRequired, "consent"}, {kiosk.ErrNoPhoto, "no_photo"},
+	} {
+		if errors.Is(err, m.err) {
+			return &ui.EnrolRejected{Reasons: []string{m.reason}}
+		}
+	}
+	return err
+}
+
+func (a staffAdapter) TodayCount() (int, error) { return a.s.TodayCount(a.ctx) }
+
+func (a staffAdapter) Search(q string) ([]ui.Person, error) {
+	ps, err := a.s.Search(a.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ui.Person, len(ps))
+	for i, p := range ps {
+		out[i] = ui.Person{ID: p.ID, Name: p.Name, Info: p.Info, CheckedIn: p.CheckedIn}
+	}
+	return out, nil
+}
+
+func (a staffAdapter) CheckIn(id string) (ui.CheckedIn, error) {
+	r, err := a.s.ManualCheckIn(a.ctx, id, "staff")
+	if err != nil {
+		return ui.CheckedIn{}, err
+	}
+	return ui.CheckedIn{Name: r.Name, Repeat: r.Outcome == kiosk.OutcomeRepeat}, nil
+}
+
+// cameraChoice is the error screen's camera control: the runner's Open
+// reads spec at every (re)open, so a new choice takes effect at the next
+// attempt (within RunnerOptions.MaxBackoff). kiosk.Runner has no "reopen
+// now", so Retry only relies on that backoff.
+type cameraChoice struct{ spec atomic.Value }
+
+func (c *cameraChoice) Retry() {}
+
+func (c *cameraChoice) UseCamera(spec string) error {
+	if n, err := strconv.Atoi(spec); err == nil {
+		if n < 0 || n > 63 {
+			return fmt.Errorf("camera index %d out of range", n)
+		}
+	} else if _, err := os.Stat(spec); err != nil {
+		return err
+	}
+	c.spec.Store(spec)
+	return nil
 }
