@@ -91,6 +91,7 @@ type Runner struct {
 	}
 	pendingCfg *Config
 	pendingEng *engine.Config
+	reopen     chan struct{} // Reopen: cut the camera backoff short
 }
 
 // NewRunner returns a runner for k reading cam (which it closes when Run
@@ -102,7 +103,16 @@ func NewRunner(k *Kiosk, cam Camera, o RunnerOptions) *Runner {
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = 10 * time.Second
 	}
-	return &Runner{k: k, opts: o, cam: cam, cmds: make(chan command, 16), notes: make(chan command, 4), wake: make(chan struct{}, 1)}
+	return &Runner{k: k, opts: o, cam: cam, cmds: make(chan command, 16), notes: make(chan command, 4), wake: make(chan struct{}, 1), reopen: make(chan struct{}, 1)}
+}
+
+// Reopen asks the camera loop to try the camera again now instead of
+// waiting out its backoff (the error screen's Retry). It never blocks.
+func (r *Runner) Reopen() {
+	select {
+	case r.reopen <- struct{}{}:
+	default:
+	}
 }
 
 // Answer replies to "Are you NAME?". It never blocks.
@@ -343,7 +353,7 @@ func (r *Runner) readLoop(ctx context.Context) error {
 			if err != nil {
 				r.cameraError(ctx, fmt.Errorf("%w (retrying in %s)", err, backoff.Round(time.Millisecond)))
 				broken = true
-				if !sleep(ctx, backoff) {
+				if !r.sleep(ctx, backoff) {
 					return nil
 				}
 				backoff = min(2*backoff, r.opts.MaxBackoff)
@@ -385,7 +395,7 @@ func (r *Runner) readLoop(ctx context.Context) error {
 				if r.opts.Open == nil {
 					return ErrCameraGone
 				}
-				if !sleep(ctx, backoff) {
+				if !r.sleep(ctx, backoff) {
 					return nil
 				}
 				backoff = min(2*backoff, r.opts.MaxBackoff)
@@ -432,6 +442,21 @@ func (r *Runner) note(ctx context.Context, c command) {
 	}
 }
 
+// sleep waits d, or less when Reopen is called; false when ctx ends.
+func (r *Runner) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	case <-r.reopen:
+		return true
+	}
+}
+
+// sleep waits d; false when ctx ends first.
 func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()

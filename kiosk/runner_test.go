@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -349,5 +350,33 @@ func TestRunnerRealEngine(t *testing.T) {
 				t.Errorf("stored check-ins %d (%v), want 2", n, err)
 			}
 		})
+	}
+}
+
+// Reopen cuts a camera backoff short: the retry happens at once, not after
+// the (here one-minute) wait.
+func TestRunnerReopenSkipsBackoff(t *testing.T) {
+	var opens atomic.Int32
+	k := newSlowKiosk(t, time.Millisecond)
+	r := NewRunner(k, nil, RunnerOptions{
+		Backoff: time.Minute, MaxBackoff: time.Minute,
+		Open: func() (Camera, error) {
+			opens.Add(1)
+			return nil, errors.New("no camera")
+		},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go r.Run(ctx)
+	deadline := time.Now().Add(5 * time.Second)
+	for opens.Load() < 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	r.Reopen()
+	for opens.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := opens.Load(); n < 2 {
+		t.Fatalf("camera opened %d times after Reopen, want a second attempt at once", n)
 	}
 }

@@ -238,6 +238,8 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 			}
 		},
 	})
+	cam.reopen = runner.Reopen
+
 	var pins ui.PINStore // default: the app's preferences
 	if *shots != "" {
 		pins = &ui.MemoryPINStore{}
@@ -780,12 +782,18 @@ func (a staffAdapter) CheckIn(id string) (ui.CheckedIn, error) {
 }
 
 // cameraChoice is the error screen's camera control: the runner's Open
-// reads spec at every (re)open, so a new choice takes effect at the next
-// attempt (within RunnerOptions.MaxBackoff). kiosk.Runner has no "reopen
-// now", so Retry only relies on that backoff.
-type cameraChoice struct{ spec atomic.Value }
+// reads spec at every (re)open, and Retry (also called after a new choice)
+// cuts the runner's backoff short.
+type cameraChoice struct {
+	spec   atomic.Value
+	reopen func()
+}
 
-func (c *cameraChoice) Retry() {}
+func (c *cameraChoice) Retry() {
+	if c.reopen != nil {
+		c.reopen()
+	}
+}
 
 func (c *cameraChoice) UseCamera(spec string) error {
 	if n, err := strconv.Atoi(spec); err == nil {
@@ -796,5 +804,6 @@ func (c *cameraChoice) UseCamera(spec string) error {
 		return err
 	}
 	c.spec.Store(spec)
+	c.Retry()
 	return nil
 }
