@@ -28,7 +28,17 @@ type OpenSetOptions struct {
 	Calibrate  bool      // derive thresholds from the enrolled templates (package calibrate)
 	TargetFPIR float64   // target for Calibrate (default 1e-2)
 	MaxPairs   int       // impostor pairs sampled for calibration (0 = all)
+	// Margin is the lead over the second-best identity below which an
+	// accepted match goes to second verification (default DefaultMargin).
+	Margin float64
+	// Frames, when set (one per probe, from EncodeFrames), adds the
+	// multi-frame figures: every probe is also searched with its generated
+	// frames, against the same galleries.
+	Frames []FrameSet
 }
+
+// DefaultMargin is the kiosk's default margin (kiosk.DefaultConfig).
+const DefaultMargin = 0.05
 
 // FPIRPoint is FNIR at one fixed FPIR. FNIR and Threshold are pooled over
 // splits; nil (JSON null) when the non-mated count cannot resolve the rate
@@ -72,6 +82,7 @@ type OpenSetFigures struct {
 	Rank1Std       float64     `json:"rank1_std"`
 	Points         []FPIRPoint `json:"operating_points"`
 	Calibrated     *Calibrated `json:"calibrated,omitempty"`
+	Routing        *Routing    `json:"routing,omitempty"`
 }
 
 // OpenSetReport is the open-set 1:N result (NIST FRVT 1:N style). The flat
@@ -97,6 +108,22 @@ type OpenSetReport struct {
 	FPIRRatio      *float64 `json:"fpir_ratio,omitempty"`
 	FNIRCalibrated *float64 `json:"fnir_at_calibrated_threshold,omitempty"`
 
+	// Margin routing at the operating point (see Routing); null when the
+	// share has nothing to count.
+	SecondVerifyShare             *float64 `json:"second_verify_share"`
+	FalseAcceptsCaughtShare       *float64 `json:"false_accepts_caught_share"`
+	MisidentificationsCaughtShare *float64 `json:"misidentifications_caught_share"`
+	Routing                       *Routing `json:"routing"`
+
+	// Multi-frame figures (opts.Frames).
+	FuseFrames      int           `json:"fuse_frames,omitempty"`
+	FNIR1e2Single   *float64      `json:"fnir_at_fpir_1e-2_single,omitempty"`
+	FNIR1e2Fused    *float64      `json:"fnir_at_fpir_1e-2_fused,omitempty"`
+	FNIR1e2MaxScore *float64      `json:"fnir_at_fpir_1e-2_max_score,omitempty"`
+	FNIRCalSingle   *float64      `json:"fnir_at_calibrated_threshold_single,omitempty"`
+	FNIRCalFused    *float64      `json:"fnir_at_calibrated_threshold_fused,omitempty"`
+	Fusion          *FusionReport `json:"fusion,omitempty"`
+
 	All    OpenSetFigures             `json:"all"`
 	Groups map[string]*OpenSetFigures `json:"groups,omitempty"`
 
@@ -111,22 +138,43 @@ func (r *OpenSetReport) DET() map[string][]DETPoint { return r.det }
 
 // splitData is one split's scores. A mated score is the score of the right
 // identity when it is at rank 1, else -Inf (a miss at any threshold); a
-// non-mated score is the best score over the gallery (-Inf: no face).
+// non-mated score is the best score over the gallery (-Inf: no face). The
+// top scores and margins (best minus best other identity, as
+// engine.Gallery.Search gives them) feed the margin routing.
 type splitData struct {
 	mated, nonmated       []float64
 	matedGrp, nonmatedGrp []string
 	rank1                 []bool
+	matedTop              []float64 // best score whatever its identity (-Inf: no face)
+	matedMargin           []float64
+	nonmatedMargin        []float64
 	gallery               []engine.Template // one per enrolled identity (the first), for calibration
 	galleryGrp            []string
 	gallerySize           int // templates in the gallery (all K per identity)
 	galleryGrpSize        map[string]int
 }
 
+// probeView gives the templates probe i is searched with: one for a photo,
+// several for frames scored by their maximum, none when no face was found.
+type probeView func(i int) []engine.Template
+
+// photoView searches with each probe's own photo.
+func photoView(probes []Probe) probeView {
+	return func(i int) []engine.Template {
+		if !probes[i].Detected {
+			return nil
+		}
+		return []engine.Template{probes[i].Template}
+	}
+}
+
 // OpenSet runs the open-set 1:N evaluation over encoded probes: for each
 // split a random half of the identities is enrolled with EnrolPerID of their
 // detected photos; the other photos of enrolled identities are mated probes,
 // every photo of the other identities a non-mated probe. A probe with no face
-// is a miss when mated and a correct rejection when non-mated.
+// is a miss when mated and a correct rejection when non-mated. With
+// opts.Frames, the probes are also searched with their generated frames
+// (single frame, fused, max of frame scores) against the same galleries.
 func OpenSet(probes []Probe, opts OpenSetOptions) (*OpenSetReport, error) {
 	if opts.Splits <= 0 {
 		opts.Splits = 10
@@ -143,8 +191,14 @@ func OpenSet(probes []Probe, opts OpenSetOptions) (*OpenSetReport, error) {
 	if opts.Calibrate && opts.TargetFPIR <= 0 {
 		opts.TargetFPIR = 1e-2
 	}
+	if opts.Margin == 0 {
+		opts.Margin = DefaultMargin
+	}
 	if len(probes) == 0 {
 		return nil, errors.New("open set: no probes")
+	}
+	if opts.Frames != nil && len(opts.Frames) != len(probes) {
+		return nil, fmt.Errorf("open set: %d frame sets for %d probes", len(opts.Frames), len(probes))
 	}
 	byID := map[string][]int{}
 	groups := map[string]bool{}
@@ -167,9 +221,10 @@ func OpenSet(probes []Probe, opts OpenSetOptions) (*OpenSetReport, error) {
 	if len(ids) < 2 {
 		return nil, fmt.Errorf("open set: %d identities, need at least 2", len(ids))
 	}
+	view := photoView(probes)
 	splits := make([]splitData, opts.Splits)
 	for s := range splits {
-		splits[s] = runSplit(probes, ids, byID, opts, uint64(s))
+		splits[s] = runSplit(probes, ids, byID, opts, uint64(s), view)
 	}
 	rep.All = figures(splits, "", false, opts)
 	if len(groups) > 0 {
@@ -193,16 +248,41 @@ func OpenSet(probes []Probe, opts OpenSetOptions) (*OpenSetReport, error) {
 	if c := rep.All.Calibrated; c != nil {
 		rep.TargetFPIR, rep.MeasuredFPIR, rep.FPIRRatio, rep.FNIRCalibrated = ptr(c.TargetFPIR), ptr(c.MeasuredFPIR), ptr(c.Ratio), ptr(c.FNIR)
 	}
+	rep.Routing = routing(splits, opts)
+	rep.All.Routing = rep.Routing
+	if r := rep.Routing; r != nil {
+		rep.SecondVerifyShare, rep.FalseAcceptsCaughtShare, rep.MisidentificationsCaughtShare =
+			r.SecondVerifyShare, r.FalseAcceptsCaughtShare, r.MisidentificationsCaughtShare
+	}
 	rep.det = map[string][]DETPoint{"": detCurve(splits, "", false)}
 	for g := range groups {
 		rep.det[g] = detCurve(splits, g, true)
+	}
+	if opts.Frames != nil {
+		rep.Fusion = fusion(probes, ids, byID, opts)
+		rep.FuseFrames = rep.Fusion.Frames
+		rep.FNIR1e2Single, rep.FNIR1e2Fused, rep.FNIR1e2MaxScore =
+			rep.Fusion.Single.fnirAt(1e-2), rep.Fusion.Fused.fnirAt(1e-2), rep.Fusion.MaxScore.fnirAt(1e-2)
+		if opts.Calibrate {
+			rep.FNIRCalSingle, rep.FNIRCalFused = ptr(rep.Fusion.Single.Calibrated.FNIR), ptr(rep.Fusion.Fused.Calibrated.FNIR)
+		}
 	}
 	return rep, nil
 }
 
 func ptr(x float64) *float64 { return &x }
 
-func runSplit(probes []Probe, ids []string, byID map[string][]int, opts OpenSetOptions, s uint64) splitData {
+// fnirAt is the pooled FNIR at operating point fpir (nil: not measured).
+func (f *OpenSetFigures) fnirAt(fpir float64) *float64 {
+	for _, p := range f.Points {
+		if p.FPIR == fpir {
+			return p.FNIR
+		}
+	}
+	return nil
+}
+
+func runSplit(probes []Probe, ids []string, byID map[string][]int, opts OpenSetOptions, s uint64, view probeView) splitData {
 	r := rand.New(rand.NewPCG(opts.Seed, s))
 	perm := append([]string(nil), ids...)
 	r.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
@@ -210,7 +290,8 @@ func runSplit(probes []Probe, ids []string, byID map[string][]int, opts OpenSetO
 	var d splitData
 	d.galleryGrpSize = map[string]int{}
 	var gal []engine.Template
-	var galID []string
+	var galOwner []int // index into owners
+	var owners []string
 	var matedIdx []int
 	for _, id := range perm[:nEnrol] {
 		idx := append([]int(nil), byID[id]...)
@@ -219,12 +300,13 @@ func runSplit(probes []Probe, ids []string, byID map[string][]int, opts OpenSetO
 		var rest []int
 		for _, i := range idx {
 			if enrolled < opts.EnrolPerID && probes[i].Detected {
-				gal = append(gal, probes[i].Template)
-				galID = append(galID, id)
 				if enrolled == 0 {
+					owners = append(owners, id)
 					d.gallery = append(d.gallery, probes[i].Template)
 					d.galleryGrp = append(d.galleryGrp, probes[i].Group)
 				}
+				gal = append(gal, probes[i].Template)
+				galOwner = append(galOwner, len(owners)-1)
 				d.galleryGrpSize[probes[i].Group]++
 				enrolled++
 				continue
@@ -236,35 +318,57 @@ func runSplit(probes []Probe, ids []string, byID map[string][]int, opts OpenSetO
 		}
 	}
 	d.gallerySize = len(gal)
-	search := func(p *Probe) (string, float64) {
-		if !p.Detected {
-			return "", math.Inf(-1)
+	per := make([]float64, len(owners))
+	// search returns the best identity, its score and its margin over the
+	// best other identity (the score itself when there is none). Each
+	// identity scores the best over its templates and the probe's templates.
+	search := func(i int) (string, float64, float64) {
+		ts := view(i)
+		if len(ts) == 0 || len(owners) == 0 {
+			return "", math.Inf(-1), math.Inf(-1)
 		}
-		best, bi := math.Inf(-1), -1
-		for j := range gal {
-			if s := float64(p.Template.Similarity(&gal[j])); s > best {
-				best, bi = s, j
+		for k := range per {
+			per[k] = math.Inf(-1)
+		}
+		for t := range ts {
+			for j := range gal {
+				if s := float64(ts[t].Similarity(&gal[j])); s > per[galOwner[j]] {
+					per[galOwner[j]] = s
+				}
 			}
 		}
-		if bi < 0 {
-			return "", best
+		best, second, bi := math.Inf(-1), math.Inf(-1), -1
+		for k, s := range per {
+			if s > best {
+				best, second, bi = s, best, k
+			} else if s > second {
+				second = s
+			}
 		}
-		return galID[bi], best
+		margin := best
+		if !math.IsInf(second, -1) {
+			margin = best - second
+		}
+		return owners[bi], best, margin
 	}
 	for _, i := range matedIdx {
-		id, sc := search(&probes[i])
+		id, top, margin := search(i)
 		ok := id == probes[i].Identity
+		sc := top
 		if !ok {
 			sc = math.Inf(-1)
 		}
 		d.mated = append(d.mated, sc)
+		d.matedTop = append(d.matedTop, top)
+		d.matedMargin = append(d.matedMargin, margin)
 		d.rank1 = append(d.rank1, ok)
 		d.matedGrp = append(d.matedGrp, probes[i].Group)
 	}
 	for _, id := range perm[nEnrol:] {
 		for _, i := range byID[id] {
-			_, sc := search(&probes[i])
+			_, sc, margin := search(i)
 			d.nonmated = append(d.nonmated, sc)
+			d.nonmatedMargin = append(d.nonmatedMargin, margin)
 			d.nonmatedGrp = append(d.nonmatedGrp, probes[i].Group)
 		}
 	}
@@ -399,10 +503,8 @@ func calibrated(splits []splitData, g string, byGroup bool, opts OpenSetOptions)
 				}
 			}
 		}
-		imp := calibrate.Impostors(gal, opts.MaxPairs, opts.Seed+uint64(s))
-		c.ImpostorPairs = len(imp)
-		tail := calibrate.Fit(imp)
-		a, cf := calibrate.Thresholds(tail, opts.TargetFPIR, d.gallerySize)
+		a, cf, pairs := splitThresholds(gal, d.gallerySize, opts, s)
+		c.ImpostorPairs = pairs
 		if math.IsNaN(a) {
 			continue
 		}
@@ -445,6 +547,148 @@ func calibrated(splits []splitData, g string, byGroup bool, opts OpenSetOptions)
 	return c
 }
 
+// splitThresholds are the accept and confirm thresholds calibrated from
+// templates gal (one per attendee) of split s for a gallery of size
+// gallerySize, and the number of impostor pairs behind them.
+func splitThresholds(gal []engine.Template, gallerySize int, opts OpenSetOptions, s int) (accept, confirm float64, pairs int) {
+	imp := calibrate.Impostors(gal, opts.MaxPairs, opts.Seed+uint64(s))
+	a, cf := calibrate.Thresholds(calibrate.Fit(imp), opts.TargetFPIR, gallerySize)
+	return a, cf, len(imp)
+}
+
+// Routing is margin routing at one operating point: an accepted match whose
+// lead over the best other identity is below Margin goes to second
+// verification ("Are you NAME?", QR or short code) instead of checking in.
+// Shares are nil when their denominator is 0.
+type Routing struct {
+	Margin          float64 `json:"margin"`
+	ThresholdSource string  `json:"threshold_source"` // "calibrated accept" or "FPIR 1e-2"
+	ThresholdMean   float64 `json:"threshold_mean"`
+	// Mated probes accepted with the right identity at rank 1, and how many
+	// of them have margin < Margin (genuine check-ins sent to second
+	// verification).
+	MatedAccepted     int      `json:"mated_accepted"`
+	SecondVerify      int      `json:"second_verify"`
+	SecondVerifyShare *float64 `json:"second_verify_share"`
+	// Non-mated probes accepted (false accepts), and those with margin <
+	// Margin (caught by second verification).
+	FalseAccepts            int      `json:"false_accepts"`
+	FalseAcceptsCaught      int      `json:"false_accepts_caught"`
+	FalseAcceptsCaughtShare *float64 `json:"false_accepts_caught_share"`
+	// Mated probes whose rank-1 identity is wrong and at or above the
+	// threshold (the wrong attendee checked in), and those caught.
+	Misidentifications            int      `json:"misidentifications"`
+	MisidentificationsCaught      int      `json:"misidentifications_caught"`
+	MisidentificationsCaughtShare *float64 `json:"misidentifications_caught_share"`
+	// All accepted probes (mated and non-mated) sent to second verification.
+	CheckinsRouted      int      `json:"checkins_routed"`
+	CheckinsRoutedShare *float64 `json:"checkins_routed_share"`
+}
+
+// routing counts margin routing over the splits at the calibrated accept
+// threshold of each split (opts.Calibrate) or else at the pooled FPIR 1e-2
+// threshold. nil when neither threshold exists.
+func routing(splits []splitData, opts OpenSetOptions) *Routing {
+	thr := make([]float64, len(splits))
+	src := "calibrated accept"
+	if opts.Calibrate {
+		for s, d := range splits {
+			thr[s], _, _ = splitThresholds(d.gallery, d.gallerySize, opts, s)
+		}
+	} else {
+		src = "FPIR 1e-2"
+		var allM, allN []float64
+		for _, d := range splits {
+			allM = append(allM, d.mated...)
+			allN = append(allN, d.nonmated...)
+		}
+		t, ok := thresholdAtFPIR(allN, 1e-2)
+		if !ok || len(allM) == 0 {
+			return nil
+		}
+		for s := range thr {
+			thr[s] = t
+		}
+	}
+	var used []float64
+	var rp []RoutedProbe
+	for s, d := range splits {
+		t := thr[s]
+		if math.IsNaN(t) {
+			continue
+		}
+		used = append(used, t)
+		for i, top := range d.matedTop {
+			rp = append(rp, RoutedProbe{Mated: true, RightID: d.rank1[i], Score: top, Margin: d.matedMargin[i], Threshold: t})
+		}
+		for i, top := range d.nonmated {
+			rp = append(rp, RoutedProbe{Score: top, Margin: d.nonmatedMargin[i], Threshold: t})
+		}
+	}
+	if len(used) == 0 {
+		return nil
+	}
+	r := Route(rp, opts.Margin)
+	r.ThresholdSource = src
+	m, _ := MeanStd(used)
+	r.ThresholdMean = round4(m)
+	return r
+}
+
+// RoutedProbe is one search outcome for Route: a mated or non-mated probe,
+// whether the rank-1 identity is the right one (mated only), the rank-1
+// score, its margin over the best other identity and the accept threshold
+// in force.
+type RoutedProbe struct {
+	Mated, RightID           bool
+	Score, Margin, Threshold float64
+}
+
+// Route counts margin routing: a probe with Score >= Threshold is accepted;
+// an accepted probe with Margin < margin goes to second verification.
+func Route(probes []RoutedProbe, margin float64) *Routing {
+	r := &Routing{Margin: margin}
+	accepted := 0
+	for _, p := range probes {
+		if !(p.Score >= p.Threshold) {
+			continue
+		}
+		accepted++
+		low := p.Margin < margin
+		if low {
+			r.CheckinsRouted++
+		}
+		switch {
+		case p.Mated && p.RightID:
+			r.MatedAccepted++
+			if low {
+				r.SecondVerify++
+			}
+		case p.Mated:
+			r.Misidentifications++
+			if low {
+				r.MisidentificationsCaught++
+			}
+		default:
+			r.FalseAccepts++
+			if low {
+				r.FalseAcceptsCaught++
+			}
+		}
+	}
+	share := func(a, b int) *float64 {
+		if b == 0 {
+			return nil
+		}
+		return ptr(round4(float64(a) / float64(b)))
+	}
+	r.SecondVerifyShare = share(r.SecondVerify, r.MatedAccepted)
+	r.FalseAcceptsCaughtShare = share(r.FalseAcceptsCaught, r.FalseAccepts)
+	r.MisidentificationsCaughtShare = share(r.MisidentificationsCaught, r.Misidentifications)
+	r.CheckinsRoutedShare = share(r.CheckinsRouted, accepted)
+	return r
+}
+
 // detCurve samples pooled FNIR at log-spaced FPIRs the non-mated count resolves.
 func detCurve(splits []splitData, g string, byGroup bool) []DETPoint {
 	var allM, allN []float64
@@ -477,6 +721,9 @@ func (r *OpenSetReport) Print(w io.Writer) {
 	for _, g := range names {
 		printFigures(w, "group "+g, r.Groups[g])
 	}
+	if r.Fusion != nil {
+		r.Fusion.Print(w, &r.All)
+	}
 }
 
 func printFigures(w io.Writer, name string, f *OpenSetFigures) {
@@ -500,6 +747,21 @@ func printFigures(w io.Writer, name string, f *OpenSetFigures) {
 		fmt.Fprintf(w, "    target FPIR %.1e, measured %.2e (%d/%d), ratio %.2f; FNIR at accept %.2f%%\n",
 			c.TargetFPIR, c.MeasuredFPIR, c.FalseAccepts, c.NonmatedProbes, c.Ratio, 100*c.FNIR)
 	}
+	if r := f.Routing; r != nil {
+		fmt.Fprintf(w, "  margin routing (margin < %.3f at the %s threshold, mean %.4f):\n", r.Margin, r.ThresholdSource, r.ThresholdMean)
+		fmt.Fprintf(w, "    genuine check-ins sent to second verification: %s (%d/%d)\n", pct(r.SecondVerifyShare), r.SecondVerify, r.MatedAccepted)
+		fmt.Fprintf(w, "    false accepts (non-mated) caught: %s (%d/%d)\n", pct(r.FalseAcceptsCaughtShare), r.FalseAcceptsCaught, r.FalseAccepts)
+		fmt.Fprintf(w, "    misidentifications (wrong attendee at rank 1) caught: %s (%d/%d)\n", pct(r.MisidentificationsCaughtShare), r.MisidentificationsCaught, r.Misidentifications)
+		fmt.Fprintf(w, "    all accepted check-ins routed: %s (%d)\n", pct(r.CheckinsRoutedShare), r.CheckinsRouted)
+	}
+}
+
+// pct formats a share as a percentage, "n/a" when nil.
+func pct(x *float64) string {
+	if x == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f%%", 100**x)
 }
 
 // PlotDET draws FNIR against FPIR, both on log axes (FPIR 1e-4..1, FNIR

@@ -28,6 +28,8 @@ func runOpenSet(args []string, stdout, stderr io.Writer) error {
 	maxPairs := fs.Int("max-pairs", 0, "impostor pairs sampled for calibration (0 = all)")
 	jsonOut := fs.String("json", "", "write the report as JSON to this file")
 	detOut := fs.String("det", "", "draw the DET curve (FNIR vs FPIR) to this PNG")
+	fuse := fs.Int("fuse", 0, "also measure multi-frame decisions: generate this many jittered frames per probe (3 is a kiosk's few still frames) and compare single frame, fused and max-score FNIR (0 = off)")
+	margin := fs.Float64("margin", measure.DefaultMargin, "margin routing: lead over the second-best identity below which an accepted match goes to second verification")
 	modelDir := fs.String("models", "", "model directory (default $FACECHECK_MODELS or the user cache dir)")
 	fs.Bool("open-set", true, "accepted for `facecheck eval --open-set` routing")
 	if err := fs.Parse(args); err != nil {
@@ -38,6 +40,12 @@ func runOpenSet(args []string, stdout, stderr io.Writer) error {
 	}
 	if *splits < 1 || *enrolK < 1 {
 		return fmt.Errorf("eval --open-set: --splits and --enrol-per-id must be at least 1")
+	}
+	if *fuse < 0 || *fuse > 32 {
+		return fmt.Errorf("eval --open-set: --fuse %d, want 0..32 frames", *fuse)
+	}
+	if !(*margin > 0 && *margin < 1) {
+		return fmt.Errorf("eval --open-set: --margin %g must be in (0, 1)", *margin)
 	}
 	if *cal && !(*target > 0 && *target < 1) {
 		return fmt.Errorf("eval --open-set: --target-fpir %g must be in (0, 1)", *target)
@@ -56,9 +64,16 @@ func runOpenSet(args []string, stdout, stderr io.Writer) error {
 	}
 	defer e.Close()
 	probes := measure.EncodeAll(e, *root, samples, stderr)
+	var frames []measure.FrameSet
+	if *fuse > 0 {
+		// Each probe is decoded once and its frames encoded once; every
+		// split reuses them.
+		frames = measure.EncodeFrames(e, *root, samples, *fuse, *seed, stderr)
+	}
 	rep, err := measure.OpenSet(probes, measure.OpenSetOptions{
 		Splits: *splits, EnrolPerID: *enrolK, Seed: *seed,
 		Calibrate: *cal, TargetFPIR: *target, MaxPairs: *maxPairs,
+		Margin: *margin, Frames: frames,
 	})
 	if err != nil {
 		return err
