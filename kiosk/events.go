@@ -103,7 +103,11 @@ type Result struct {
 	Method     string  `json:"method,omitempty"`
 	Score      float32 `json:"score"`
 	Margin     float32 `json:"margin"`
+	// LatencyMS runs from the first frame with the face framed in the
+	// guide (right size, not cut) to this result; ApproachMS from the
+	// first frame with any face (walking in included).
 	LatencyMS  float64 `json:"latency_ms"`
+	ApproachMS float64 `json:"approach_ms"`
 	// CheckInID is the recorded check-in's client UUID (OutcomeCheckedIn).
 	CheckInID string `json:"checkin_id,omitempty"`
 }

@@ -36,6 +36,7 @@ type Line struct {
 	Score      *float32           `json:"score,omitempty"`
 	Margin     *float32           `json:"margin,omitempty"`
 	LatencyMS  *float64           `json:"latency_ms,omitempty"`
+	ApproachMS *float64           `json:"approach_ms,omitempty"`
 	Timings    map[string]float64 `json:"timings,omitempty"`
 	Err        string             `json:"error,omitempty"`
 }
@@ -49,7 +50,7 @@ func LineFor(e Event, frame int) Line {
 			l.Event = "checkin"
 		}
 		l.Outcome, l.AttendeeID, l.Name, l.Method, l.CheckInID = r.Outcome, r.AttendeeID, r.Name, r.Method, r.CheckInID
-		l.Score, l.Margin, l.LatencyMS = &r.Score, &r.Margin, &r.LatencyMS
+		l.Score, l.Margin, l.LatencyMS, l.ApproachMS = &r.Score, &r.Margin, &r.LatencyMS, &r.ApproachMS
 	}
 	return l
 }

@@ -142,6 +142,7 @@ type Kiosk struct {
 	prev    *engine.Box
 	trackID int // track of the current approach
 	start   time.Time
+	framed  time.Time // first frame of the approach with the face in the guide
 	noFace  int
 	still   int
 	bad     int
@@ -282,7 +283,7 @@ func (k *Kiosk) Reset() []Event {
 	if (k.state == StateConfirm || k.state == StateSecondVerify) && k.cand != nil {
 		c := k.cand
 		k.emit(Event{Kind: EventResult, Result: &Result{Outcome: OutcomeDeclined, AttendeeID: c.AttendeeID, Name: c.Name,
-			Score: c.Score, Margin: c.Margin, LatencyMS: k.latency()}})
+			Score: c.Score, Margin: c.Margin, LatencyMS: k.latency(), ApproachMS: k.approach()}})
 	}
 	present := k.state != StateIdle && k.trackID != 0 && k.noFace == 0
 	if !present {
@@ -302,6 +303,7 @@ func (k *Kiosk) beginApproach(trackID int) {
 	k.embeds, k.live = nil, nil
 	k.trackID = trackID
 	k.start = k.clock()
+	k.framed = time.Time{}
 	k.setState(StateApproach)
 }
 
@@ -388,7 +390,7 @@ func (k *Kiosk) stepNoFace() {
 func (k *Kiosk) timeoutQuestion() {
 	if (k.state == StateConfirm || k.state == StateSecondVerify) && k.cand != nil {
 		k.emit(Event{Kind: EventResult, Result: &Result{Outcome: OutcomeTimeout, AttendeeID: k.cand.AttendeeID,
-			Name: k.cand.Name, Score: k.cand.Score, Margin: k.cand.Margin, LatencyMS: k.latency()}})
+			Name: k.cand.Name, Score: k.cand.Score, Margin: k.cand.Margin, LatencyMS: k.latency(), ApproachMS: k.approach()}})
 	}
 	k.clearQuestion()
 }
@@ -406,6 +408,9 @@ func (k *Kiosk) blockingIssue(a *engine.Analysis) (engine.Issue, bool) {
 }
 
 func (k *Kiosk) stepFace(ctx context.Context, frame engine.Image, a *engine.Analysis, t *engine.Track) error {
+	if k.framed.IsZero() && framedInGuide(a) {
+		k.framed = k.clock()
+	}
 	if is, bad := k.blockingIssue(a); bad {
 		k.still = 0
 		k.bad++
@@ -451,6 +456,18 @@ func (k *Kiosk) stepFace(ctx context.Context, frame engine.Image, a *engine.Anal
 	return k.identify(ctx, t)
 }
 
+// framedInGuide: the face is in the oval at a usable size (what the
+// person controls by walking up); stillness, pose and the rest come after.
+func framedInGuide(a *engine.Analysis) bool {
+	for _, is := range a.Issues {
+		switch is.Reason {
+		case engine.ReasonNoFace, engine.ReasonTooSmall, engine.ReasonTooBig, engine.ReasonCut, engine.ReasonManyFaces:
+			return false
+		}
+	}
+	return true
+}
+
 func eyesClosed(a *engine.Analysis) bool {
 	for _, is := range a.Issues {
 		if is.Reason == engine.ReasonEyesClosed {
@@ -474,7 +491,7 @@ func (k *Kiosk) identify(ctx context.Context, t *engine.Track) error {
 	k.emit(Event{Kind: EventTiming, Timings: map[string]float64{"search_ms": ms(time.Since(t0))}})
 	if !m.Found || m.Score < k.cfg.Confirm {
 		k.setState(StateNotFound)
-		r := &Result{Outcome: OutcomeNotFound, Score: m.Score, Margin: m.Margin, LatencyMS: k.latency()}
+		r := &Result{Outcome: OutcomeNotFound, Score: m.Score, Margin: m.Margin, LatencyMS: k.latency(), ApproachMS: k.approach()}
 		k.emit(Event{Kind: EventResult, Result: r})
 		return nil
 	}
@@ -559,7 +576,7 @@ func (k *Kiosk) Answer(ctx context.Context, yes bool) ([]Event, error) {
 	if !yes {
 		k.setState(StateCooldown)
 		k.emit(Event{Kind: EventResult, Result: &Result{Outcome: OutcomeDeclined, AttendeeID: c.AttendeeID, Name: c.Name,
-			Score: c.Score, Margin: c.Margin, LatencyMS: k.latency()}})
+			Score: c.Score, Margin: c.Margin, LatencyMS: k.latency(), ApproachMS: k.approach()}})
 		return k.events, nil
 	}
 	info := ""
@@ -591,13 +608,23 @@ func (k *Kiosk) checkIn(ctx context.Context, c *Candidate, info, method string) 
 			return err
 		}
 	}
-	r.LatencyMS = k.latency()
+	r.LatencyMS, r.ApproachMS = k.latency(), k.approach()
 	k.setState(StateWelcome)
 	k.emit(Event{Kind: EventResult, Result: r})
 	return nil
 }
 
-func (k *Kiosk) latency() float64 { return ms(k.clock().Sub(k.start)) }
+// latency is measured from the frame the face was first framed in the
+// guide (from the first face when it never was).
+func (k *Kiosk) latency() float64 {
+	from := k.framed
+	if from.IsZero() {
+		from = k.start
+	}
+	return ms(k.clock().Sub(from))
+}
+
+func (k *Kiosk) approach() float64 { return ms(k.clock().Sub(k.start)) }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 

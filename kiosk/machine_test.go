@@ -177,7 +177,8 @@ func TestMachine(t *testing.T) {
 			// cut lasts one frame: never shown; the hold-still prompt replaces a guide prompt at once.
 			prompts: []Prompt{PromptComeCloser, PromptLookStraight, PromptHoldStill, PromptNone},
 			results: []Outcome{OutcomeCheckedIn}, methods: []string{api.MethodFace}, records: 1,
-			latency: 1000,
+			// from the first framed frame (the yaw ones), not the first face
+			latency: 400,
 		},
 		{
 			name:    "one bad frame does not interrupt holding still",

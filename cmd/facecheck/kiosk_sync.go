@@ -121,8 +121,14 @@ func startSync(ctx context.Context, sf *syncFlags, keyPath string, db *storage.D
 		// Last chance to deliver what the run just recorded.
 		pctx, pcancel := context.WithTimeout(context.Background(), 2**sf.timeout)
 		defer pcancel()
-		if st, err := s.PushCheckIns(pctx); err != nil {
+		st, err := s.PushCheckIns(pctx)
+		switch {
+		case err != nil:
 			fmt.Fprintf(stderr, "kiosk: %d check-ins stay queued for the next start: %v\n", st.Remaining, err)
+		case st.Remaining > 0:
+			// Items waiting out a retry backoff are not due yet, so the push
+			// above skipped them without an error.
+			fmt.Fprintf(stderr, "kiosk: %d check-ins stay queued for the next start (the server did not take them yet)\n", st.Remaining)
 		}
 	}
 	return s, stop, nil
