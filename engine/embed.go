@@ -67,6 +67,11 @@ func alignMatScaled(frame gocv.Mat, lm Landmarks, k float32) (gocv.Mat, error) {
 
 // Embed returns the L2-normalised 512-d feature of the face with landmarks lm.
 func (e *Engine) Embed(im Image, lm Landmarks) (Embedding, error) {
+	return e.embed(im, lm, false)
+}
+
+// embed aligns and embeds; still adds the still-photo context view.
+func (e *Engine) embed(im Image, lm Landmarks, still bool) (Embedding, error) {
 	m, err := matView(im)
 	if err != nil {
 		return nil, err
@@ -78,7 +83,11 @@ func (e *Engine) Embed(im Image, lm Landmarks) (Embedding, error) {
 		return nil, err
 	}
 	defer a.Close()
-	return e.embedAligned(a)
+	v, err := e.embedAligned(a)
+	if err != nil || !still {
+		return v, err
+	}
+	return v, e.addContextView(m, lm, v)
 }
 
 // EmbedAligned returns the feature of an already aligned 112x112 BGR face.

@@ -50,29 +50,9 @@ func (e *Engine) EnrolPhoto(im Image) (Encoded, error) {
 	if len(a.Issues) > 0 {
 		return Encoded{}, &RejectedError{Issues: a.Issues}
 	}
-	emb, err := e.embedStill(im, a.Landmarks)
+	emb, err := e.embed(im, a.Landmarks, true)
 	if err != nil {
 		return Encoded{}, err
 	}
 	return Encoded{Face: a.Face, Faces: len(a.Faces), Landmarks: a.Landmarks, Embedding: emb, Timings: a.Timings}, nil
-}
-
-// embedStill is Embed plus the still-photo context view.
-func (e *Engine) embedStill(im Image, lm Landmarks) (Embedding, error) {
-	m, err := matView(im)
-	if err != nil {
-		return nil, err
-	}
-	defer keep(im)
-	defer m.Close()
-	a, err := alignMat(m, lm)
-	if err != nil {
-		return nil, err
-	}
-	defer a.Close()
-	v, err := e.embedAligned(a)
-	if err != nil {
-		return nil, err
-	}
-	return v, e.addContextView(m, lm, v)
 }

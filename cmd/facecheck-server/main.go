@@ -23,6 +23,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(os.Args) > 1 && os.Args[1] == "loadtest" {
+		os.Exit(runLoadtest(ctx, os.Args[2:], os.Stdout, os.Stderr))
+	}
 	m := NewMain()
 	if err := m.ParseFlags(ctx, os.Args[1:]); errors.Is(err, flag.ErrHelp) {
 		os.Exit(2)

@@ -75,6 +75,14 @@ func Open(ctx context.Context, dsn string, key []byte) (*DB, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db.dialect = Postgres
 		db.db, err = sql.Open("pgx", dsn)
+		if err == nil {
+			// PostgreSQL refuses connections beyond max_connections (100 by
+			// default, shared by every server instance): 200 kiosks syncing
+			// at once made the pool open more and get "too many clients"
+			// (server/loadtest). Requests wait for a pooled connection instead.
+			db.db.SetMaxOpenConns(PostgresMaxConns)
+			db.db.SetMaxIdleConns(PostgresMaxConns)
+		}
 	} else {
 		db.dialect = SQLite
 		db.db, err = sql.Open("sqlite", sqliteDSN(dsn))
@@ -92,6 +100,10 @@ func Open(ctx context.Context, dsn string, key []byte) (*DB, error) {
 	}
 	return db, nil
 }
+
+// PostgresMaxConns caps one server's connections to PostgreSQL; several
+// instances behind a load balancer each take this many.
+const PostgresMaxConns = 20
 
 // sqliteDSN puts the per-connection pragmas into the DSN, so every pooled
 // connection gets them (foreign_keys is per connection). WAL lets the
