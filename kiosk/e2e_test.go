@@ -5,63 +5,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/internal/fixture"
-	"github.com/facecheck/facecheck/internal/testenv"
-	"github.com/facecheck/facecheck/storage"
 )
 
 // TestHeadlessVideo plays a generated video of two enrolled people and one
 // who is not through the real engine, gallery and SQLite store.
 func TestHeadlessVideo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real engine")
-	}
-	faces := testenv.Faces(t)
-	eng, err := engine.New(testenv.Models(t), engine.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	w := newWorld(t, nil)
+	eng, picks, root := w.eng, w.picks, w.root
 	ctx := context.Background()
-
-	people, err := ReadPeople(filepath.Join(faces, "labels.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pool []LabelledPerson
-	for _, p := range people {
-		if len(p.Paths) >= 3 {
-			pool = append(pool, p)
-		}
-	}
-	if len(pool) < 3 {
-		t.Skipf("%d identities with 3+ photos, need 3", len(pool))
-	}
-	// Spread the picks over the sorted list so sources are mixed.
-	picks := []LabelledPerson{pool[0], pool[len(pool)/3], pool[2*len(pool)/3]}
-	root := filepath.Join(faces, "images")
-
-	var scenes []fixture.Scene
-	for _, p := range picks {
-		photo, err := engine.LoadImage(filepath.Join(root, p.Paths[1]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		enc, err := eng.Encode(photo)
-		if err != nil {
-			t.Fatal(err)
-		}
-		scenes = append(scenes, fixture.Scene{Photo: photo, Landmarks: &enc.Landmarks, Label: p.ID})
-	}
-	video := filepath.Join(t.TempDir(), "kiosk.avi")
-	if _, err := fixture.Write(video, scenes, fixture.DefaultOptions()); err != nil {
-		t.Fatal(err)
-	}
+	video := w.video(t, "kiosk.avi", fixture.DefaultOptions())
 
 	tests := []struct {
 		name  string
@@ -72,16 +28,7 @@ func TestHeadlessVideo(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			key, err := storage.LoadOrCreateKey(filepath.Join(dir, "kiosk.key"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			db, err := storage.Open(filepath.Join(dir, "kiosk.db"), storage.Options{Key: key})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := openTestDB(t)
 			enrolled, err := EnrolFirst(ctx, eng, db, picks[:2], root, 2)
 			if err != nil || len(enrolled) != 2 {
 				t.Fatalf("enrolled %d: %v", len(enrolled), err)

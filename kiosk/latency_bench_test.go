@@ -3,16 +3,12 @@ package kiosk
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/internal/fixture"
-	"github.com/facecheck/facecheck/internal/testenv"
-	"github.com/facecheck/facecheck/storage"
 )
 
 // BenchmarkCheckInLatency plays a generated video of enrolled people walking
@@ -23,36 +19,15 @@ import (
 //
 //	go test ./kiosk -run XXX -bench CheckInLatency -benchtime 1x
 func BenchmarkCheckInLatency(b *testing.B) {
-	faces := testenv.Faces(b)
-	eng, err := engine.New(testenv.Models(b), engine.DefaultConfig())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer eng.Close()
+	w := newWorld(b, func(pool []LabelledPerson) []LabelledPerson {
+		var picks []LabelledPerson
+		for i := 0; i < len(pool) && len(picks) < 8; i += max(1, len(pool)/8) {
+			picks = append(picks, pool[i])
+		}
+		return picks
+	})
+	eng, picks, root := w.eng, w.picks, w.root
 	ctx := context.Background()
-	people, err := ReadPeople(filepath.Join(faces, "labels.csv"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var picks []LabelledPerson
-	for i, p := range people {
-		if len(p.Paths) >= 3 && i%7 == 0 && len(picks) < 8 {
-			picks = append(picks, p)
-		}
-	}
-	root := filepath.Join(faces, "images")
-	var scenes []fixture.Scene
-	for _, p := range picks {
-		photo, err := engine.LoadImage(filepath.Join(root, p.Paths[1]))
-		if err != nil {
-			b.Fatal(err)
-		}
-		enc, err := eng.Encode(photo)
-		if err != nil {
-			b.Fatal(err)
-		}
-		scenes = append(scenes, fixture.Scene{Photo: photo, Landmarks: &enc.Landmarks, Label: p.ID})
-	}
 	// The same choreography (seconds per phase) filmed at 15 and 30 fps.
 	videos := map[int]string{}
 	for _, fps := range []int{15, 30} {
@@ -60,10 +35,7 @@ func BenchmarkCheckInLatency(b *testing.B) {
 		k := fps / 15
 		fo.FPS = float64(fps)
 		fo.Enter, fo.Settle, fo.Blink, fo.Leave, fo.Gap = k*fo.Enter, k*fo.Settle, k*fo.Blink, k*fo.Leave, k*fo.Gap
-		videos[fps] = filepath.Join(b.TempDir(), fmt.Sprintf("latency%d.avi", fps))
-		if _, err := fixture.Write(videos[fps], scenes, fo); err != nil {
-			b.Fatal(err)
-		}
+		videos[fps] = w.video(b, fmt.Sprintf("latency%d.avi", fps), fo)
 	}
 	for _, tc := range []struct {
 		fps   int
@@ -77,15 +49,7 @@ func BenchmarkCheckInLatency(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			var lat []float64
 			for i := 0; i < b.N; i++ {
-				dir := b.TempDir()
-				key, err := storage.LoadOrCreateKey(filepath.Join(dir, "k.key"))
-				if err != nil {
-					b.Fatal(err)
-				}
-				db, err := storage.Open(filepath.Join(dir, "k.db"), storage.Options{Key: key})
-				if err != nil {
-					b.Fatal(err)
-				}
+				db := openTestDB(b)
 				if _, err := EnrolFirst(ctx, eng, db, picks, root, len(picks)); err != nil {
 					b.Fatal(err)
 				}
@@ -114,7 +78,6 @@ func BenchmarkCheckInLatency(b *testing.B) {
 				if err := r.Run(ctx); err != nil {
 					b.Fatal(err)
 				}
-				db.Close()
 			}
 			if len(lat) == 0 {
 				b.Fatal("nobody checked in")

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,8 +13,6 @@ import (
 
 	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/internal/fixture"
-	"github.com/facecheck/facecheck/internal/testenv"
-	"github.com/facecheck/facecheck/storage"
 )
 
 // seqCamera returns n tiny frames whose first 8 bytes are their number
@@ -210,61 +207,15 @@ func TestRunnerLoopAndStop(t *testing.T) {
 // person is asked "Are you NAME?" and the test answers yes from another
 // goroutine, as the UI would.
 func TestRunnerRealEngine(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real engine")
-	}
-	faces := testenv.Faces(t)
-	eng, err := engine.New(testenv.Models(t), engine.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	w := newWorld(t, nil)
+	eng, picks, root, scenes := w.eng, w.picks, w.root, w.scenes
 	ctx := context.Background()
-	people, err := ReadPeople(filepath.Join(faces, "labels.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pool []LabelledPerson
-	for _, p := range people {
-		if len(p.Paths) >= 3 {
-			pool = append(pool, p)
-		}
-	}
-	if len(pool) < 3 {
-		t.Skipf("%d identities with 3+ photos, need 3", len(pool))
-	}
-	picks := []LabelledPerson{pool[0], pool[len(pool)/3], pool[2*len(pool)/3]}
-	root := filepath.Join(faces, "images")
-	var scenes []fixture.Scene
-	for _, p := range picks {
-		photo, err := engine.LoadImage(filepath.Join(root, p.Paths[1]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		enc, err := eng.Encode(photo)
-		if err != nil {
-			t.Fatal(err)
-		}
-		scenes = append(scenes, fixture.Scene{Photo: photo, Landmarks: &enc.Landmarks, Label: p.ID})
-	}
-	video := filepath.Join(t.TempDir(), "kiosk.avi")
 	fo := fixture.DefaultOptions()
-	if _, err := fixture.Write(video, scenes, fo); err != nil {
-		t.Fatal(err)
-	}
+	video := w.video(t, "kiosk.avi", fo)
 
 	for _, confirm := range []bool{false, true} {
 		t.Run(fmt.Sprintf("confirm=%v", confirm), func(t *testing.T) {
-			dir := t.TempDir()
-			key, err := storage.LoadOrCreateKey(filepath.Join(dir, "kiosk.key"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			db, err := storage.Open(filepath.Join(dir, "kiosk.db"), storage.Options{Key: key})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := openTestDB(t)
 			if _, err := EnrolFirst(ctx, eng, db, picks[:2], root, 2); err != nil {
 				t.Fatal(err)
 			}

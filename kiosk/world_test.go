@@ -1,0 +1,94 @@
+package kiosk
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/internal/fixture"
+	"github.com/facecheck/facecheck/internal/testenv"
+	"github.com/facecheck/facecheck/storage"
+)
+
+// world is what the real-engine tests of this package share: the engine,
+// the dev faces, some people picked from them and their walk-up scenes
+// (each person's second photo; the first is what gets enrolled).
+type world struct {
+	eng    *engine.Engine
+	root   string // image root of the labels
+	picks  []LabelledPerson
+	scenes []fixture.Scene
+}
+
+// newWorld loads the engine and the dev faces and picks people with 3+
+// photos; pick chooses among them (nil: spread 3 over the list).
+func newWorld(tb testing.TB, pick func(pool []LabelledPerson) []LabelledPerson) *world {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("real engine")
+	}
+	faces := testenv.Faces(tb)
+	eng, err := engine.New(testenv.Models(tb), engine.DefaultConfig())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { eng.Close() })
+	people, err := ReadPeople(filepath.Join(faces, "labels.csv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var pool []LabelledPerson
+	for _, p := range people {
+		if len(p.Paths) >= 3 {
+			pool = append(pool, p)
+		}
+	}
+	if len(pool) < 3 {
+		tb.Skipf("%d identities with 3+ photos, need 3", len(pool))
+	}
+	if pick == nil {
+		pick = func(pool []LabelledPerson) []LabelledPerson {
+			// Spread the picks over the sorted list so sources are mixed.
+			return []LabelledPerson{pool[0], pool[len(pool)/3], pool[2*len(pool)/3]}
+		}
+	}
+	w := &world{eng: eng, root: filepath.Join(faces, "images"), picks: pick(pool)}
+	for _, p := range w.picks {
+		photo, err := engine.LoadImage(filepath.Join(w.root, p.Paths[1]))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		enc, err := eng.Encode(photo)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		w.scenes = append(w.scenes, fixture.Scene{Photo: photo, Landmarks: &enc.Landmarks, Label: p.ID})
+	}
+	return w
+}
+
+// video renders the scenes into a video in a temp dir.
+func (w *world) video(tb testing.TB, name string, fo fixture.Options) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), name)
+	if _, err := fixture.Write(path, w.scenes, fo); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// openTestDB opens a kiosk database with its key file in a temp dir.
+func openTestDB(tb testing.TB) *storage.DB {
+	tb.Helper()
+	dir := tb.TempDir()
+	key, err := storage.LoadOrCreateKey(filepath.Join(dir, "kiosk.key"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := storage.Open(filepath.Join(dir, "kiosk.db"), storage.Options{Key: key})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
