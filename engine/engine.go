@@ -172,3 +172,9 @@ func (e *Engine) Close() error {
 	e.loaded = nil
 	return nil
 }
+
+// FlushDenormals turns the CPU's flush-to-zero / denormals-are-zero modes
+// on or off for the calling OS thread and OpenCV's worker threads (see
+// docs/performance.md for what it changes: nothing measurable). Call it
+// after runtime.LockOSThread from the goroutine that runs the engine.
+func FlushDenormals(on bool) bool { return cvthreads.FlushDenormals(on) }

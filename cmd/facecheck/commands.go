@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/internal/demo"
@@ -157,8 +158,16 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	frames := fs.Int("frames", 0, "stop after this many frames (0 = all)")
 	jsonOut := fs.String("json", "", "write the report as JSON to this file")
 	ef := addEngineFlags(fs)
+	ftz := fs.Bool("ftz", false, "flush denormals to zero (FTZ/DAZ) on the benchmark thread and OpenCV's workers")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	// The engine runs on this goroutine; pin it to one OS thread so a
+	// per-thread CPU mode (FTZ/DAZ) stays in force.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if *ftz && !engine.FlushDenormals(true) {
+		return fmt.Errorf("bench: --ftz is only supported on x86")
 	}
 	if *input == "" {
 		return fmt.Errorf("bench needs --input DIR_OR_VIDEO")

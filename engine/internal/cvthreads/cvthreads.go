@@ -14,3 +14,16 @@ func Set(n int) { C.fcSetNumThreads(C.int(n)) }
 
 // Get returns OpenCV's current thread count.
 func Get() int { return int(C.fcGetNumThreads()) }
+
+// FlushDenormals sets the CPU's flush-to-zero and denormals-are-zero modes
+// on the calling OS thread and on OpenCV's worker threads (rebuilt from
+// it). The caller must stay on that thread (runtime.LockOSThread) for the
+// setting to apply to its own share of the work. It reports false on CPUs
+// without SSE control (non-x86).
+func FlushDenormals(on bool) bool {
+	v := 0
+	if on {
+		v = 1
+	}
+	return C.fcFlushDenormals(C.int(v)) != 0
+}
