@@ -44,24 +44,15 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	event := fs.String("event", "DevDay 2025", "event name shown when idle")
 	demoScreens := fs.String("demo-screens", "", "walk through every screen on a synthetic preview, save screenshots into DIR and exit")
 	size := fs.String("size", "1280x800", "window size when windowed")
-	camera := fs.String("camera", "0", "camera index, video file or image folder")
-	width := fs.Int("width", 0, "capture width requested from a device")
-	height := fs.Int("height", 0, "capture height requested from a device")
-	repeat := fs.Int("repeat", 10, "frames each image of an image folder is shown")
+	kf := addKioskFlags(fs, &cfg)
+	camera, width, height, repeat := kf.camera, kf.width, kf.height, kf.repeat
+	dbPath, keyPath, modelsDir, sf := kf.dbPath, kf.keyPath, kf.models, kf.sync
 	fps := fs.Float64("fps", 0, "play a video file or image folder at this rate (default: the video's own, else 15)")
 	loop := fs.Bool("loop", true, "replay a video file or image folder when it ends")
-	dbPath := fs.String("db", "kiosk.db", "kiosk SQLite database")
-	keyPath := fs.String("key", "kiosk.key", "template key file (created 0600 if missing)")
-	sf := addSyncFlags(fs)
-	modelsDir := fs.String("models", "", "model directory (default $FACECHECK_MODELS or the user cache dir)")
 	demo := fs.Bool("demo", false, "run on a generated video of the dev faces ($FACECHECK_FACES or ../shared/data/faces), enrolled into a temporary database")
 	demoFallback := fs.Bool("demo-fallback", false, "run the demo when the camera cannot be opened")
 	demoPeople := fs.Int("demo-people", 2, "people enrolled in the demo (one more walks up unknown)")
 	shots := fs.String("shots", "", "save screenshots of idle, guidance, result, not found and settings into DIR, print the preview frame rate and exit (for tests)")
-	fs.Func("accept", fmt.Sprintf("accept threshold (default %.2f)", cfg.Accept), float32Flag(&cfg.Accept))
-	fs.Func("confirm", fmt.Sprintf("confirm threshold: ask \"Are you NAME?\" above it (default %.2f)", cfg.Confirm), float32Flag(&cfg.Confirm))
-	fs.Func("margin", fmt.Sprintf("margin to the second-best identity (default %.2f)", cfg.Margin), float32Flag(&cfg.Margin))
-	fs.BoolVar(&cfg.RequireBlink, "blink", cfg.RequireBlink, "require a blink before identifying")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

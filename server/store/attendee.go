@@ -61,7 +61,7 @@ type AttendeeCreate struct {
 // second verification and the token of their withdraw link.
 type Registration struct {
 	Attendee    *Attendee
-	ShortCode   string // XXXX-XXXX
+	ShortCode   string // two groups of 4, e.g. K7QF-2M9X
 	ManageToken string
 }
 
@@ -162,7 +162,7 @@ func (db *DB) FindAttendeeByID(ctx context.Context, id string) (*Attendee, error
 	return a, nil
 }
 
-// ShortCode returns an attendee's short code (XXXX-XXXX); ErrNotFound if the
+// ShortCode returns an attendee's short code (e.g. K7QF-2M9X); ErrNotFound if the
 // attendee is unknown or deleted.
 func (db *DB) ShortCode(ctx context.Context, ev *Event, attendeeID string) (string, error) {
 	var sealed []byte

@@ -35,7 +35,7 @@ func (k *Kiosk) API() api.Kiosk {
 const pairingCodeLen = 10
 
 // CreatePairingCode creates a one-time pairing code for an event, valid for
-// ttl. It returns the code as shown to the admin (XXXXX-XXXXX).
+// ttl. It returns the code as shown to the admin (two groups of 5 characters).
 // ErrNotFound if the event does not exist.
 func (db *DB) CreatePairingCode(ctx context.Context, eventID, createdBy string, ttl time.Duration) (string, time.Time, error) {
 	if _, err := db.FindEventByID(ctx, eventID); err != nil {
