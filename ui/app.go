@@ -70,6 +70,9 @@ type Options struct {
 	// changed keys and values once all of them validate. Its error is shown.
 	Settings      []SettingSpec
 	ApplySettings func(changed map[string]string) error
+	// ResetSettings drops every local override and returns the values now
+	// in force (event defaults, else built-in ones); nil hides the button.
+	ResetSettings func() (map[string]string, error)
 	// PINs stores the admin PIN hash; default: the Fyne app's preferences.
 	PINs PINStore
 	// OnLanguage is told when an admin switches language, to persist it.

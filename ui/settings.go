@@ -66,7 +66,11 @@ type settingsScreen struct {
 	close    *widget.Button
 	change   *widget.Button
 	staff    *widget.Button
+	reset    *widget.Button
 	language *widget.Select
+	// resetArmed: the first tap on reset asks for a second one, so one
+	// stray tap cannot wipe an admin's tuning.
+	resetArmed bool
 }
 
 func newSettingsScreen(a *App) *settingsScreen {
@@ -124,7 +128,11 @@ func newSettingsScreen(a *App) *settingsScreen {
 	top := container.NewBorder(nil, nil, title,
 		container.NewHBox(widget.NewLabel(a.tr.T("settings.language")), s.language))
 	s.staff = widget.NewButtonWithIcon(a.tr.T("staff.title"), theme.AccountIcon(), a.OpenStaff)
-	bottom := container.NewHBox(s.status, layout.NewSpacer(), s.staff, s.change, s.close, s.apply)
+	s.reset = widget.NewButtonWithIcon(a.tr.T("settings.reset"), theme.HistoryIcon(), func() { a.resetSettings() })
+	if a.opts.ResetSettings == nil {
+		s.reset.Hide()
+	}
+	bottom := container.NewHBox(s.status, layout.NewSpacer(), s.staff, s.reset, s.change, s.close, s.apply)
 	s.root = container.NewStack(canvas.NewRectangle(colBackground),
 		container.NewPadded(container.NewBorder(top, bottom, nil, nil, container.NewVScroll(rows))))
 	return s
@@ -181,6 +189,32 @@ func (a *App) applySettings() {
 		}
 	}
 	s.setStatus(a.tr.T("settings.applied"), false)
+}
+
+// resetSettings: the first tap arms the button, the second drops every
+// local override and shows the values now in force.
+func (a *App) resetSettings() {
+	s := a.settings
+	if !s.resetArmed {
+		s.resetArmed = true
+		s.reset.SetText(a.tr.T("settings.reset_confirm"))
+		return
+	}
+	s.resetArmed = false
+	s.reset.SetText(a.tr.T("settings.reset"))
+	values, err := a.opts.ResetSettings()
+	if err != nil {
+		s.setStatus(err.Error(), true)
+		return
+	}
+	for i, f := range s.fields {
+		if v, ok := values[f.spec.Key]; ok {
+			f.spec.Value = v
+			a.opts.Settings[i].Value = v
+		}
+	}
+	s.load(a)
+	s.setStatus(a.tr.T("settings.reset_done"), false)
 }
 
 func (s *settingsScreen) setStatus(msg string, isErr bool) {

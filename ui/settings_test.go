@@ -185,3 +185,40 @@ func TestTTCFaceErrors(t *testing.T) {
 		t.Error("out-of-range face accepted")
 	}
 }
+
+// Reset asks for a second tap, then shows the values now in force.
+func TestSettingsReset(t *testing.T) {
+	specs := []SettingSpec{{Key: "face.accept", Label: "Accept", Min: 0, Max: 1, Value: "0.6"}}
+	resets := 0
+	h := newHarness(t, func(o *Options) {
+		o.Settings = specs
+		o.ResetSettings = func() (map[string]string, error) {
+			resets++
+			return map[string]string{"face.accept": "0.47"}, nil
+		}
+	})
+	a := h.app
+	h.pins.SetPINHash(hashPIN("0000"))
+	test.Tap(a.main.gear)
+	test.Type(a.pin.pin, "0000")
+	test.Tap(a.pin.submit)
+	h.wantScreen(ScreenSettings)
+
+	test.Tap(a.settings.reset)
+	if resets != 0 || a.settings.reset.Text != "Tap again to reset" {
+		t.Fatalf("first tap: %d resets, button %q", resets, a.settings.reset.Text)
+	}
+	test.Tap(a.settings.reset)
+	if resets != 1 {
+		t.Fatalf("second tap: %d resets, want 1", resets)
+	}
+	if got := a.settings.fields[0].entry.Text; got != "0.47" {
+		t.Errorf("accept after reset = %q, want the value in force 0.47", got)
+	}
+	if got := a.settings.status.Text; got != "Local changes removed: event and built-in defaults apply" {
+		t.Errorf("status = %q", got)
+	}
+	if a.settings.reset.Text != "Reset to defaults" {
+		t.Errorf("button after reset = %q", a.settings.reset.Text)
+	}
+}

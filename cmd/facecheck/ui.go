@@ -252,6 +252,20 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 			}
 			return applyStored()
 		},
+		ResetSettings: func() (map[string]string, error) {
+			// Every local override goes (audited); the event's defaults come
+			// back with the next sync, built-in ones apply meanwhile.
+			for _, d := range kiosk.Registry() {
+				if err := db.ResetSetting(ctx, d.Key, "admin"); err != nil {
+					return nil, err
+				}
+			}
+			if err := applyStored(); err != nil {
+				return nil, err
+			}
+			cur, _, err := kiosk.Load(ctx, db)
+			return cur, err
+		},
 	})
 	if err != nil {
 		return err
