@@ -1,7 +1,7 @@
 package measure_test
 
 import (
-	"bytes"
+	"io"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -11,38 +11,59 @@ import (
 	"github.com/facecheck/facecheck/measure"
 )
 
-var devProbes struct {
-	once   sync.Once
-	probes []measure.Probe
-	err    error
+// devCache runs the real engine over the 440 dev photos once per test
+// binary and keeps the result, so several tests share one pass.
+type devCache[T any] struct {
+	once sync.Once
+	val  T
+	err  error
 }
 
-// encodedDevFaces runs the real engine over the 440 dev photos once per
-// test binary; the closed-set and open-set tests share the result.
-func encodedDevFaces(t *testing.T) []measure.Probe {
+func (c *devCache[T]) get(t *testing.T, what string, run func(e *engine.Engine, root string, samples []measure.Sample) T) T {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("encodes 440 photos")
+		t.Skip("encodes " + what)
 	}
 	dir := testenv.Faces(t)
 	st := testenv.Models(t)
-	devProbes.once.Do(func() {
+	c.once.Do(func() {
 		e, err := engine.New(st, engine.DefaultConfig())
 		if err != nil {
-			devProbes.err = err
+			c.err = err
 			return
 		}
 		defer e.Close()
 		samples, err := measure.ReadLabelsFile(filepath.Join(dir, "labels.csv"))
 		if err != nil {
-			devProbes.err = err
+			c.err = err
 			return
 		}
-		var log bytes.Buffer
-		devProbes.probes = measure.EncodeAll(e, filepath.Join(dir, "images"), samples, &log)
+		c.val = run(e, filepath.Join(dir, "images"), samples)
 	})
-	if devProbes.err != nil {
-		t.Fatal(devProbes.err)
+	if c.err != nil {
+		t.Fatal(c.err)
 	}
-	return devProbes.probes
+	return c.val
+}
+
+var devProbes devCache[[]measure.Probe]
+
+// encodedDevFaces: every dev photo through the engine, shared by the
+// closed-set and open-set tests.
+func encodedDevFaces(t *testing.T) []measure.Probe {
+	t.Helper()
+	return devProbes.get(t, "440 photos", func(e *engine.Engine, root string, samples []measure.Sample) []measure.Probe {
+		return measure.EncodeAll(e, root, samples, io.Discard)
+	})
+}
+
+var devFrames devCache[[]measure.FrameSet]
+
+// encodedDevFrames generates and encodes 3 jittered frames of each of the
+// 440 dev photos (~1,300 encodes).
+func encodedDevFrames(t *testing.T) []measure.FrameSet {
+	t.Helper()
+	return devFrames.get(t, "1,320 frames", func(e *engine.Engine, root string, samples []measure.Sample) []measure.FrameSet {
+		return measure.EncodeFrames(e, root, samples, 3, 1, io.Discard)
+	})
 }

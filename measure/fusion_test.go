@@ -3,14 +3,10 @@ package measure_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"math"
-	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/facecheck/facecheck/engine"
-	"github.com/facecheck/facecheck/internal/testenv"
 	"github.com/facecheck/facecheck/measure"
 )
 
@@ -232,41 +228,6 @@ func TestOpenSetFusionSynthetic(t *testing.T) {
 	if _, err := measure.OpenSet(probes, measure.OpenSetOptions{Frames: frames[:3]}); err == nil {
 		t.Error("frame sets not one per probe: no error")
 	}
-}
-
-var devFrames struct {
-	once   sync.Once
-	frames []measure.FrameSet
-	err    error
-}
-
-// encodedDevFrames generates and encodes 3 jittered frames of each of the
-// 440 dev photos once per test binary (~1,300 encodes).
-func encodedDevFrames(t *testing.T) []measure.FrameSet {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("encodes 1,320 frames")
-	}
-	dir := testenv.Faces(t)
-	st := testenv.Models(t)
-	devFrames.once.Do(func() {
-		e, err := engine.New(st, engine.DefaultConfig())
-		if err != nil {
-			devFrames.err = err
-			return
-		}
-		defer e.Close()
-		samples, err := measure.ReadLabelsFile(filepath.Join(dir, "labels.csv"))
-		if err != nil {
-			devFrames.err = err
-			return
-		}
-		devFrames.frames = measure.EncodeFrames(e, filepath.Join(dir, "images"), samples, 3, 1, io.Discard)
-	})
-	if devFrames.err != nil {
-		t.Fatal(devFrames.err)
-	}
-	return devFrames.frames
 }
 
 // TestOpenSetFusionDevFaces measures multi-frame decisions on the dev faces:

@@ -10,10 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/kiosk"
-	"github.com/facecheck/facecheck/models"
-	"github.com/facecheck/facecheck/storage"
 )
 
 // runKiosk is `facecheck kiosk --headless`: frames from a camera, a video or
@@ -26,7 +23,7 @@ func runKiosk(args []string, stdout, stderr io.Writer) error {
 	headless := fs.Bool("headless", false, "run without a display, JSON lines on stdout (required for now)")
 	kf := addKioskFlags(fs, &cfg)
 	camera, width, height, repeat := kf.camera, kf.width, kf.height, kf.repeat
-	dbPath, keyPath, modelsDir, sf := kf.dbPath, kf.keyPath, kf.models, kf.sync
+	keyPath, sf := kf.keyPath, kf.sync
 	autoConfirm := fs.String("auto-confirm", "no", `answer "Are you NAME?" with yes or no`)
 	faces := fs.Bool("faces", false, "also write a line per frame with the face box")
 	fs.IntVar(&cfg.StillFrames, "still", cfg.StillFrames, "good frames in a row that make holding still")
@@ -51,24 +48,12 @@ func runKiosk(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	key, err := storage.LoadOrCreateKey(*keyPath)
+	parts, err := kf.open()
 	if err != nil {
 		return err
 	}
-	db, err := storage.Open(*dbPath, storage.Options{Key: key})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	st, err := models.Open(*modelsDir)
-	if err != nil {
-		return err
-	}
-	eng, err := engine.New(st, engine.DefaultConfig())
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
+	defer parts.Close()
+	db, eng := parts.db, parts.eng
 	if *enrolLabels != "" && *enrolFirst > 0 {
 		people, err := kiosk.ReadPeople(*enrolLabels)
 		if err != nil {
@@ -95,24 +80,11 @@ func runKiosk(args []string, stdout, stderr io.Writer) error {
 			cfg.CodeKey = p.TemplateKey // second verification by short code / QR
 		}
 	}
-	// Stored settings (defaults < event defaults < local overrides), then
-	// thresholds given on the command line.
-	values, warns, err := kiosk.Load(ctx, db)
+	_, applied, err := parts.applyStored(ctx, fs, cfg, "kiosk", stderr)
 	if err != nil {
 		return err
 	}
-	for _, w := range warns {
-		fmt.Fprintln(stderr, "kiosk: settings:", w)
-	}
-	overrideFromFlags(fs, values, cfg)
-	applied, err := kiosk.Apply(values, kiosk.Applied{Kiosk: cfg, Engine: eng.Config()})
-	if err != nil {
-		return fmt.Errorf("kiosk: settings: %w", err)
-	}
 	cfg = applied.Kiosk
-	if err := eng.SetConfig(applied.Engine); err != nil {
-		return fmt.Errorf("kiosk: settings: %w", err)
-	}
 	fmt.Fprintf(stderr, "kiosk: gallery of %d people\n", gallery.Len())
 	k, err := kiosk.New(cfg, eng, gallery, db, time.Now)
 	if err != nil {

@@ -25,7 +25,6 @@ import (
 	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/internal/fixture"
 	"github.com/facecheck/facecheck/kiosk"
-	"github.com/facecheck/facecheck/models"
 	"github.com/facecheck/facecheck/storage"
 	"github.com/facecheck/facecheck/ui"
 )
@@ -46,7 +45,7 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	size := fs.String("size", "1280x800", "window size when windowed")
 	kf := addKioskFlags(fs, &cfg)
 	camera, width, height, repeat := kf.camera, kf.width, kf.height, kf.repeat
-	dbPath, keyPath, modelsDir, sf := kf.dbPath, kf.keyPath, kf.models, kf.sync
+	dbPath, keyPath, sf := kf.dbPath, kf.keyPath, kf.sync
 	fps := fs.Float64("fps", 0, "play a video file or image folder at this rate (default: the video's own, else 15)")
 	loop := fs.Bool("loop", true, "replay a video file or image folder when it ends")
 	demo := fs.Bool("demo", false, "run on a generated video of the dev faces ($FACECHECK_FACES or ../shared/data/faces), enrolled into a temporary database")
@@ -91,24 +90,12 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 		defer os.RemoveAll(dir)
 		*dbPath, *keyPath = filepath.Join(dir, "kiosk.db"), filepath.Join(dir, "kiosk.key")
 	}
-	key, err := storage.LoadOrCreateKey(*keyPath)
+	parts, err := kf.open()
 	if err != nil {
 		return err
 	}
-	db, err := storage.Open(*dbPath, storage.Options{Key: key})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	st, err := models.Open(*modelsDir)
-	if err != nil {
-		return err
-	}
-	eng, err := engine.New(st, engine.DefaultConfig())
-	if err != nil {
-		return fmt.Errorf("%w (fetch the models with: facecheck models fetch)", err)
-	}
-	defer eng.Close()
+	defer parts.Close()
+	db, eng, st := parts.db, parts.eng, parts.models
 	leadIn := 0
 	if *demo {
 		video, err := buildDemo(ctx, eng, db, filepath.Dir(*dbPath), *demoPeople, stderr)
@@ -149,24 +136,11 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 			cfg.CodeKey = p.TemplateKey // second verification by QR / short code
 		}
 	}
-	// Stored settings (defaults < event defaults < local overrides), then
-	// the thresholds given on the command line.
-	values, warns, err := kiosk.Load(ctx, db)
+	values, applied, err := parts.applyStored(ctx, fs, cfg, "ui", stderr)
 	if err != nil {
 		return err
 	}
-	for _, w := range warns {
-		fmt.Fprintln(stderr, "ui: settings:", w)
-	}
-	overrideFromFlags(fs, values, cfg)
-	applied, err := kiosk.Apply(values, kiosk.Applied{Kiosk: cfg, Engine: eng.Config()})
-	if err != nil {
-		return fmt.Errorf("ui: settings: %w", err)
-	}
 	cfg = applied.Kiosk
-	if err := eng.SetConfig(applied.Engine); err != nil {
-		return fmt.Errorf("ui: settings: %w", err)
-	}
 	base := applied
 	machine, err := kiosk.New(cfg, eng, gallery, db, time.Now)
 	if err != nil {
