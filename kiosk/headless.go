@@ -2,19 +2,17 @@ package kiosk
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/measure"
 	"github.com/facecheck/facecheck/storage"
 )
 
@@ -123,47 +121,24 @@ type LabelledPerson struct {
 	Paths []string // relative to the image root, in CSV order
 }
 
-// ReadPeople reads a labels CSV and returns its identities sorted by id.
+// ReadPeople reads a labels CSV (measure.ReadLabelsFile: columns path and
+// identity) and returns its identities sorted by id, for enrolling people
+// from labelled photos in demos and tests.
 func ReadPeople(labels string) ([]LabelledPerson, error) {
-	f, err := os.Open(labels)
+	samples, err := measure.ReadLabelsFile(labels)
 	if err != nil {
-		return nil, fmt.Errorf("kiosk: labels: %w", err)
-	}
-	defer f.Close()
-	cr := csv.NewReader(f)
-	cr.FieldsPerRecord = -1
-	recs, err := cr.ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("kiosk: labels %s: %w", labels, err)
-	}
-	if len(recs) == 0 {
-		return nil, fmt.Errorf("kiosk: labels %s is empty", labels)
-	}
-	pi, ii := -1, -1
-	for i, h := range recs[0] {
-		switch strings.TrimSpace(h) {
-		case "path":
-			pi = i
-		case "identity":
-			ii = i
-		}
-	}
-	if pi < 0 || ii < 0 {
-		return nil, fmt.Errorf("kiosk: labels %s: header needs path and identity columns", labels)
+		return nil, fmt.Errorf("kiosk: %w", err)
 	}
 	by := map[string]*LabelledPerson{}
-	var out []LabelledPerson
-	for _, r := range recs[1:] {
-		if len(r) <= max(pi, ii) {
-			continue
-		}
-		p := by[r[ii]]
+	for _, s := range samples {
+		p := by[s.Identity]
 		if p == nil {
-			p = &LabelledPerson{ID: r[ii]}
-			by[r[ii]] = p
+			p = &LabelledPerson{ID: s.Identity}
+			by[s.Identity] = p
 		}
-		p.Paths = append(p.Paths, r[pi])
+		p.Paths = append(p.Paths, s.Path)
 	}
+	out := make([]LabelledPerson, 0, len(by))
 	for _, p := range by {
 		out = append(out, *p)
 	}

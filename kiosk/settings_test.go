@@ -2,29 +2,12 @@ package kiosk
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/facecheck/facecheck/engine"
-	"github.com/facecheck/facecheck/storage"
 )
-
-func openSettingsDB(t *testing.T) *storage.DB {
-	t.Helper()
-	dir := t.TempDir()
-	key, err := storage.LoadOrCreateKey(filepath.Join(dir, "k.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := storage.Open(filepath.Join(dir, "k.db"), storage.Options{Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
 
 func TestRegistryDefaultsApply(t *testing.T) {
 	seen := map[string]bool{}
@@ -85,7 +68,7 @@ func TestSettingValidation(t *testing.T) {
 
 func TestSettingsLoadAndSet(t *testing.T) {
 	ctx := context.Background()
-	db := openSettingsDB(t)
+	db := openTestDB(t)
 	if err := db.SetServerDefaults(ctx, map[string]string{"face.accept": "0.45", "face.confirm": "0.38", "face.margin": "9"}); err != nil {
 		t.Fatal(err)
 	}

@@ -33,16 +33,7 @@ func newStaffEnv(t *testing.T) *staffEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	dir := t.TempDir()
-	key, err := storage.LoadOrCreateKey(filepath.Join(dir, "kiosk.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := storage.Open(filepath.Join(dir, "kiosk.db"), storage.Options{Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openTestDB(t)
 	tk := make([]byte, 32)
 	for i := range tk {
 		tk[i] = byte(i + 7)
@@ -216,16 +207,7 @@ func hasIssue(is []engine.Issue, r engine.Reason) bool {
 
 // Manual check-in needs no engine: plain storage.
 func TestStaffManualCheckIn(t *testing.T) {
-	dir := t.TempDir()
-	key, err := storage.LoadOrCreateKey(filepath.Join(dir, "kiosk.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := storage.Open(filepath.Join(dir, "kiosk.db"), storage.Options{Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTestDB(t)
 	ctx := context.Background()
 	tpl := api.Template{Model: engine.ModelID, Version: engine.TemplateVersion, Data: make([]byte, storage.TemplateBytes)}
 	for _, a := range []storage.Attendee{{ID: "a1", Name: "Kim Min-jun", Info: "Seat B12"}, {ID: "a2", Name: "Sato Hana"}} {
