@@ -39,7 +39,7 @@ func DecodeImage(b []byte) (Image, error) {
 	if err != nil {
 		return Image{}, fmt.Errorf("%w: corrupt %s image: %v", ErrBadImage, format, err)
 	}
-	return Downscale(FromImageFast(src), MaxSide), nil
+	return Downscale(FromImage(src), MaxSide), nil
 }
 
 // LoadImage reads and decodes an image file.
@@ -55,9 +55,9 @@ func LoadImage(path string) (Image, error) {
 	return im, nil
 }
 
-// FromImageFast converts through image/draw, which has fast paths for the
-// YCbCr and paletted images decoders return.
-func FromImageFast(src image.Image) Image {
+// FromImage converts any image.Image to an engine Image through image/draw,
+// which has fast paths for the YCbCr and paletted images decoders return.
+func FromImage(src image.Image) Image {
 	b := src.Bounds()
 	rgba := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	// Transparent pixels become black, as an alpha-less camera would see them.

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"image"
-	"image/color"
 )
 
 // Image is a decoded frame: 8-bit BGR, 3 bytes per pixel, row-major, no
@@ -36,21 +35,6 @@ func (im Image) RGBA(mirror bool) *image.RGBA {
 		}
 	}
 	return out
-}
-
-// FromImage converts any image.Image to an engine Image.
-func FromImage(src image.Image) Image {
-	b := src.Bounds()
-	im := Image{W: b.Dx(), H: b.Dy(), Pix: make([]byte, b.Dx()*b.Dy()*3)}
-	i := 0
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			c := color.NRGBAModel.Convert(src.At(x, y)).(color.NRGBA)
-			im.Pix[i], im.Pix[i+1], im.Pix[i+2] = c.B, c.G, c.R
-			i += 3
-		}
-	}
-	return im
 }
 
 // Point is a position in frame pixels.

@@ -704,7 +704,7 @@ type staffAdapter struct {
 func (a staffAdapter) Enrol(frame image.Image, name, email string, consent bool) (ui.Enrolled, error) {
 	var im engine.Image
 	if frame != nil {
-		im = engine.FromImageFast(frame)
+		im = engine.FromImage(frame)
 	}
 	res, err := a.s.Enrol(a.ctx, im, name, email, consent)
 	if err != nil {
