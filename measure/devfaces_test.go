@@ -67,3 +67,26 @@ func encodedDevFrames(t *testing.T) []measure.FrameSet {
 		return measure.EncodeFrames(e, root, samples, 3, 1, io.Discard)
 	})
 }
+
+// relabelledDevFaces is encodedDevFaces with the committed label
+// corrections (testdata/devfaces-relabel.csv) applied.
+func relabelledDevFaces(t *testing.T) []measure.Probe {
+	t.Helper()
+	probes := append([]measure.Probe(nil), encodedDevFaces(t)...)
+	fixes, err := measure.ReadRelabelsFile(filepath.Join("testdata", "devfaces-relabel.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := make([]measure.Sample, len(probes))
+	for i := range probes {
+		samples[i] = probes[i].Sample
+	}
+	samples, err = measure.ApplyRelabels(samples, fixes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range probes {
+		probes[i].Sample = samples[i]
+	}
+	return probes
+}

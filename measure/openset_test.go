@@ -178,7 +178,12 @@ func TestOpenSetGroupsAndCalibration(t *testing.T) {
 // threshold moves by ±0.03), over 50 it ranged 1.27-1.68 (8 seeds), so the
 // check tests the method rather than the seed. Encoding dominates the cost.
 func TestOpenSetCalibrationDevFaces(t *testing.T) {
-	probes := encodedDevFaces(t)
+	t.Run("as labelled", func(t *testing.T) { checkCalibration(t, encodedDevFaces(t)) })
+	t.Run("relabelled", func(t *testing.T) { checkCalibration(t, relabelledDevFaces(t)) })
+}
+
+func checkCalibration(t *testing.T, probes []measure.Probe) {
+	t.Helper()
 	for _, target := range []float64{1e-2, 3e-3} {
 		rep, err := measure.OpenSet(probes, measure.OpenSetOptions{Splits: 50, Calibrate: true, TargetFPIR: target})
 		if err != nil {

@@ -110,6 +110,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	fs := newFlags("eval", stderr)
 	labels := fs.String("labels", "", "CSV with columns path,identity[,group]")
+	relabel := fs.String("relabel", "", "CSV path,identity,evidence of label corrections to apply (e.g. measure/testdata/devfaces-relabel.csv)")
 	root := fs.String("root", "", "directory the CSV's paths are relative to")
 	pairs := fs.String("lfw-pairs", "", "LFW pairs.txt: run the 10-fold verification protocol instead")
 	jsonOut := fs.String("json", "", "write the report as JSON to this file")
@@ -134,7 +135,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		rep.Print(stdout)
 		return writeJSON(*jsonOut, rep)
 	}
-	samples, err := measure.ReadLabelsFile(*labels)
+	samples, err := measure.ReadLabelsRelabelled(*labels, *relabel)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ func runOpenSet(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval --open-set", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	labels := fs.String("labels", "", "CSV with columns path,identity[,group]")
+	relabel := fs.String("relabel", "", "CSV path,identity,evidence of label corrections to apply (e.g. measure/testdata/devfaces-relabel.csv)")
 	root := fs.String("root", "", "directory the CSV's paths are relative to")
 	splits := fs.Int("splits", 10, "random enrolled/non-enrolled splits")
 	enrolK := fs.Int("enrol-per-id", 1, "photos enrolled per enrolled identity")
@@ -50,7 +51,7 @@ func runOpenSet(args []string, stdout, stderr io.Writer) error {
 	if *cal && !(*target > 0 && *target < 1) {
 		return fmt.Errorf("eval --open-set: --target-fpir %g must be in (0, 1)", *target)
 	}
-	samples, err := measure.ReadLabelsFile(*labels)
+	samples, err := measure.ReadLabelsRelabelled(*labels, *relabel)
 	if err != nil {
 		return err
 	}
