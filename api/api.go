@@ -95,6 +95,14 @@ type CheckIn struct {
 	Score      float32   `json:"score"`
 	Margin     float32   `json:"margin"`
 	At         time.Time `json:"at"`
+	// Capture is the face the kiosk matched, as a template sealed for
+	// AttendeeID (features, never the image), sent with face check-ins
+	// (method face, or qr/code verifying a face match) when the event's
+	// capture_templates setting is on. The server keeps it as the
+	// attendee's capture template, replacing an older one, only if the
+	// attendee consented (EnrolRequest.CaptureConsent, the registration
+	// page); otherwise it is dropped.
+	Capture *SealedTemplate `json:"capture,omitempty"`
 }
 
 // CheckInBatch is the body of POST /v1/checkins.
@@ -115,6 +123,8 @@ type CheckInResult struct {
 	// Repeat is true when the attendee had already checked in (another ID,
 	// possibly from another kiosk); both check-ins are kept.
 	Repeat bool `json:"repeat"`
+	// Captured is true when the check-in's Capture was kept as a template.
+	Captured bool `json:"captured,omitempty"`
 }
 
 // CheckInBatchResult is the response of POST /v1/checkins.
@@ -141,11 +151,14 @@ type IdentifyResponse struct {
 // ID is client-generated so a queued enrolment replayed after an outage is
 // stored once.
 type EnrolRequest struct {
-	ID       string         `json:"id"`
-	Name     string         `json:"name"`
-	Email    string         `json:"email"`
-	Consent  bool           `json:"consent"`
-	Template SealedTemplate `json:"template"`
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Email   string `json:"email"`
+	Consent bool   `json:"consent"`
+	// CaptureConsent lets the event keep the capture of a confirmed
+	// check-in as a second template (CheckIn.Capture); optional.
+	CaptureConsent bool           `json:"capture_consent,omitempty"`
+	Template       SealedTemplate `json:"template"`
 }
 
 // EnrolResponse answers an EnrolRequest.
@@ -175,6 +188,12 @@ type EventSettings struct {
 	Values     map[string]string `json:"values"`
 	Thresholds Thresholds        `json:"thresholds"`
 }
+
+// SettingCaptureTemplates is the event setting ("true"/"false", default
+// false) under which kiosks send CheckIn.Capture and the server keeps it.
+// The event decides: a kiosk's local override cannot make the server keep
+// captures the event has not allowed.
+const SettingCaptureTemplates = "capture_templates"
 
 // Heartbeat is POST /v1/heartbeat: a kiosk's status for the dashboard.
 type Heartbeat struct {

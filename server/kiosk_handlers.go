@@ -164,6 +164,7 @@ func (s *Server) handleCheckIns(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.screenCaptures(ev, b.CheckIns)
 	res, err := s.store.RecordCheckIns(r.Context(), ev.ID, k.ID, b.CheckIns)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -182,7 +183,38 @@ func (s *Server) handleCheckIns(w http.ResponseWriter, r *http.Request) {
 	if accepted {
 		s.hub.publish(ev.ID)
 	}
+	for _, x := range res {
+		if x.Captured {
+			// The attendee moved up the gallery feed: kiosks fetch the
+			// template on their next pull, calibration sees the new cursor.
+			s.metrics.inc("facecheck_captures_total", "status", "kept")
+		}
+	}
 	s.writeJSON(w, r, http.StatusOK, api.CheckInBatchResult{Results: res})
+}
+
+// screenCaptures drops the captures the server must not keep before the
+// check-ins are stored: all of them when the event does not allow captures
+// (api.SettingCaptureTemplates), and any that does not open with the event
+// key for its attendee. A dropped capture never costs the check-in.
+func (s *Server) screenCaptures(ev *store.Event, cs []api.CheckIn) {
+	allowed := ev.Settings[api.SettingCaptureTemplates] == "true"
+	for i := range cs {
+		c := &cs[i]
+		if c.Capture == nil {
+			continue
+		}
+		if !allowed {
+			s.metrics.inc("facecheck_captures_total", "status", "not_allowed")
+			c.Capture = nil
+			continue
+		}
+		if _, err := openTemplate(ev, c.AttendeeID, *c.Capture); err != nil {
+			s.metrics.inc("facecheck_captures_total", "status", "invalid")
+			s.logger.Warn("capture dropped", "checkin", c.ID, "err", err)
+			c.Capture = nil
+		}
+	}
 }
 
 // openTemplate opens a template a kiosk sealed with the event key for id
@@ -267,7 +299,7 @@ func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 	}
 	reg, err := s.store.CreateAttendee(r.Context(), store.AttendeeCreate{
 		ID: req.ID, EventID: ev.ID, Name: req.Name, Email: req.Email, Source: store.SourceKiosk,
-		Consent: req.Consent, Templates: []api.Template{t},
+		Consent: req.Consent, CaptureConsent: req.CaptureConsent, Templates: []api.Template{t},
 	})
 	if errors.Is(err, store.ErrConflict) {
 		// Either a concurrent replay won the race, or the e-mail is taken.

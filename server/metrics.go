@@ -27,6 +27,7 @@ func newMetrics() *metrics {
 		"facecheck_http_request_duration_seconds": "Total time spent serving requests, by route pattern.",
 		"facecheck_checkins_total":                "Check-ins received, by result status.",
 		"facecheck_checkin_repeats_total":         "Accepted check-ins of attendees already checked in.",
+		"facecheck_captures_total":                "Check-in captures sent by kiosks, by what became of them (kept, not_allowed, invalid).",
 		"facecheck_gallery_records_total":         "Gallery feed records streamed to kiosks.",
 		"facecheck_identify_total":                "Identify requests, by decision.",
 		"facecheck_enrolments_total":              "Attendees created, by source.",

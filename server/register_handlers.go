@@ -33,9 +33,12 @@ type registerPage struct {
 	Action             string
 	Name, Email        string
 	Consent            bool
-	Error              string
-	Reason             string // rejection reason code, for tests and styling
-	MaxMB              int64
+	// CaptureAllowed shows the optional second consent (the event keeps
+	// check-in captures as templates); CaptureConsent is its state.
+	CaptureAllowed, CaptureConsent bool
+	Error                          string
+	Reason                         string // rejection reason code, for tests and styling
+	MaxMB                          int64
 }
 
 func (s *Server) registerEvent(w http.ResponseWriter, r *http.Request) (*store.Event, bool) {
@@ -52,7 +55,8 @@ func (s *Server) registerEvent(w http.ResponseWriter, r *http.Request) (*store.E
 }
 
 func (s *Server) newRegisterPage(r *http.Request, ev *store.Event) registerPage {
-	return registerPage{EventID: ev.ID, EventName: ev.Name, Action: r.URL.Path, MaxMB: s.cfg.MaxUploadBytes >> 20}
+	return registerPage{EventID: ev.ID, EventName: ev.Name, Action: r.URL.Path, MaxMB: s.cfg.MaxUploadBytes >> 20,
+		CaptureAllowed: ev.Settings[api.SettingCaptureTemplates] == "true"}
 }
 
 // handleRegisterPage shows the registration form.
@@ -66,9 +70,10 @@ func (s *Server) handleRegisterPage(w http.ResponseWriter, r *http.Request) {
 
 // registration is a submitted registration form.
 type registration struct {
-	name, email string
-	consent     bool
-	photo       []byte
+	name, email    string
+	consent        bool
+	captureConsent bool
+	photo          []byte
 }
 
 // readRegistration streams the multipart form, keeping the photo in memory
@@ -97,6 +102,10 @@ func (s *Server) readRegistration(w http.ResponseWriter, r *http.Request) (regis
 			var v string
 			v, err = readField(p)
 			reg.consent = v == "yes"
+		case "capture_consent":
+			var v string
+			v, err = readField(p)
+			reg.captureConsent = v == "yes"
 		case "photo":
 			reg.photo, err = io.ReadAll(io.LimitReader(p, s.cfg.MaxUploadBytes+1))
 			if err == nil && int64(len(reg.photo)) > s.cfg.MaxUploadBytes {
@@ -159,7 +168,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, status, "register.html", page)
 	}
 	reg, err := s.readRegistration(w, r)
-	page.Name, page.Email, page.Consent = reg.name, reg.email, reg.consent
+	page.Name, page.Email, page.Consent, page.CaptureConsent = reg.name, reg.email, reg.consent, reg.captureConsent
 	var rej *Rejection
 	var e *Error
 	switch {
@@ -214,6 +223,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.store.CreateAttendee(r.Context(), store.AttendeeCreate{
 		EventID: ev.ID, Name: reg.name, Email: reg.email, Consent: true, Source: store.SourceWeb, Templates: []api.Template{t},
+		CaptureConsent: reg.captureConsent && page.CaptureAllowed,
 	})
 	if errors.Is(err, store.ErrConflict) {
 		fail(http.StatusConflict, "This e-mail address is already registered for this event. "+

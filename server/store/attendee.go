@@ -23,19 +23,22 @@ const (
 // personal data is blanked and its templates are gone, the row remains so
 // kiosks learn of the deletion and old check-ins keep their reference.
 type Attendee struct {
-	ID        string
-	EventID   string
-	Name      string
-	Email     string
-	Info      string
-	Source    string
-	Consent   bool
-	CheckIns  int
-	Templates int
-	Cursor    int64
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	DeletedAt *time.Time
+	ID      string
+	EventID string
+	Name    string
+	Email   string
+	Info    string
+	Source  string
+	Consent bool
+	// CaptureConsent: the attendee lets the event keep the capture of a
+	// confirmed check-in as an extra template (api.CheckIn.Capture).
+	CaptureConsent bool
+	CheckIns       int
+	Templates      int
+	Cursor         int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	DeletedAt      *time.Time
 }
 
 // API returns the admin view of a.
@@ -47,14 +50,16 @@ func (a *Attendee) API() api.Attendee {
 // AttendeeCreate is a new attendee. Templates are sealed with the event key
 // by CreateAttendee.
 type AttendeeCreate struct {
-	ID        string // optional: kiosk enrolments bring their own UUID
-	EventID   string
-	Name      string
-	Email     string
-	Info      string
-	Source    string
-	Consent   bool
-	Templates []api.Template
+	ID      string // optional: kiosk enrolments bring their own UUID
+	EventID string
+	Name    string
+	Email   string
+	Info    string
+	Source  string
+	Consent bool
+	// CaptureConsent: see Attendee.CaptureConsent.
+	CaptureConsent bool
+	Templates      []api.Template
 }
 
 // Registration is what a new attendee is told once: the short code for
@@ -102,7 +107,8 @@ func (db *DB) CreateAttendee(ctx context.Context, c AttendeeCreate) (*Registrati
 	manage := randomToken(24)
 	now := db.Now().UTC().Truncate(time.Millisecond)
 	a := &Attendee{ID: c.ID, EventID: c.EventID, Name: strings.TrimSpace(c.Name), Email: strings.ToLower(strings.TrimSpace(c.Email)),
-		Info: c.Info, Source: c.Source, Consent: c.Consent, Templates: len(sealed), CreatedAt: now, UpdatedAt: now}
+		Info: c.Info, Source: c.Source, Consent: c.Consent, CaptureConsent: c.CaptureConsent && c.Consent,
+		Templates: len(sealed), CreatedAt: now, UpdatedAt: now}
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		cur, err := nextCursor(ctx, tx, c.EventID)
 		if err != nil {
@@ -110,10 +116,10 @@ func (db *DB) CreateAttendee(ctx context.Context, c AttendeeCreate) (*Registrati
 		}
 		a.Cursor = cur
 		if _, err := tx.ExecContext(ctx, `INSERT INTO attendees (id, event_id, name, email, info, code_hash, code_sealed,
-			manage_token_hash, consent, source, gallery_cursor, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)`,
+			manage_token_hash, consent, capture_consent, source, gallery_cursor, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
 			a.ID, a.EventID, a.Name, nullString(a.Email), a.Info, api.HashShortCode(ev.TemplateKey, code), codeSealed,
-			hashToken(manage), a.Consent, a.Source, cur, ms(now)); err != nil {
+			hashToken(manage), a.Consent, a.CaptureConsent, a.Source, cur, ms(now)); err != nil {
 			return err
 		}
 		for _, s := range sealed {
@@ -133,7 +139,7 @@ func (db *DB) CreateAttendee(ctx context.Context, c AttendeeCreate) (*Registrati
 	return &Registration{Attendee: a, ShortCode: formatShortCode(code), ManageToken: manage}, nil
 }
 
-const attendeeColumns = `a.id, a.event_id, a.name, a.email, a.info, a.source, a.consent, a.checkins,
+const attendeeColumns = `a.id, a.event_id, a.name, a.email, a.info, a.source, a.consent, a.capture_consent, a.checkins,
 	(SELECT COUNT(*) FROM templates t WHERE t.attendee_id = a.id), a.gallery_cursor, a.created_at, a.updated_at, a.deleted_at`
 
 func scanAttendee(s interface{ Scan(...any) error }) (*Attendee, error) {
@@ -141,7 +147,7 @@ func scanAttendee(s interface{ Scan(...any) error }) (*Attendee, error) {
 	var email sql.NullString
 	var created, updated int64
 	var deleted sql.NullInt64
-	if err := s.Scan(&a.ID, &a.EventID, &a.Name, &email, &a.Info, &a.Source, &a.Consent, &a.CheckIns, &a.Templates,
+	if err := s.Scan(&a.ID, &a.EventID, &a.Name, &email, &a.Info, &a.Source, &a.Consent, &a.CaptureConsent, &a.CheckIns, &a.Templates,
 		&a.Cursor, &created, &updated, &deleted); err != nil {
 		return nil, err
 	}
@@ -270,7 +276,7 @@ func (db *DB) DeleteAttendee(ctx context.Context, id string) error {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE attendees SET name = '', email = NULL, info = '', code_hash = NULL,
-			code_sealed = NULL, manage_token_hash = NULL, consent = FALSE, gallery_cursor = $1, updated_at = $2, deleted_at = $2
+			code_sealed = NULL, manage_token_hash = NULL, consent = FALSE, capture_consent = FALSE, gallery_cursor = $1, updated_at = $2, deleted_at = $2
 			WHERE id = $3`, cur, now, id)
 		return err
 	})

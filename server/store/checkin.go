@@ -65,6 +65,11 @@ func (db *DB) RecordCheckIns(ctx context.Context, eventID, kioskID string, cs []
 					return err
 				}
 			}
+			if c.Capture != nil && captureMethods[c.Method] {
+				if r.Captured, err = keepCapture(ctx, tx, eventID, c.AttendeeID, *c.Capture, now); err != nil {
+					return err
+				}
+			}
 			res[i] = r
 		}
 		return nil
@@ -73,6 +78,52 @@ func (db *DB) RecordCheckIns(ctx context.Context, eventID, kioskID string, cs []
 		return nil, fmt.Errorf("record check-ins: %w", err)
 	}
 	return res, nil
+}
+
+// captureMethods are the check-ins whose capture may become a template: a
+// face match accepted outright, or one the person then proved with their
+// QR or short code. A "yes" to "Are you NAME?" or a manual check-in is not
+// evidence enough to teach the gallery a new face.
+var captureMethods = map[string]bool{api.MethodFace: true, api.MethodQR: true, api.MethodCode: true}
+
+// keepCapture stores capture (sealed by the kiosk under the event key for
+// attendeeID) as the attendee's capture template, replacing an older one,
+// and moves the attendee up the gallery feed so kiosks fetch it. It keeps
+// nothing, without error, when the attendee did not consent, is deleted, or
+// has no registration template of the capture's model and version. The
+// caller has checked that the event allows captures and that the template
+// opens.
+func keepCapture(ctx context.Context, tx *sql.Tx, eventID, attendeeID string, capture api.SealedTemplate, now int64) (bool, error) {
+	var consent bool
+	err := tx.QueryRowContext(ctx, `SELECT capture_consent FROM attendees WHERE id = $1 AND deleted_at IS NULL`,
+		attendeeID).Scan(&consent)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !consent) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM templates WHERE attendee_id = $1 AND source = 'enrol'
+		AND model = $2 AND version = $3`, attendeeID, capture.Model, capture.Version).Scan(&n); err != nil {
+		return false, err
+	}
+	if n == 0 {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM templates WHERE attendee_id = $1 AND source = 'capture'`, attendeeID); err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO templates (id, attendee_id, model, version, data, created_at, source)
+		VALUES ($1, $2, $3, $4, $5, $6, 'capture')`, newID(), attendeeID, capture.Model, capture.Version, capture.Sealed, now); err != nil {
+		return false, err
+	}
+	cur, err := nextCursor(ctx, tx, eventID)
+	if err != nil {
+		return false, err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE attendees SET gallery_cursor = $1, updated_at = $2 WHERE id = $3`, cur, now, attendeeID)
+	return err == nil, err
 }
 
 // CheckIn is a stored check-in.

@@ -1,0 +1,148 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/facecheck/facecheck/api"
+	"github.com/facecheck/facecheck/server/store"
+)
+
+// TestCheckInCaptures: a check-in's capture becomes the attendee's second
+// template only when the event allows it, the attendee consented and the
+// method is evidence enough; a newer capture replaces the older one, kiosks
+// get it from the gallery feed, and a dropped capture never costs the
+// check-in.
+func TestCheckInCaptures(t *testing.T) {
+	s := newTestServer(t)
+	a := login(t, s)
+	k := pair(t, s, a, s.Event.ID, "Kiosk 1")
+	ctx := context.Background()
+	create := func(name string, captureConsent bool) *store.Attendee {
+		t.Helper()
+		reg, err := s.DB.CreateAttendee(ctx, store.AttendeeCreate{EventID: s.Event.ID, Name: name, Consent: true,
+			CaptureConsent: captureConsent, Templates: []api.Template{templateFrom([]byte(name))}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return reg.Attendee
+	}
+	yes, no := create("Yoko", true), create("Noah", false)
+	capture := func(attendeeID string, seed string) *api.SealedTemplate {
+		t.Helper()
+		st, err := api.SealTemplate(k.TemplateKey, attendeeID, templateFrom([]byte(seed)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &st
+	}
+	checkIn := func(attendeeID, method string, c *api.SealedTemplate) api.CheckInResult {
+		t.Helper()
+		ci := newCheckIn(attendeeID, s.Clock.Now())
+		ci.Method, ci.Capture = method, c
+		var res api.CheckInBatchResult
+		k.json(t, "POST", "/v1/checkins", api.CheckInBatch{CheckIns: []api.CheckIn{ci}}, 200, &res)
+		if len(res.Results) != 1 || res.Results[0].Status != api.StatusAccepted {
+			t.Fatalf("check-in not accepted: %+v", res.Results)
+		}
+		return res.Results[0]
+	}
+	templates := func(id string) int {
+		t.Helper()
+		at, err := s.DB.FindAttendeeByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return at.Templates
+	}
+
+	// The event has not allowed captures yet.
+	if r := checkIn(yes.ID, api.MethodFace, capture(yes.ID, "yoko live")); r.Captured || templates(yes.ID) != 1 {
+		t.Fatalf("kept a capture the event does not allow: %+v, %d templates", r, templates(yes.ID))
+	}
+	if _, err := s.DB.UpdateEventSettings(ctx, s.Event.ID, nil, map[string]string{api.SettingCaptureTemplates: "true"}); err != nil {
+		t.Fatal(err)
+	}
+	_, end := readFeed(t, k, 0)
+	for _, tc := range []struct {
+		name      string
+		attendee  string
+		method    string
+		capture   *api.SealedTemplate
+		kept      bool
+		templates int
+	}{
+		{"no capture consent", no.ID, api.MethodFace, capture(no.ID, "noah live"), false, 1},
+		{"confirmed by yes only", yes.ID, api.MethodConfirm, capture(yes.ID, "yoko live"), false, 1},
+		{"sealed for someone else", yes.ID, api.MethodFace, capture(no.ID, "yoko live"), false, 1},
+		{"face match, consented", yes.ID, api.MethodFace, capture(yes.ID, "yoko live"), true, 2},
+		{"a newer capture replaces it", yes.ID, api.MethodQR, capture(yes.ID, "yoko live 2"), true, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := checkIn(tc.attendee, tc.method, tc.capture)
+			if r.Captured != tc.kept || templates(tc.attendee) != tc.templates {
+				t.Fatalf("captured %v with %d templates, want %v with %d", r.Captured, templates(tc.attendee), tc.kept, tc.templates)
+			}
+		})
+	}
+	// Kiosks fetch Yoko again, with the registration template and the
+	// latest capture; Noah is not resent.
+	recs, _ := readFeed(t, k, end.Cursor)
+	if len(recs) != 1 || recs[0].AttendeeID != yes.ID || len(recs[0].Templates) != 2 {
+		t.Fatalf("feed after captures: %+v", recs)
+	}
+	want := templateFrom([]byte("yoko live 2")).Data
+	found := false
+	for _, st := range recs[0].Templates {
+		tpl, err := api.OpenTemplate(k.TemplateKey, yes.ID, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found = found || bytes.Equal(tpl.Data, want)
+	}
+	if !found {
+		t.Fatal("the feed does not carry the latest capture")
+	}
+	// Deleting the attendee deletes the capture with everything else.
+	if err := s.DB.DeleteAttendee(ctx, yes.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := templates(yes.ID); n != 0 {
+		t.Fatalf("%d templates left after deletion", n)
+	}
+}
+
+// TestRegistrationCaptureConsent: the optional second consent is offered
+// only when the event keeps captures, and is stored when ticked.
+func TestRegistrationCaptureConsent(t *testing.T) {
+	s := newTestServer(t)
+	ctx := context.Background()
+	path := "/register/" + s.Event.ID
+	if _, body := do(t, httpc, "GET", s.URL()+path, nil, ""); strings.Contains(body, `name="capture_consent"`) {
+		t.Fatal("capture consent offered by an event that keeps no captures")
+	}
+	if _, err := s.DB.UpdateEventSettings(ctx, s.Event.ID, nil, map[string]string{api.SettingCaptureTemplates: "true"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := do(t, httpc, "GET", s.URL()+path, nil, ""); !strings.Contains(body, `name="capture_consent"`) {
+		t.Fatal("capture consent not offered")
+	}
+	for _, tc := range []struct {
+		email, tick string
+		want        bool
+	}{{"ann@example.org", "yes", true}, {"bob@example.org", "", false}} {
+		fields := map[string]string{"name": "Someone", "email": tc.email, "consent": "yes", "capture_consent": tc.tick}
+		if resp, body := postRegistration(t, s, path, fields, "selfie.png", photo(t, 200, 1)); resp.StatusCode != 303 {
+			t.Fatalf("registration = %d %s", resp.StatusCode, body)
+		}
+		as, _, err := s.DB.ListAttendees(ctx, store.AttendeeFilter{EventID: s.Event.ID, Query: tc.email, Limit: 1})
+		if err != nil || len(as) != 1 {
+			t.Fatalf("attendee %s: %v %v", tc.email, as, err)
+		}
+		if as[0].CaptureConsent != tc.want {
+			t.Errorf("%s: capture consent %v, want %v", tc.email, as[0].CaptureConsent, tc.want)
+		}
+	}
+}
