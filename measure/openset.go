@@ -503,13 +503,16 @@ func calibrated(splits []splitData, g string, byGroup bool, opts OpenSetOptions)
 				}
 			}
 		}
-		a, cf, pairs := splitThresholds(gal, d.gallerySize, opts, s)
+		// N is the attendees, as the server counts it: an impostor's scores
+		// against two photos of one attendee are near copies, so K
+		// templates per attendee are not K independent chances.
+		a, cf, pairs := splitThresholds(gal, len(d.gallery), opts, s)
 		c.ImpostorPairs = pairs
 		if math.IsNaN(a) {
 			continue
 		}
 		acc, conf = append(acc, a), append(conf, cf)
-		sizes = append(sizes, float64(d.gallerySize))
+		sizes = append(sizes, float64(len(d.gallery)))
 		nm := pick(d.nonmated, d.nonmatedGrp, g, byGroup)
 		fa := 0
 		for _, x := range nm {
@@ -549,7 +552,7 @@ func calibrated(splits []splitData, g string, byGroup bool, opts OpenSetOptions)
 
 // splitThresholds are the accept and confirm thresholds calibrated from
 // templates gal (one per attendee) of split s for a gallery of size
-// gallerySize, and the number of impostor pairs behind them.
+// gallerySize attendees, and the number of impostor pairs behind them.
 func splitThresholds(gal []engine.Template, gallerySize int, opts OpenSetOptions, s int) (accept, confirm float64, pairs int) {
 	imp := calibrate.Impostors(gal, opts.MaxPairs, opts.Seed+uint64(s))
 	a, cf := calibrate.Thresholds(calibrate.Fit(imp), opts.TargetFPIR, gallerySize)
@@ -593,7 +596,7 @@ func routing(splits []splitData, opts OpenSetOptions) *Routing {
 	src := "calibrated accept"
 	if opts.Calibrate {
 		for s, d := range splits {
-			thr[s], _, _ = splitThresholds(d.gallery, d.gallerySize, opts, s)
+			thr[s], _, _ = splitThresholds(d.gallery, len(d.gallery), opts, s)
 		}
 	} else {
 		src = "FPIR 1e-2"
@@ -742,7 +745,7 @@ func printFigures(w io.Writer, name string, f *OpenSetFigures) {
 			p.FPIR, 100**p.FNIR, *p.Threshold, per, p.NonmatedProbes)
 	}
 	if c := f.Calibrated; c != nil {
-		fmt.Fprintf(w, "  calibrated (enrolled templates only, %d impostor pairs, gallery ~%.0f): accept %.4f ± %.4f, confirm %.4f\n",
+		fmt.Fprintf(w, "  calibrated (enrolled templates only, %d impostor pairs, ~%.0f attendees): accept %.4f ± %.4f, confirm %.4f\n",
 			c.ImpostorPairs, c.GallerySizeMean, c.AcceptMean, c.AcceptStd, c.ConfirmMean)
 		fmt.Fprintf(w, "    target FPIR %.1e, measured %.2e (%d/%d), ratio %.2f; FNIR at accept %.2f%%\n",
 			c.TargetFPIR, c.MeasuredFPIR, c.FalseAccepts, c.NonmatedProbes, c.Ratio, 100*c.FNIR)
