@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/measure"
@@ -81,7 +82,7 @@ func runOpenSet(args []string, stdout, stderr io.Writer) error {
 	}
 	rep.Print(stdout)
 	if *detOut != "" {
-		if err := measure.PlotDET(*detOut, "facecheck open-set DET ("+*labels+")", rep.DET()); err != nil {
+		if err := measure.PlotDET(*detOut, "facecheck open-set DET ("+*labels+relabelNote(*relabel)+")", rep.DET()); err != nil {
 			return err
 		}
 	}
@@ -95,4 +96,12 @@ func runOpenSet(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// relabelNote names the label corrections in a plot's title.
+func relabelNote(path string) string {
+	if path == "" {
+		return ""
+	}
+	return ", corrected by " + filepath.Base(path)
 }
