@@ -186,6 +186,8 @@ type eventPage struct {
 	RegisterPath string
 	// TargetOptions feed the calibration panel's target selector.
 	TargetOptions []targetOption
+	// CaptureTemplates is the event's api.SettingCaptureTemplates.
+	CaptureTemplates bool
 }
 
 type kioskRow struct {
@@ -201,7 +203,8 @@ func (s *Server) eventPage(r *http.Request, id string) (eventPage, error) {
 	}
 	ev = s.calibrated(r.Context(), ev)
 	p := eventPage{User: sess.Username, CSRF: sess.CSRFToken, Event: ev.API(), Query: r.URL.Query().Get("q"),
-		RegisterPath: "/register/" + ev.ID, TargetOptions: targetOptions(ev.Thresholds)}
+		RegisterPath: "/register/" + ev.ID, TargetOptions: targetOptions(ev.Thresholds),
+		CaptureTemplates: ev.Settings[api.SettingCaptureTemplates] == "true"}
 	if err := checkText("search", p.Query, 0, 200); err != nil {
 		return p, err
 	}
@@ -244,6 +247,29 @@ func (s *Server) handleEventPageDeleteAttendee(w http.ResponseWriter, r *http.Re
 		return
 	}
 	http.Redirect(w, r, "/admin/events/"+a.EventID+"?q="+url.QueryEscape(r.PostFormValue("q")), http.StatusSeeOther)
+}
+
+// handleEventPageCapture turns the keeping of check-in captures as
+// templates on or off for an event (the "capture" checkbox). Attendees who
+// registered while it was off were not asked, so they stay out of it.
+func (s *Server) handleEventPageCapture(w http.ResponseWriter, r *http.Request) {
+	ev, err := s.store.FindEventByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.renderErr(w, r, notFoundError(err, "event"))
+		return
+	}
+	on := r.PostFormValue("capture") == "on"
+	values := make(map[string]string, len(ev.Settings)+1)
+	for k, v := range ev.Settings {
+		values[k] = v
+	}
+	values[api.SettingCaptureTemplates] = strconv.FormatBool(on)
+	if _, err := s.store.UpdateEventSettings(r.Context(), ev.ID, nil, values); err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	s.audit(r, sessionFrom(r.Context()).Username, "event.capture", ev.ID, fmt.Sprintf("keep check-in captures as templates: %v", on))
+	http.Redirect(w, r, "/admin/events/"+ev.ID+"#capture", http.StatusSeeOther)
 }
 
 func (s *Server) handleEventPageRevokeKiosk(w http.ResponseWriter, r *http.Request) {

@@ -3,6 +3,8 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -143,6 +145,47 @@ func TestRegistrationCaptureConsent(t *testing.T) {
 		}
 		if as[0].CaptureConsent != tc.want {
 			t.Errorf("%s: capture consent %v, want %v", tc.email, as[0].CaptureConsent, tc.want)
+		}
+	}
+}
+
+// TestEventPageCaptureToggle: the admin turns captures on and off from the
+// event page; other event settings survive, the change is audited, and the
+// registration page follows.
+func TestEventPageCaptureToggle(t *testing.T) {
+	s := newTestServer(t)
+	a := login(t, s)
+	ctx := context.Background()
+	if _, err := s.DB.UpdateEventSettings(ctx, s.Event.ID, nil, map[string]string{"fuse_frames": "5"}); err != nil {
+		t.Fatal(err)
+	}
+	page := func() string {
+		t.Helper()
+		_, body := do(t, a.c, "GET", s.URL()+"/admin/events/"+s.Event.ID, nil, "")
+		return body
+	}
+	if !strings.Contains(page(), `id="capture-toggle">`) {
+		t.Fatal("capture toggle missing or on by default")
+	}
+	for _, on := range []bool{true, false} {
+		form := url.Values{}
+		if on {
+			form.Set("capture", "on")
+		}
+		postForm(t, a, "/admin/events/"+s.Event.ID+"/capture", form, 200)
+		ev, err := s.DB.FindEventByID(ctx, s.Event.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ev.Settings[api.SettingCaptureTemplates]; got != strconv.FormatBool(on) || ev.Settings["fuse_frames"] != "5" {
+			t.Fatalf("settings after turning captures %v: %v", on, ev.Settings)
+		}
+		_, reg := do(t, httpc, "GET", s.URL()+"/register/"+s.Event.ID, nil, "")
+		if strings.Contains(reg, `name="capture_consent"`) != on {
+			t.Fatalf("registration page offers capture consent: %v, want %v", !on, on)
+		}
+		if strings.Contains(page(), `id="capture-toggle" checked>`) != on {
+			t.Fatalf("toggle shows %v", !on)
 		}
 	}
 }
