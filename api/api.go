@@ -98,7 +98,7 @@ type CheckIn struct {
 	// Capture is the face the kiosk matched, as a template sealed for
 	// AttendeeID (features, never the image), sent with face check-ins
 	// (method face, or qr/code verifying a face match) when the event's
-	// capture_templates setting is on. The server keeps it as the
+	// process.capture_templates setting is on. The server keeps it as the
 	// attendee's capture template, replacing an older one, only if the
 	// attendee consented (EnrolRequest.CaptureConsent, the registration
 	// page); otherwise it is dropped.
@@ -193,7 +193,7 @@ type EventSettings struct {
 // false) under which kiosks send CheckIn.Capture and the server keeps it.
 // The event decides: a kiosk's local override cannot make the server keep
 // captures the event has not allowed.
-const SettingCaptureTemplates = "capture_templates"
+const SettingCaptureTemplates = "process.capture_templates"
 
 // Heartbeat is POST /v1/heartbeat: a kiosk's status for the dashboard.
 type Heartbeat struct {
