@@ -1,10 +1,13 @@
 // Package ui is the kiosk's Fyne front end: camera preview with the oval
 // face guide, prompts, the identity prompt, second verification, welcome
-// and not-found screens, and the settings pane behind an admin PIN.
+// and not-found screens, and the settings pane behind an admin PIN (with
+// a live preview of what the face settings do, and pairing with the
+// server). Every screen also works from the keyboard (keys.go).
 //
 // It renders kiosk.Event values and calls back through the small
-// Controller interface; it holds no business logic and knows nothing of
-// the engine or storage. Handle may be called from any goroutine.
+// Controller interface and the functions in Options; it holds no business
+// logic and knows nothing of the engine or storage. Handle may be called
+// from any goroutine.
 package ui
 
 import (
@@ -84,6 +87,14 @@ type Options struct {
 	// (default "0".."3"); a file path can be typed too.
 	Camera        CameraControl
 	CameraChoices []string
+	// PairedWith is the server the kiosk is paired with at start ("": not
+	// paired); the settings pane's Server section shows it.
+	PairedWith string
+	// Pair pairs the kiosk with the server at serverURL by a one-time code
+	// from the admin dashboard, then starts syncing. The Server section
+	// calls it off the UI goroutine (it waits on the network); nil offers
+	// no pairing from the window.
+	Pair func(ctx context.Context, serverURL, code string) error
 }
 
 // App is the kiosk UI. Build it with New, put Content in a window, feed it
@@ -107,7 +118,13 @@ type App struct {
 	returnT   Timer
 	presence  float32 // smoothed brightness, 0 dark .. 1 bright
 	target    float32
-	code      string // typed second-verification code
+	code      string          // typed second-verification code
+	face      *kiosk.FaceInfo // latest face seen, for the overlays; nil when nobody is there
+	frameSize fyne.Size       // of the latest preview frame, to place the overlays
+	// showOverlays: the face-size boxes and measures show on the kiosk
+	// screen too (they always show on the settings pane's preview).
+	showOverlays bool
+	pairedWith   string // server URL, "" when not paired
 
 	main     *mainScreen
 	screens  map[Screen]fyne.CanvasObject
@@ -121,8 +138,8 @@ type App struct {
 	staff    *staffScreen
 	camera   *cameraPanel
 
-	afterPIN    Screen // what the PIN unlocks: ScreenSettings or ScreenStaff
-	staffInline bool   // tests: run Staff calls on the UI goroutine
+	afterPIN Screen // what the PIN unlocks: ScreenSettings or ScreenStaff
+	inline   bool   // tests: run Staff and Pair calls on the UI goroutine
 
 	framePending atomic.Bool
 	framesShown  atomic.Uint64
@@ -168,6 +185,10 @@ func New(fa fyne.App, opts Options) (*App, error) {
 		root:   container.NewStack(),
 		state:  kiosk.StateIdle,
 		screen: ScreenMain,
+
+		frameSize:    fyne.NewSize(4, 3),
+		showOverlays: fa.Preferences().Bool(prefsOverlaysKey),
+		pairedWith:   opts.PairedWith,
 	}
 	a.prompt.minShow, a.prompt.settle = opts.PromptMinShow, opts.PromptSettle
 	a.applyTheme()
@@ -235,6 +256,8 @@ func (a *App) handle(ev kiosk.Event) {
 		if ev.Face != nil {
 			a.target = ev.Face.Presence
 			a.stepBrightness(0.35)
+			a.face = ev.Face
+			a.updateOverlays()
 		}
 	case kiosk.EventCandidate:
 		a.candidate = ev.Candidate
@@ -243,6 +266,7 @@ func (a *App) handle(ev kiosk.Event) {
 	case kiosk.EventSync:
 		a.sync = ev.Sync
 		a.main.setSync(a.tr, a.sync)
+		a.settings.server.update(a)
 	case kiosk.EventError:
 		a.errText = ev.Err
 		if ev.State == kiosk.StateSecondVerify && a.screen == ScreenSecond {
@@ -271,6 +295,7 @@ func (a *App) setState(ev kiosk.Event) {
 		a.target = 0
 		a.prompt.reset()
 		a.candidate, a.result = nil, nil
+		a.face = nil
 		if !a.resultShowing() {
 			a.show(ScreenMain)
 		}
@@ -437,12 +462,16 @@ func (a *App) render() {
 	case ScreenError:
 		a.errScr.setError(a.tr, a.errText)
 		a.camera.show(a, a.errText)
+	case ScreenSettings:
+		a.settings.oval.SetState(a.guideState())
 	}
 	obj := a.screens[s]
 	if len(a.root.Objects) != 1 || a.root.Objects[0] != obj {
+		a.unfocus()
 		a.root.Objects = []fyne.CanvasObject{obj}
 		a.root.Refresh()
 	}
+	a.updateOverlays()
 }
 
 // RunPreview polls opts.Frames at opts.FPS and shows each frame mirrored
@@ -484,6 +513,11 @@ func (a *App) PreviewFrame() {
 		a.stepBrightness(0.15)
 		a.main.setFrame(dst)
 		a.staffFrame(dst)
+		a.settingsFrame(dst)
+		if sz := fyne.NewSize(float32(dst.Rect.Dx()), float32(dst.Rect.Dy())); sz != a.frameSize {
+			a.frameSize = sz
+			a.updateOverlays()
+		}
 		a.framesShown.Add(1)
 	})
 }

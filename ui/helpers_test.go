@@ -11,13 +11,17 @@ import (
 // tapButtonLabelled finds a button by its text under root and taps it.
 func tapButtonLabelled(t *testing.T, root fyne.CanvasObject, text string) {
 	t.Helper()
-	var found *widget.Button
+	var found fyne.Tappable
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
 		if found != nil {
 			return
 		}
 		if b, ok := o.(*widget.Button); ok && b.Text == text {
+			found = b
+			return
+		}
+		if b, ok := o.(*keyButton); ok && b.Text == text {
 			found = b
 			return
 		}

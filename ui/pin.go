@@ -117,26 +117,32 @@ type pinScreen struct {
 	root          *fyne.Container
 	mode          pinMode
 	title         *widget.Label
-	pin, repeat   *widget.Entry
+	pin, repeat   *keyEntry
 	repeatRow     *fyne.Container
 	errText       *canvas.Text
-	submit, close *widget.Button
+	submit, close *keyButton
 }
 
 func newPINScreen(a *App) *pinScreen {
 	p := &pinScreen{}
 	p.title = wrapLabel("", theme.SizeNameHeadingText, widget.MediumImportance)
-	p.pin = widget.NewPasswordEntry()
-	p.repeat = widget.NewPasswordEntry()
+	p.pin = a.newEntry(true)
+	p.repeat = a.newEntry(true)
 	p.repeat.SetPlaceHolder(a.tr.T("pin.repeat"))
 	p.repeatRow = container.NewVBox(p.repeat)
 	p.errText = canvas.NewText("", colError)
 	p.errText.TextSize = 26
 	p.errText.Alignment = fyne.TextAlignCenter
-	p.submit = widget.NewButton("", func() { a.submitPIN() })
+	p.submit = a.newButton("", nil, func() { a.submitPIN() })
 	p.submit.Importance = widget.HighImportance
-	p.close = widget.NewButton(a.tr.T("common.cancel"), a.CloseAdmin)
-	p.pin.OnSubmitted = func(string) { a.submitPIN() }
+	p.close = a.newButton(a.tr.T("common.cancel"), nil, a.CloseAdmin)
+	p.pin.OnSubmitted = func(string) {
+		if p.mode != pinEnter {
+			a.focus(p.repeat) // Enter after the new PIN: now repeat it
+			return
+		}
+		a.submitPIN()
+	}
 	p.repeat.OnSubmitted = func(string) { a.submitPIN() }
 	form := container.NewVBox(p.title, p.pin, p.repeatRow, p.errText,
 		container.NewGridWithColumns(2, p.close, p.submit))
@@ -254,6 +260,8 @@ func (a *App) changePIN() {
 // demo). Call it on the UI goroutine.
 func (a *App) OpenSettings() {
 	a.settings.load(a)
+	a.settings.preview.Image = a.main.preview.Image // until the next frame
+	a.settings.preview.Refresh()
 	a.admin = ScreenSettings
 	a.render()
 }

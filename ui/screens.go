@@ -31,17 +31,7 @@ func (a *App) build() {
 	a.second = newSecondScreen(a)
 	a.welcome = newResultScreen(colSuccess, "", "", nil)
 	a.notFound = newResultScreen(colWarning, a.tr.T("notfound.title"), a.tr.T("notfound.help"),
-		widget.NewButton(a.tr.T("notfound.retry"), func() {
-			if a.opts.Controller != nil {
-				a.opts.Controller.Cancel()
-			}
-			if a.returnT != nil {
-				a.returnT.Stop()
-				a.returnT = nil
-			}
-			a.screen = ScreenMain
-			a.render()
-		}))
+		a.newButton(a.tr.T("notfound.retry"), nil, a.leaveNotFound))
 	a.errScr = newResultScreen(colError, a.tr.T("error.title"), "", nil)
 	a.camera = newCameraPanel(a)
 	a.errScr.body.Objects = append(a.errScr.body.Objects[:len(a.errScr.body.Objects)-1],
@@ -64,6 +54,20 @@ func (a *App) build() {
 	a.main.setBrightness(a.presence)
 }
 
+// leaveNotFound is the not-found screen's "try again": back to the main
+// screen at once.
+func (a *App) leaveNotFound() {
+	if a.opts.Controller != nil {
+		a.opts.Controller.Cancel()
+	}
+	if a.returnT != nil {
+		a.returnT.Stop()
+		a.returnT = nil
+	}
+	a.screen = ScreenMain
+	a.render()
+}
+
 // bigText is a centred line of large type.
 func bigText(s string, size float32, c color.Color) *canvas.Text {
 	t := canvas.NewText(s, c)
@@ -84,7 +88,7 @@ func wrapLabel(s string, size fyne.ThemeSizeName, imp widget.Importance) *widget
 }
 
 // bigButton gives b a large fixed touch target.
-func bigButton(b *widget.Button, w, h float32) fyne.CanvasObject {
+func bigButton(b fyne.CanvasObject, w, h float32) fyne.CanvasObject {
 	return container.NewGridWrap(fyne.NewSize(w, h), b)
 }
 
@@ -99,7 +103,8 @@ type mainScreen struct {
 	band     *fyne.Container // prompt background, hidden when no prompt
 	idle     *fyne.Container // event name and "look here"
 	syncText *canvas.Text
-	gear     *widget.Button
+	gear     *keyButton
+	overlay  *overlay // face-size boxes and live measurements, when switched on
 }
 
 func newMainScreen(a *App) *mainScreen {
@@ -129,15 +134,17 @@ func newMainScreen(a *App) *mainScreen {
 
 	m.syncText = canvas.NewText("", colDisabled)
 	m.syncText.TextSize = 20
-	m.gear = widget.NewButtonWithIcon("", theme.SettingsIcon(), a.OpenAdmin)
+	m.gear = a.newButton("", theme.SettingsIcon(), a.OpenAdmin)
 	m.gear.Importance = widget.LowImportance
 	footer := container.NewBorder(nil, nil, container.NewPadded(m.syncText), container.NewHBox(newStaffButton(a), m.gear))
 
+	m.overlay = newOverlay(a, 22)
 	m.root = container.NewStack(
-		bg, m.preview, m.oval.Object(),
+		bg, m.preview, m.oval.Object(), m.overlay.boxes,
 		container.NewBorder(nil, container.NewVBox(m.band, footer), nil, nil),
 		m.veil,
 		container.NewPadded(m.idle),
+		container.NewPadded(container.NewBorder(container.NewHBox(m.overlay.readout), nil, nil, nil)),
 	)
 	return m
 }
@@ -201,27 +208,27 @@ func (m *mainScreen) setSync(tr *Translator, s *kiosk.SyncStatus) {
 type confirmScreen struct {
 	root     *fyne.Container
 	question *widget.Label
-	yes, no  *widget.Button
+	yes, no  *keyButton
 }
 
 func newConfirmScreen(a *App) *confirmScreen {
 	c := &confirmScreen{}
 	c.question = wrapLabel("", theme.SizeNameHeadingText, widget.MediumImportance)
-	answer := func(yes bool) func() {
-		return func() {
-			if a.opts.Controller != nil {
-				a.opts.Controller.Answer(yes)
-			}
-		}
-	}
-	c.yes = widget.NewButtonWithIcon(a.tr.T("confirm.yes"), theme.ConfirmIcon(), answer(true))
+	c.yes = a.newButton(a.tr.T("confirm.yes"), theme.ConfirmIcon(), func() { a.answer(true) })
 	c.yes.Importance = widget.HighImportance
-	c.no = widget.NewButtonWithIcon(a.tr.T("confirm.no"), theme.CancelIcon(), answer(false))
+	c.no = a.newButton(a.tr.T("confirm.no"), theme.CancelIcon(), func() { a.answer(false) })
 	buttons := container.NewHBox(layout.NewSpacer(), bigButton(c.yes, bigButtonW, bigButtonH),
 		layout.NewSpacer(), bigButton(c.no, bigButtonW, bigButtonH), layout.NewSpacer())
 	c.root = container.NewStack(canvas.NewRectangle(colBackground),
 		container.NewVBox(layout.NewSpacer(), c.question, layout.NewSpacer(), buttons, layout.NewSpacer()))
 	return c
+}
+
+// answer is the person's Yes or No to "Are you NAME?".
+func (a *App) answer(yes bool) {
+	if a.opts.Controller != nil {
+		a.opts.Controller.Answer(yes)
+	}
 }
 
 func (c *confirmScreen) setName(tr *Translator, name string) {
@@ -234,15 +241,15 @@ type secondScreen struct {
 	root   *fyne.Container
 	msg    *widget.Label // why the last code did not work
 	code   *canvas.Text
-	keys   map[string]*widget.Button // "0".."9", "del", "ok"
-	cancel *widget.Button
+	keys   map[string]*keyButton // "0".."9", "del", "ok"
+	cancel *keyButton
 }
 
 // maxCodeLen bounds the typed code; registration codes are short.
 const maxCodeLen = 8
 
 func newSecondScreen(a *App) *secondScreen {
-	s := &secondScreen{keys: map[string]*widget.Button{}}
+	s := &secondScreen{keys: map[string]*keyButton{}}
 	title := wrapLabel(a.tr.T("second.title"), theme.SizeNameHeadingText, widget.MediumImportance)
 	qr := wrapLabel("▣  "+a.tr.T("second.qr"), theme.SizeNameSubHeadingText, widget.WarningImportance)
 	hint := wrapLabel(a.tr.T("second.code"), theme.SizeNameText, widget.MediumImportance)
@@ -252,50 +259,22 @@ func newSecondScreen(a *App) *secondScreen {
 	s.msg.Hide()
 	codeBox := container.NewStack(canvas.NewRectangle(colInput), container.NewPadded(s.code))
 
-	type_ := func(k string) func() {
-		return func() {
-			switch k {
-			case "del":
-				if n := len(a.code); n > 0 {
-					a.code = a.code[:n-1]
-				}
-			case "ok":
-				if a.code != "" && a.opts.Controller != nil {
-					a.opts.Controller.SubmitCode(a.code)
-				}
-			default:
-				if len(a.code) < maxCodeLen {
-					a.code += k
-				}
-			}
-			if k != "ok" {
-				s.setMessage(a.tr, "") // typing again: the old complaint is stale
-			}
-			s.setCode(a.code)
-		}
-	}
 	grid := container.NewGridWrap(fyne.NewSize(keyW, keyH))
 	for _, k := range []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "del", "0", "ok"} {
-		var b *widget.Button
+		var b *keyButton
 		switch k {
 		case "del":
-			b = widget.NewButtonWithIcon("", theme.ContentUndoIcon(), type_(k))
+			b = a.newButton("", theme.ContentUndoIcon(), func() { a.keypad(k) })
 		case "ok":
-			b = widget.NewButton(a.tr.T("second.submit"), type_(k))
+			b = a.newButton(a.tr.T("second.submit"), nil, func() { a.keypad(k) })
 			b.Importance = widget.HighImportance
 		default:
-			b = widget.NewButton(k, type_(k))
+			b = a.newButton(k, nil, func() { a.keypad(k) })
 		}
 		s.keys[k] = b
 		grid.Add(b)
 	}
-	s.cancel = widget.NewButton(a.tr.T("common.cancel"), func() {
-		a.code = ""
-		s.setCode("")
-		if a.opts.Controller != nil {
-			a.opts.Controller.Cancel()
-		}
-	})
+	s.cancel = a.newButton(a.tr.T("common.cancel"), nil, a.cancelSecond)
 	keypad := container.NewGridWrap(fyne.NewSize(3*keyW+2*theme.Padding(), 4*keyH+3*theme.Padding()), grid)
 	left := container.NewVBox(layout.NewSpacer(), title, qr, layout.NewSpacer())
 	right := container.NewVBox(layout.NewSpacer(), hint, codeBox, s.msg, container.NewCenter(keypad),
@@ -303,6 +282,38 @@ func newSecondScreen(a *App) *secondScreen {
 	s.root = container.NewStack(canvas.NewRectangle(colBackground),
 		container.NewPadded(container.NewGridWithColumns(2, left, right)))
 	return s
+}
+
+// keypad is one key of the short-code keypad: a digit, "del" or "ok".
+func (a *App) keypad(k string) {
+	s := a.second
+	switch k {
+	case "del":
+		if n := len(a.code); n > 0 {
+			a.code = a.code[:n-1]
+		}
+	case "ok":
+		if a.code != "" && a.opts.Controller != nil {
+			a.opts.Controller.SubmitCode(a.code)
+		}
+	default:
+		if len(a.code) < maxCodeLen {
+			a.code += k
+		}
+	}
+	if k != "ok" {
+		s.setMessage(a.tr, "") // typing again: the old complaint is stale
+	}
+	s.setCode(a.code)
+}
+
+// cancelSecond gives up on second verification.
+func (a *App) cancelSecond() {
+	a.code = ""
+	a.second.setCode("")
+	if a.opts.Controller != nil {
+		a.opts.Controller.Cancel()
+	}
 }
 
 func (s *secondScreen) setCode(code string) {
@@ -338,7 +349,7 @@ type resultScreen struct {
 	bar    *canvas.Rectangle
 }
 
-func newResultScreen(accent color.NRGBA, title, detail string, action *widget.Button) *resultScreen {
+func newResultScreen(accent color.NRGBA, title, detail string, action fyne.CanvasObject) *resultScreen {
 	r := &resultScreen{}
 	r.title = wrapLabel(title, theme.SizeNameHeadingText, widget.MediumImportance)
 	r.detail = wrapLabel(detail, theme.SizeNameSubHeadingText, widget.MediumImportance)

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"image"
+	"image/color"
 	"strconv"
 
 	"fyne.io/fyne/v2"
@@ -23,6 +25,9 @@ type SettingSpec struct {
 	// Validate, when set, checks the value after the range check; its
 	// error text is shown next to the field as is.
 	Validate func(string) error
+	// Limit, when set, is the overlay limit this setting is (the min and
+	// max face-size boxes, the limits next to the live measures).
+	Limit Limit
 }
 
 // Numeric reports whether the setting has a numeric range.
@@ -53,8 +58,11 @@ func fmtNum(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 // settingField is one row of the pane.
 type settingField struct {
 	spec    SettingSpec
-	entry   *widget.Entry
+	entry   *keyEntry
 	errText *canvas.Text
+	// live is the last valid value typed, which the overlays show while
+	// the pane is open (a half-typed number does not make the boxes jump).
+	live string
 }
 
 // settingsScreen lists the settings with their range, help and error.
@@ -62,12 +70,18 @@ type settingsScreen struct {
 	root     *fyne.Container
 	fields   []*settingField
 	status   *canvas.Text
-	apply    *widget.Button
-	close    *widget.Button
-	change   *widget.Button
-	staff    *widget.Button
-	reset    *widget.Button
+	apply    *keyButton
+	close    *keyButton
+	change   *keyButton
+	staff    *keyButton
+	reset    *keyButton
 	language *widget.Select
+	// The live preview: what the face settings do, as the admin types.
+	preview  *canvas.Image
+	oval     *Oval
+	overlay  *overlay
+	overlays *widget.Check // "show overlays" on the kiosk screen too
+	server   *serverSection
 	// resetArmed: the first tap on reset asks for a second one, so one
 	// stray tap cannot wipe an admin's tuning.
 	resetArmed bool
@@ -78,11 +92,20 @@ func newSettingsScreen(a *App) *settingsScreen {
 	rows := container.NewVBox()
 	for _, spec := range a.opts.Settings {
 		f := &settingField{spec: spec}
-		f.entry = widget.NewEntry()
+		f.entry = a.newEntry(false)
 		f.entry.SetText(spec.Value)
 		f.errText = canvas.NewText("", colError)
 		f.errText.TextSize = 22
-		f.entry.OnChanged = func(v string) { f.showError(f.spec.check(a.tr, v)) }
+		f.entry.OnChanged = func(v string) {
+			msg := f.spec.check(a.tr, v)
+			f.showError(msg)
+			if msg == "" {
+				f.live = v
+			}
+			if f.spec.Limit != "" {
+				a.updateOverlays() // the boxes follow the value being typed
+			}
+		}
 		label := widget.NewLabelWithStyle(spec.Label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		help := spec.Help
 		if spec.Numeric() {
@@ -118,24 +141,56 @@ func newSettingsScreen(a *App) *settingsScreen {
 
 	s.status = canvas.NewText("", colSuccess)
 	s.status.TextSize = 24
-	s.apply = widget.NewButtonWithIcon(a.tr.T("settings.apply"), theme.ConfirmIcon(), func() { a.applySettings() })
+	s.apply = a.newButton(a.tr.T("settings.apply"), theme.ConfirmIcon(), func() { a.applySettings() })
 	s.apply.Importance = widget.HighImportance
-	s.change = widget.NewButton(a.tr.T("pin.change"), a.changePIN)
-	s.close = widget.NewButtonWithIcon(a.tr.T("settings.close"), theme.CancelIcon(), a.CloseAdmin)
+	s.change = a.newButton(a.tr.T("pin.change"), nil, a.changePIN)
+	s.close = a.newButton(a.tr.T("settings.close"), theme.CancelIcon(), a.CloseAdmin)
 
 	title := widget.NewLabel(a.tr.T("settings.title"))
 	title.SizeName = theme.SizeNameHeadingText
 	top := container.NewBorder(nil, nil, title,
 		container.NewHBox(widget.NewLabel(a.tr.T("settings.language")), s.language))
-	s.staff = widget.NewButtonWithIcon(a.tr.T("staff.title"), theme.AccountIcon(), a.OpenStaff)
-	s.reset = widget.NewButtonWithIcon(a.tr.T("settings.reset"), theme.HistoryIcon(), func() { a.resetSettings() })
+	s.staff = a.newButton(a.tr.T("staff.title"), theme.AccountIcon(), a.OpenStaff)
+	s.reset = a.newButton(a.tr.T("settings.reset"), theme.HistoryIcon(), func() { a.resetSettings() })
 	if a.opts.ResetSettings == nil {
 		s.reset.Hide()
 	}
 	bottom := container.NewHBox(s.status, layout.NewSpacer(), s.staff, s.reset, s.change, s.close, s.apply)
+	s.server = newServerSection(a)
+	list := container.NewVBox(s.server.root, widget.NewSeparator(), rows)
 	s.root = container.NewStack(canvas.NewRectangle(colBackground),
-		container.NewPadded(container.NewBorder(top, bottom, nil, nil, container.NewVScroll(rows))))
+		container.NewPadded(container.NewBorder(top, bottom, s.newPreview(a), nil, container.NewVScroll(list))))
 	return s
+}
+
+// Size of the settings pane's preview: the pane must still fit a
+// 1280x800 screen.
+const paneW, paneH = 440, 330
+
+// newPreview builds the pane's live preview: the mirrored camera picture
+// with the guide, the face-size boxes and the face box, the measures
+// under it and the switch that puts the overlays on the kiosk screen.
+func (s *settingsScreen) newPreview(a *App) fyne.CanvasObject {
+	s.preview = canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, 4, 3)))
+	s.preview.FillMode = canvas.ImageFillContain
+	s.preview.ScaleMode = canvas.ImageScaleFastest
+	s.oval = NewOval()
+	s.overlay = newOverlay(a, 18)
+	s.overlays = widget.NewCheck(a.tr.T("settings.overlays"), nil)
+	s.overlays.SetChecked(a.showOverlays)
+	s.overlays.OnChanged = a.SetShowOverlays
+	pic := container.NewStack(canvas.NewRectangle(color.NRGBA{0x10, 0x10, 0x10, 0xff}), s.preview, s.oval.Object(), s.overlay.boxes)
+	// Scrolls rather than grows the window on a short screen.
+	return container.NewVScroll(container.NewVBox(container.NewGridWrap(fyne.NewSize(paneW, paneH), pic), s.overlay.readout, s.overlays))
+}
+
+// settingsFrame shows a live frame on the pane's preview while it is open.
+func (a *App) settingsFrame(img *image.RGBA) {
+	if a.admin != ScreenSettings {
+		return
+	}
+	a.settings.preview.Image = img
+	a.settings.preview.Refresh()
 }
 
 func (f *settingField) showError(msg string) {
@@ -149,10 +204,12 @@ func (f *settingField) showError(msg string) {
 func (s *settingsScreen) load(a *App) {
 	for _, f := range s.fields {
 		f.entry.SetText(f.spec.Value)
+		f.live = f.spec.Value
 		f.showError("")
 	}
 	s.status.Text = ""
 	s.status.Refresh()
+	s.server.update(a)
 }
 
 // applySettings validates every field and, when all pass, hands the changed

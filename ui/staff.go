@@ -76,24 +76,24 @@ type staffScreen struct {
 	// enrolment
 	preview  *canvas.Image
 	captured image.Image // frozen frame (camera orientation); nil: live
-	capture  *widget.Button
-	name     *widget.Entry
-	email    *widget.Entry
+	capture  *keyButton
+	name     *keyEntry
+	email    *keyEntry
 	consent  *widget.Check
-	enrol    *widget.Button
+	enrol    *keyButton
 	enrolMsg *widget.Label
 
 	// manual check-in
-	search    *widget.Entry
+	search    *keyEntry
 	results   *fyne.Container
 	hits      []Person
 	confirm   *fyne.Container
 	confirmQ  *widget.Label
-	confirmOK *widget.Button
+	confirmOK *keyButton
 	picked    *Person
 	checkMsg  *widget.Label
-	close     *widget.Button
-	settings  *widget.Button
+	close     *keyButton
+	settings  *keyButton
 }
 
 func newStaffScreen(a *App) *staffScreen {
@@ -104,23 +104,23 @@ func newStaffScreen(a *App) *staffScreen {
 	s.count = widget.NewLabel("")
 	s.count.SizeName = theme.SizeNameSubHeadingText
 	s.count.Importance = widget.HighImportance
-	s.close = widget.NewButtonWithIcon(tr.T("settings.close"), theme.CancelIcon(), a.CloseAdmin)
-	s.settings = widget.NewButtonWithIcon(tr.T("settings.title"), theme.SettingsIcon(), a.OpenSettings)
+	s.close = a.newButton(tr.T("settings.close"), theme.CancelIcon(), a.CloseAdmin)
+	s.settings = a.newButton(tr.T("settings.title"), theme.SettingsIcon(), a.OpenSettings)
 	top := container.NewBorder(nil, nil, title, container.NewHBox(s.settings, s.close), container.NewCenter(s.count))
 
 	// Enrolment: live preview, capture, fields, consent, result.
 	s.preview = canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, 4, 3)))
 	s.preview.FillMode = canvas.ImageFillContain
 	s.preview.SetMinSize(fyne.NewSize(400, 300))
-	s.capture = widget.NewButtonWithIcon(tr.T("staff.capture"), theme.MediaPhotoIcon(), func() { a.staffCapture() })
-	s.name = widget.NewEntry()
+	s.capture = a.newButton(tr.T("staff.capture"), theme.MediaPhotoIcon(), func() { a.staffCapture() })
+	s.name = a.newEntry(false)
 	s.name.SetPlaceHolder(tr.T("staff.name"))
-	s.email = widget.NewEntry()
+	s.email = a.newEntry(false)
 	s.email.SetPlaceHolder(tr.T("staff.email"))
 	consentText := widget.NewLabel(tr.T("staff.consent_text"))
 	consentText.Wrapping = fyne.TextWrapWord
 	s.consent = widget.NewCheck(tr.T("staff.consent"), nil)
-	s.enrol = widget.NewButtonWithIcon(tr.T("staff.enrol"), theme.ConfirmIcon(), func() { a.staffEnrol() })
+	s.enrol = a.newButton(tr.T("staff.enrol"), theme.ConfirmIcon(), func() { a.staffEnrol() })
 	s.enrol.Importance = widget.HighImportance
 	s.enrolMsg = widget.NewLabel("")
 	s.enrolMsg.Wrapping = fyne.TextWrapWord
@@ -132,14 +132,14 @@ func newStaffScreen(a *App) *staffScreen {
 	enrolTab := container.NewGridWithColumns(2, left, container.NewVScroll(form))
 
 	// Manual check-in: search, hits, confirm.
-	s.search = widget.NewEntry()
+	s.search = a.newEntry(false)
 	s.search.SetPlaceHolder(tr.T("staff.search"))
 	s.search.OnChanged = func(q string) { a.staffSearch(q) }
 	s.results = container.NewVBox()
 	s.confirmQ = wrapLabel("", theme.SizeNameSubHeadingText, widget.MediumImportance)
-	s.confirmOK = widget.NewButtonWithIcon(tr.T("staff.checkin"), theme.ConfirmIcon(), func() { a.staffCheckIn() })
+	s.confirmOK = a.newButton(tr.T("staff.checkin"), theme.ConfirmIcon(), func() { a.staffCheckIn() })
 	s.confirmOK.Importance = widget.HighImportance
-	cancel := widget.NewButton(tr.T("common.cancel"), func() { s.picked = nil; s.confirm.Hide() })
+	cancel := a.newButton(tr.T("common.cancel"), nil, func() { s.picked = nil; s.confirm.Hide() })
 	s.confirm = container.NewVBox(s.confirmQ, container.NewGridWithColumns(2, cancel, s.confirmOK))
 	s.confirm.Hide()
 	s.checkMsg = widget.NewLabel("")
@@ -156,9 +156,10 @@ func newStaffScreen(a *App) *staffScreen {
 	return s
 }
 
-// staffAsync runs a staff call off the UI goroutine (tests run it inline).
-func (a *App) staffAsync(f func()) {
-	if a.staffInline {
+// async runs a call that may block (Staff, Pair) off the UI goroutine
+// (tests run it inline).
+func (a *App) async(f func()) {
+	if a.inline {
 		f()
 		return
 	}
@@ -199,7 +200,7 @@ func (a *App) refreshCount() {
 		a.staff.count.SetText("")
 		return
 	}
-	a.staffAsync(func() {
+	a.async(func() {
 		n, err := st.TodayCount()
 		fyne.Do(func() {
 			if err != nil {
@@ -257,7 +258,7 @@ func (a *App) staffEnrol() {
 	s.enrol.Disable()
 	s.enrolMsg.Importance = widget.MediumImportance
 	s.enrolMsg.SetText(a.tr.T("staff.working"))
-	a.staffAsync(func() {
+	a.async(func() {
 		res, err := st.Enrol(frame, name, email, consent)
 		fyne.Do(func() {
 			s.enrol.Enable()
@@ -328,7 +329,7 @@ func (a *App) staffSearch(q string) {
 	if st == nil {
 		return
 	}
-	a.staffAsync(func() {
+	a.async(func() {
 		hits, err := st.Search(q)
 		fyne.Do(func() {
 			if s.search.Text != q {
@@ -353,7 +354,7 @@ func (a *App) staffSearch(q string) {
 				if p.CheckedIn {
 					label += "  ✓ " + a.tr.T("staff.already")
 				}
-				b := widget.NewButton(label, func() { a.staffPick(p) })
+				b := a.newButton(label, nil, func() { a.staffPick(p) })
 				b.Alignment = widget.ButtonAlignLeading
 				s.results.Add(container.NewGridWrap(fyne.NewSize(700, 64), b))
 			}
@@ -379,7 +380,7 @@ func (a *App) staffCheckIn() {
 	}
 	p := *s.picked
 	s.confirmOK.Disable()
-	a.staffAsync(func() {
+	a.async(func() {
 		res, err := st.CheckIn(p.ID)
 		fyne.Do(func() {
 			s.confirmOK.Enable()
@@ -406,8 +407,8 @@ func (a *App) staffCheckIn() {
 }
 
 // staffFooterButton is the main screen's way into staff mode.
-func newStaffButton(a *App) *widget.Button {
-	b := widget.NewButtonWithIcon(a.tr.T("staff.title"), theme.AccountIcon(), a.OpenStaffAdmin)
+func newStaffButton(a *App) *keyButton {
+	b := a.newButton(a.tr.T("staff.title"), theme.AccountIcon(), a.OpenStaffAdmin)
 	b.Importance = widget.LowImportance
 	return b
 }

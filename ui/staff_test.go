@@ -68,7 +68,7 @@ func newStaffHarness(t *testing.T, st *fakeStaff) *harness {
 		o.Staff = st
 		o.Frames = func() image.Image { return frame }
 	})
-	h.app.staffInline = true
+	h.app.inline = true
 	return h
 }
 

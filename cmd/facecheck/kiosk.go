@@ -70,15 +70,13 @@ func runKiosk(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	out := &lockedWriter{w: stdout}
-	syncer, stopSync, err := startSync(ctx, sf, *keyPath, db, gallery, out, nil, nil, stderr)
+	ks, err := startSync(ctx, sf, *keyPath, db, gallery, out, nil, nil, stderr)
 	if err != nil {
 		return err
 	}
-	defer stopSync()
-	if syncer != nil {
-		if p := syncer.Pairing(); p != nil {
-			cfg.CodeKey = p.TemplateKey // second verification by short code / QR
-		}
+	defer ks.Stop()
+	if p := ks.s.Pairing(); p != nil {
+		cfg.CodeKey = p.TemplateKey // second verification by short code / QR
 	}
 	_, applied, err := parts.applyStored(ctx, fs, cfg, "kiosk", stderr)
 	if err != nil {

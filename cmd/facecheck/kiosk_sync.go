@@ -54,14 +54,29 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
+// kioskSync is the sync side of a kiosk run: the Syncer, paired or not,
+// and its background loop once the kiosk is paired (at start, or later
+// from the window's settings pane).
+type kioskSync struct {
+	s          *kiosk.Syncer
+	sf         *syncFlags
+	path       string // pairing file
+	onSettings func(api.EventSettings)
+	stderr     io.Writer
+
+	mu      sync.Mutex
+	stopped bool
+	stop    func() // the running loop's; nil while none runs
+}
+
 // startSync pairs the kiosk when --pair-code is given, and, when it is
 // paired, pulls once (so the gallery is fresh before the first frame) and
 // starts the sync loop in the background, writing its status events as JSON
-// lines to out. It returns nil, nil when the kiosk is not paired and no
-// server was given: the kiosk then runs offline on its local gallery.
-// stop cancels the loop, waits for it and makes a last push.
+// lines to out (or to onEvent when set). When the kiosk is not paired and
+// no server was given it runs offline on its local gallery until pair
+// (the window's Pair button) pairs it. Stop ends the loop with a last push.
 func startSync(ctx context.Context, sf *syncFlags, keyPath string, db *storage.DB, gallery *engine.Gallery,
-	out io.Writer, onEvent func(kiosk.Event), onSettings func(api.EventSettings), stderr io.Writer) (s *kiosk.Syncer, stop func(), err error) {
+	out io.Writer, onEvent func(kiosk.Event), onSettings func(api.EventSettings), stderr io.Writer) (*kioskSync, error) {
 	path := *sf.pairingPath
 	if path == "" {
 		path = kiosk.PairingPathFor(keyPath)
@@ -85,51 +100,105 @@ func startSync(ctx context.Context, sf *syncFlags, keyPath string, db *storage.D
 			}{e.Kind, e.At, e.Sync})
 		}
 	}
-	s, err = kiosk.NewSyncer(db, gallery, cfg)
+	s, err := kiosk.NewSyncer(db, gallery, cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	k := &kioskSync{s: s, sf: sf, path: path, onSettings: onSettings, stderr: stderr}
 	if *sf.pairCode != "" {
 		if *sf.server == "" {
-			return nil, nil, fmt.Errorf("kiosk: --pair-code needs --server URL")
+			return nil, fmt.Errorf("kiosk: --pair-code needs --server URL")
 		}
-		p, err := s.Pair(ctx, *sf.server, *sf.pairCode, *sf.deviceName)
-		if err != nil {
-			return nil, nil, err
+		if _, err := k.pair(ctx, *sf.server, *sf.pairCode); err != nil {
+			return nil, err
 		}
-		fmt.Fprintf(stderr, "kiosk: paired with event %q at %s (pairing in %s)\n", p.EventName, p.ServerURL, path)
 	} else if *sf.server != "" && !s.Paired() {
-		return nil, nil, fmt.Errorf("kiosk: not paired with %s yet: add --pair-code CODE (from the admin dashboard)", *sf.server)
+		return nil, fmt.Errorf("kiosk: not paired with %s yet: add --pair-code CODE (from the admin dashboard)", *sf.server)
 	} else if p := s.Pairing(); p != nil && *sf.server != "" && *sf.server != p.ServerURL {
 		fmt.Fprintf(stderr, "kiosk: warning: paired with %s, ignoring --server %s (pair again to switch)\n", p.ServerURL, *sf.server)
 	}
 	if !s.Paired() {
-		return nil, func() {}, nil
+		return k, nil
 	}
 	if _, err := s.SyncOnce(ctx); err != nil {
 		fmt.Fprintf(stderr, "kiosk: first sync failed, running offline on the cached gallery: %v\n", err)
+	}
+	k.start(ctx)
+	return k, nil
+}
+
+// pair exchanges a one-time pairing code at server for this kiosk's
+// pairing (saved in the pairing file): --server --pair-code at start, the
+// settings pane's Pair button in the window.
+func (k *kioskSync) pair(ctx context.Context, server, code string) (*kiosk.Pairing, error) {
+	p, err := k.s.Pair(ctx, server, code, *k.sf.deviceName)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(k.stderr, "kiosk: paired with event %q at %s (pairing in %s)\n", p.EventName, p.ServerURL, k.path)
+	return p, nil
+}
+
+// pairAndSync is what the window's Pair button calls: pair, let onPaired
+// take the new pairing (the event's template key for second
+// verification), then sync in the background for the rest of the run
+// (runCtx, not the request's ctx).
+func (k *kioskSync) pairAndSync(runCtx context.Context, onPaired func(*kiosk.Pairing)) func(ctx context.Context, server, code string) error {
+	return func(ctx context.Context, server, code string) error {
+		p, err := k.pair(ctx, server, code)
+		if err != nil {
+			return err
+		}
+		if onPaired != nil {
+			onPaired(p)
+		}
+		k.start(runCtx)
+		return nil
+	}
+}
+
+// start runs the sync loop in the background until ctx ends or Stop. It
+// does nothing when the kiosk is not paired, the loop already runs or the
+// run is stopping.
+func (k *kioskSync) start(ctx context.Context) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.stop != nil || k.stopped || !k.s.Paired() || ctx.Err() != nil {
+		return
 	}
 	loopCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = s.Run(loopCtx, *sf.interval, onSettings)
+		_ = k.s.Run(loopCtx, *k.sf.interval, k.onSettings)
 	}()
-	stop = func() {
+	k.stop = func() {
 		cancel()
 		<-done
-		// Last chance to deliver what the run just recorded.
-		pctx, pcancel := context.WithTimeout(context.Background(), 2**sf.timeout)
-		defer pcancel()
-		st, err := s.PushCheckIns(pctx)
-		switch {
-		case err != nil:
-			fmt.Fprintf(stderr, "kiosk: %d check-ins stay queued for the next start: %v\n", st.Remaining, err)
-		case st.Remaining > 0:
-			// Items waiting out a retry backoff are not due yet, so the push
-			// above skipped them without an error.
-			fmt.Fprintf(stderr, "kiosk: %d check-ins stay queued for the next start (the server did not take them yet)\n", st.Remaining)
-		}
 	}
-	return s, stop, nil
+}
+
+// Stop cancels the loop, waits for it and makes a last push, when the
+// loop ran.
+func (k *kioskSync) Stop() {
+	k.mu.Lock()
+	stop := k.stop
+	k.stop, k.stopped = nil, true
+	k.mu.Unlock()
+	if stop == nil {
+		return
+	}
+	stop()
+	// Last chance to deliver what the run just recorded.
+	pctx, pcancel := context.WithTimeout(context.Background(), 2**k.sf.timeout)
+	defer pcancel()
+	st, err := k.s.PushCheckIns(pctx)
+	switch {
+	case err != nil:
+		fmt.Fprintf(k.stderr, "kiosk: %d check-ins stay queued for the next start: %v\n", st.Remaining, err)
+	case st.Remaining > 0:
+		// Items waiting out a retry backoff are not due yet, so the push
+		// above skipped them without an error.
+		fmt.Fprintf(k.stderr, "kiosk: %d check-ins stay queued for the next start (the server did not take them yet)\n", st.Remaining)
+	}
 }

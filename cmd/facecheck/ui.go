@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -51,7 +52,7 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	demo := fs.Bool("demo", false, "run on a generated video of the dev faces ($FACECHECK_FACES or ../shared/data/faces), enrolled into a temporary database")
 	demoFallback := fs.Bool("demo-fallback", false, "run the demo when the camera cannot be opened")
 	demoPeople := fs.Int("demo-people", 2, "people enrolled in the demo (one more walks up unknown)")
-	shots := fs.String("shots", "", "save screenshots of idle, guidance, result, not found and settings into DIR, print the preview frame rate and exit (for tests)")
+	shots := fs.String("shots", "", "save screenshots of idle, guidance, result, not found, settings and the overlays into DIR, print the preview frame rate and exit (for tests)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -115,7 +116,7 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	// New event settings (calibrated thresholds) are stored by the sync
 	// worker; reapply re-reads them into the running machine.
 	var reapply atomic.Pointer[func() error]
-	syncer, stopSync, err := startSync(ctx, sf, *keyPath, db, gallery, io.Discard, func(e kiosk.Event) {
+	ks, err := startSync(ctx, sf, *keyPath, db, gallery, io.Discard, func(e kiosk.Event) {
 		if a := syncTo.Load(); a != nil {
 			a.Handle(e)
 		}
@@ -129,12 +130,12 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer stopSync()
+	defer ks.Stop()
 	fmt.Fprintf(stderr, "ui: gallery of %d people, camera %s\n", gallery.Len(), *camera)
-	if syncer != nil {
-		if p := syncer.Pairing(); p != nil {
-			cfg.CodeKey = p.TemplateKey // second verification by QR / short code
-		}
+	pairedWith := ""
+	if p := ks.s.Pairing(); p != nil {
+		cfg.CodeKey = p.TemplateKey // second verification by QR / short code
+		pairedWith = p.ServerURL
 	}
 	values, applied, err := parts.applyStored(ctx, fs, cfg, "ui", stderr)
 	if err != nil {
@@ -154,10 +155,8 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer staffEng.Close()
-	staffOpts := kiosk.StaffOptions{DB: db, Engine: staffEng, Gallery: gallery, Location: cfg.Location}
-	if syncer != nil {
-		staffOpts.Pairing, staffOpts.Kick = syncer.Pairing, syncer.Kick
-	}
+	staffOpts := kiosk.StaffOptions{DB: db, Engine: staffEng, Gallery: gallery, Location: cfg.Location,
+		Pairing: ks.s.Pairing, Kick: ks.s.Kick} // nil pairing until paired: enrolments stay local
 	staff, err := kiosk.NewStaff(staffOpts)
 	if err != nil {
 		return err
@@ -168,12 +167,18 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	fa := app.NewWithID("io.facecheck.kiosk")
 	var k *ui.App
 	var runner *kiosk.Runner
+	// base changes when the kiosk is paired from the window (the event's
+	// template key); the UI and the sync worker both reapply.
+	var baseMu sync.Mutex
 	applyStored := func() error {
 		cur, _, err := kiosk.Load(ctx, db)
 		if err != nil {
 			return err
 		}
-		a, err := kiosk.Apply(cur, base)
+		baseMu.Lock()
+		b := base
+		baseMu.Unlock()
+		a, err := kiosk.Apply(cur, b)
 		if err != nil {
 			return err
 		}
@@ -218,6 +223,15 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 		PINs:       pins,
 		Staff:      staffAdapter{ctx: ctx, s: staff},
 		Camera:     cam,
+		PairedWith: pairedWith,
+		Pair: ks.pairAndSync(ctx, func(p *kiosk.Pairing) {
+			baseMu.Lock()
+			base.Kiosk.CodeKey = p.TemplateKey // second verification for the new event
+			baseMu.Unlock()
+			if err := applyStored(); err != nil {
+				fmt.Fprintln(stderr, "ui: after pairing:", err)
+			}
+		}),
 		ApplySettings: func(m map[string]string) error {
 			// Validated with every other value, stored (audited), then
 			// applied live between two frames.
@@ -248,6 +262,7 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	reapply.Store(&applyStored)
 	win := fa.NewWindow("facecheck")
 	win.SetContent(k.Content())
+	k.BindKeys(win.Canvas())
 	win.Resize(fyne.NewSize(float32(w), float32(h)))
 	if *shots == "" && !*windowed {
 		win.SetFullScreen(true)
@@ -381,7 +396,8 @@ func buildDemo(ctx context.Context, eng *engine.Engine, db *storage.DB, dir stri
 
 // screenshooter saves the screens a real kiosk run goes through: idle,
 // guidance, the identity prompt or welcome, not found, then the settings
-// pane; and prints the preview frame rate.
+// pane and the kiosk screen with its overlays on; and prints the preview
+// frame rate.
 type screenshooter struct {
 	dir    string
 	win    fyne.Window
@@ -467,13 +483,49 @@ func (s *screenshooter) run(ctx context.Context) error {
 		return err
 	}
 	el, n := time.Since(t0), s.app.FramesShown()-f0
+	// The settings pane with a face in view: the size boxes, the face box
+	// and the live measures next to their limits.
 	fyne.DoAndWait(s.app.OpenSettings)
-	time.Sleep(settle)
+	if err := s.waitFace(ctx, ui.ScreenSettings); err != nil {
+		return err
+	}
 	if err := s.shot("5-settings"); err != nil {
+		return err
+	}
+	// The same overlays on the kiosk screen, switched on from the pane
+	// (and off again: the switch is remembered in the app preferences).
+	fyne.DoAndWait(func() {
+		s.app.CloseAdmin()
+		s.app.SetShowOverlays(true)
+	})
+	defer fyne.DoAndWait(func() { s.app.SetShowOverlays(false) })
+	if err := s.waitFace(ctx, ui.ScreenMain); err != nil {
+		return err
+	}
+	if err := s.shot("6-overlays"); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.stdout, "preview: %d frames in %.1f s = %.1f fps\n", n, el.Seconds(), float64(n)/el.Seconds())
 	return nil
+}
+
+// waitFace waits for a face close to the camera (the next round of the
+// looping demo video) while the window shows screen, and a few frames
+// more.
+func (s *screenshooter) waitFace(ctx context.Context, screen ui.Screen) error {
+	for {
+		if _, err := s.waitFor(ctx, "face on "+string(screen), func(e kiosk.Event) bool {
+			return e.Kind == kiosk.EventFace && e.Face != nil && e.Face.Presence > 0.8
+		}); err != nil {
+			return err
+		}
+		var now ui.Screen
+		fyne.DoAndWait(func() { now = s.app.Screen() })
+		if now == screen {
+			time.Sleep(250 * time.Millisecond)
+			return nil
+		}
+	}
 }
 
 // captureWindow saves what the screen shows to path: the X screen through
@@ -522,6 +574,7 @@ func runDemoScreens(dir, lang, event string, w, h int, stdout io.Writer) error {
 	}
 	win := fa.NewWindow("facecheck")
 	win.SetContent(k.Content())
+	k.BindKeys(win.Canvas())
 	win.Resize(fyne.NewSize(float32(w), float32(h)))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -607,10 +660,12 @@ func walkScreens(k *ui.App, fa fyne.App, win fyne.Window, dir string, stdout io.
 		shot(lang + "-7-notfound")
 	}
 	walk("en")
-	// Settings: first-use PIN screen, then the pane.
+	// Settings: first-use PIN screen, then the pane with a face in view.
 	fyne.DoAndWait(k.OpenAdmin)
 	shot("en-8-pin")
 	fyne.DoAndWait(k.OpenSettings)
+	ev(kiosk.Event{Kind: kiosk.EventFace, State: kiosk.StateGuide, Face: &kiosk.FaceInfo{
+		Box: kiosk.Rect{X: 0.32, Y: 0.24, W: 0.3, H: 0.52}, Presence: 1, Blur: 142, Brightness: 118, Yaw: 4, Pitch: -3, Roll: 1}})
 	shot("en-9-settings")
 	fyne.DoAndWait(k.CloseAdmin)
 	walk("ja")
@@ -670,6 +725,19 @@ func syntheticFrames() ui.FrameSource {
 	}
 }
 
+// overlayLimits are the kiosk settings the preview overlays show as
+// limits (the face-size boxes, the limits next to the live measures).
+var overlayLimits = map[string]ui.Limit{
+	"face.min_size":       ui.LimitMinFace,
+	"face.max_size":       ui.LimitMaxFace,
+	"face.blur":           ui.LimitMinBlur,
+	"face.min_brightness": ui.LimitMinBrightness,
+	"face.max_brightness": ui.LimitMaxBrightness,
+	"face.max_yaw":        ui.LimitMaxYaw,
+	"face.max_pitch":      ui.LimitMaxPitch,
+	"face.max_roll":       ui.LimitMaxRoll,
+}
+
 // settingSpecs maps every kiosk setting (kiosk.Registry) to the settings
 // pane with its current value; a setting that needs a restart says so.
 func settingSpecs(values kiosk.Values) []ui.SettingSpec {
@@ -686,7 +754,7 @@ func settingSpecs(values kiosk.Values) []ui.SettingSpec {
 		if !ok {
 			v = d.Default
 		}
-		spec := ui.SettingSpec{Key: d.Key, Label: d.Label, Help: help, Value: v, Validate: d.Validate}
+		spec := ui.SettingSpec{Key: d.Key, Label: d.Label, Help: help, Value: v, Validate: d.Validate, Limit: overlayLimits[d.Key]}
 		if d.Type == kiosk.TypeFloat || d.Type == kiosk.TypeInt {
 			spec.Min, spec.Max = d.Min, d.Max
 		}

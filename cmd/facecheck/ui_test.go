@@ -26,9 +26,10 @@ import (
 // real engine, a SQLite kiosk database with two enrolled dev faces and a
 // generated video of them and of a third person walking up, through
 // kiosk.Runner. It saves screenshots of idle, guidance, welcome (or the
-// identity prompt), not found and settings into $FACECHECK_ARTIFACTS/ui
-// (else a temp dir), checks none is blank and that the face guide is an
-// ellipse. It needs xvfb-run (or a DISPLAY), x11-apps' xwd and
+// identity prompt), not found, settings (the face-size boxes and live
+// measures on its preview) and the kiosk screen with those overlays on
+// into $FACECHECK_ARTIFACTS/ui (else a temp dir), checks none is blank and
+// that the face guide is an ellipse. It needs xvfb-run (or a DISPLAY), x11-apps' xwd and
 // ImageMagick; with CI set and xvfb-run present it always runs.
 func TestUIXvfb(t *testing.T) {
 	if testing.Short() {
@@ -85,7 +86,7 @@ func TestUIXvfb(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(shots, "3-confirm.png")); err == nil {
 		welcome = "3-confirm"
 	}
-	for _, name := range []string{"1-idle", "2-guidance", welcome, "4-notfound", "5-settings"} {
+	for _, name := range []string{"1-idle", "2-guidance", welcome, "4-notfound", "5-settings", "6-overlays"} {
 		path := filepath.Join(shots, name+".png")
 		img := loadPNG(t, path)
 		sd := lumaStdDev(img)
