@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -127,5 +128,64 @@ func TestTrackerAndBlink(t *testing.T) {
 	b = NewBlinkDetector()
 	if got := seq(&b, shut, open); len(got) != 0 {
 		t.Errorf("closed-then-open without open first gave %v", got)
+	}
+}
+
+// TestBlinkRelativeToBaseline: open and closed are read against each eye's
+// own open baseline, so faces whose open eyes the model reads low still
+// blink, and an eye the model never sees open does not block the other.
+func TestBlinkRelativeToBaseline(t *testing.T) {
+	rep := func(e Eyes, n int) []Eyes {
+		out := make([]Eyes, n)
+		for i := range out {
+			out[i] = e
+		}
+		return out
+	}
+	seq := func(parts ...[]Eyes) []Eyes {
+		var out []Eyes
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		eyes []Eyes
+		want []string
+	}{
+		{"wide open eyes blink", seq(rep(Eyes{0.99, 0.98}, 6), rep(Eyes{1e-6, 1e-6}, 3), rep(Eyes{0.99, 0.98}, 2)), []string{"blink"}},
+		// The model reads this right eye 0.27 open: below any absolute
+		// "open" threshold of the old detector (0.5).
+		{"an eye read low when open", seq(rep(Eyes{1, 0.27}, 6), rep(Eyes{1e-5, 1e-5}, 3), rep(Eyes{1, 0.27}, 2)), []string{"blink"}},
+		// 0.03 when open, 0.35 under the lid: no signal; the right eye decides.
+		{"an eye without signal", seq(rep(Eyes{0.03, 1}, 6), rep(Eyes{0.35, 1e-4}, 3), rep(Eyes{0.03, 1}, 2)), []string{"blink"}},
+		{"noise around a low baseline is no blink", seq(rep(Eyes{0.4, 0.3}, 3), rep(Eyes{0.3, 0.2}, 2), rep(Eyes{0.45, 0.35}, 3), rep(Eyes{0.3, 0.2}, 2)), nil},
+		{"wink", seq(rep(Eyes{0.9, 0.9}, 4), rep(Eyes{0.01, 0.9}, 2), rep(Eyes{0.9, 0.9}, 2)), []string{"wink"}},
+		{"closed eyes from the start are no blink", seq(rep(Eyes{0.001, 0.002}, 6), rep(Eyes{0.9, 0.9}, 3)), nil},
+		{"two blinks", seq(rep(Eyes{0.8, 0.7}, 5), rep(Eyes{0.01, 0.01}, 2), rep(Eyes{0.8, 0.7}, 5), rep(Eyes{0.02, 0.01}, 3), rep(Eyes{0.8, 0.7}, 1)), []string{"blink", "blink"}},
+		{"shut too long", seq(rep(Eyes{0.9, 0.9}, 3), rep(Eyes{0.01, 0.01}, 20), rep(Eyes{0.9, 0.9}, 3)), nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewBlinkDetector()
+			var got []string
+			closing := false
+			for _, e := range tc.eyes {
+				if s := b.Observe(e); s != "" {
+					got = append(got, s)
+				}
+				closing = closing || b.Closing()
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("events %v, want %v", got, tc.want)
+			}
+			if len(tc.want) > 0 && !closing {
+				t.Error("Closing never reported during the closure")
+			}
+			if b.Closing() {
+				t.Error("still Closing after the eyes opened")
+			}
+		})
 	}
 }

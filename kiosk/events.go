@@ -103,8 +103,11 @@ type Result struct {
 	Method     string  `json:"method,omitempty"`
 	Score      float32 `json:"score"`
 	Margin     float32 `json:"margin"`
-	// LatencyMS runs from the first frame with the face framed in the
-	// guide (right size, not cut) to this result; ApproachMS from the
+	// Frames is how many embedded frames were fused for the decision
+	// (fewer than Config.FuseFrames: an early decision).
+	Frames int `json:"frames,omitempty"`
+	// LatencyMS runs from the first frame with the face in the guide
+	// (centred, right size, not cut) to this result; ApproachMS from the
 	// first frame with any face (walking in included).
 	LatencyMS  float64 `json:"latency_ms"`
 	ApproachMS float64 `json:"approach_ms"`

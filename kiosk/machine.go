@@ -45,6 +45,17 @@ type Config struct {
 	StillFrames int
 	// FuseFrames is how many good frames are embedded and fused.
 	FuseFrames int
+	// EarlyLead lets a confident match decide before StillFrames and
+	// FuseFrames are reached: once a frame with the face in the guide,
+	// still (moved little since the previous one), passes every gate, the
+	// frames embedded so far are searched, and a match at least EarlyLead
+	// above Accept, whose margin is at least EarlyLead above Margin and
+	// that is not risky, checks in at once. Borderline matches (and
+	// anything but a plain check-in) still wait for the full fusion. 0
+	// turns early decisions off. Fusion exists to steady scores near the
+	// thresholds; well above them one frame's noise does not change the
+	// outcome (measure.EarlyDecision), and waiting only costs time.
+	EarlyLead float32
 	// Accept, Confirm and Margin are the decision thresholds: score ≥ Accept
 	// with margin ≥ Margin checks in; score ≥ Confirm asks "Are you NAME?".
 	Accept, Confirm, Margin float32
@@ -85,12 +96,19 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Gates:       engine.DefaultGates(),
-		StillFrames: 3, FuseFrames: 3,
+		StillFrames: 3, FuseFrames: 3, EarlyLead: DefaultEarlyLead,
 		Accept: 0.40, Confirm: 0.33, Margin: 0.05,
 		LeaveFrames: 5, PromptFrames: 2,
 		SecondVerify: true, VerifyTimeout: 30 * time.Second,
 	}
 }
+
+// DefaultEarlyLead is Config.EarlyLead's default: how far above the accept
+// threshold (and the margin above Config.Margin) one still frame must score
+// to decide without waiting for fusion. Measured on the dev faces' jittered
+// frames (measure.EarlyDecision, `facecheck eval --open-set --fuse 3`):
+// docs/performance.md, "Check-in latency".
+const DefaultEarlyLead = 0.15
 
 // Validate reports a configuration the machine cannot run with.
 func (c Config) Validate() error {
@@ -109,6 +127,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("kiosk: confirm threshold %.3f above accept threshold %.3f", c.Confirm, c.Accept)
 	case c.Margin < 0 || c.Margin > 1:
 		return fmt.Errorf("kiosk: margin %.3f, want 0..1", c.Margin)
+	case c.EarlyLead < 0 || c.EarlyLead > 1:
+		return fmt.Errorf("kiosk: early-decision lead %.3f, want 0..1 (0 = off)", c.EarlyLead)
 	case c.LivenessMin < 0 || c.LivenessMin > 1:
 		return fmt.Errorf("kiosk: liveness minimum %.3f, want 0..1 (0 = off)", c.LivenessMin)
 	case c.PromptFrames < 0:
@@ -143,6 +163,7 @@ type Kiosk struct {
 	trackID int // track of the current approach
 	start   time.Time
 	framed  time.Time // first frame of the approach with the face in the guide
+	stepAt  time.Time // when the current frame came into Step
 	noFace  int
 	still   int
 	bad     int
@@ -314,6 +335,7 @@ func (k *Kiosk) Step(ctx context.Context, frame engine.Image) ([]Event, error) {
 	if k.cfg.SkipFrames > 0 && (k.frameN-1)%(k.cfg.SkipFrames+1) != 0 {
 		return nil, nil
 	}
+	k.stepAt = k.clock() // the latency clock counts this frame's analysis
 	if k.state == StateSecondVerify && k.cfg.VerifyTimeout > 0 && k.clock().Sub(k.verifyStart) >= k.cfg.VerifyTimeout {
 		k.timeoutQuestion()
 		k.setState(StateCooldown)
@@ -408,8 +430,8 @@ func (k *Kiosk) blockingIssue(a *engine.Analysis) (engine.Issue, bool) {
 }
 
 func (k *Kiosk) stepFace(ctx context.Context, frame engine.Image, a *engine.Analysis, t *engine.Track) error {
-	if k.framed.IsZero() && framedInGuide(a) {
-		k.framed = k.clock()
+	if k.framed.IsZero() && framedInGuide(a, frame.W, frame.H) {
+		k.framed = k.stepAt
 	}
 	if is, bad := k.blockingIssue(a); bad {
 		k.still = 0
@@ -422,7 +444,7 @@ func (k *Kiosk) stepFace(ctx context.Context, frame engine.Image, a *engine.Anal
 		return nil
 	}
 	k.bad = 0
-	if eyesClosed(a) {
+	if eyesClosed(a) || t.Blink.Closing() {
 		return nil // mid-blink: neither still nor embedded
 	}
 	k.still++
@@ -438,6 +460,12 @@ func (k *Kiosk) stepFace(ctx context.Context, frame engine.Image, a *engine.Anal
 	}
 	if len(k.live) > k.cfg.FuseFrames {
 		k.live = k.live[len(k.live)-k.cfg.FuseFrames:]
+	}
+	blinked := !k.cfg.RequireBlink || t.Blink.Blinks > 0
+	if blinked && (k.still < k.cfg.StillFrames || len(k.embeds) < k.cfg.FuseFrames) {
+		if done, err := k.decideEarly(ctx, frame, a, t); done || err != nil {
+			return err
+		}
 	}
 	if k.still < k.cfg.StillFrames {
 		k.setState(StateHoldStill)
@@ -456,16 +484,41 @@ func (k *Kiosk) stepFace(ctx context.Context, frame engine.Image, a *engine.Anal
 	return k.identify(ctx, t)
 }
 
-// framedInGuide: the face is in the oval at a usable size (what the
-// person controls by walking up); stillness, pose and the rest come after.
-func framedInGuide(a *engine.Analysis) bool {
+// framedInGuide: the face is in the oval, centred and at a usable size
+// (what the person controls by walking up); stillness, pose and the rest
+// come after. The check-in latency is measured from the first such frame.
+func framedInGuide(a *engine.Analysis, w, h int) bool {
+	if len(a.Faces) == 0 {
+		return false
+	}
 	for _, is := range a.Issues {
 		switch is.Reason {
 		case engine.ReasonNoFace, engine.ReasonTooSmall, engine.ReasonTooBig, engine.ReasonCut, engine.ReasonManyFaces:
 			return false
 		}
 	}
-	return true
+	return centred(a.Face.Box, w, h)
+}
+
+// guideCentre is how far the face's centre may be from the guide oval's
+// centre, as a fraction of the oval's radii, for the face to be in the
+// guide: a face of the size the oval is drawn for (about half the frame
+// height) then lies within the oval. A face still sliding in is not.
+const guideCentre = 1.0 / 3
+
+// centred reports whether box b's centre is within guideCentre of the
+// guide oval in a w×h frame. The oval is the one the UI draws
+// (ui.GuideEllipse): centred, radii 0.35 of the frame height tall and 0.78
+// of that wide, at most 0.45 of the width.
+func centred(b engine.Box, w, h int) bool {
+	if w <= 0 || h <= 0 {
+		return false
+	}
+	ry := 0.35 * float64(h)
+	rx := min(0.78*ry, 0.45*float64(w))
+	c := b.Center()
+	dx, dy := (float64(c.X)-float64(w)/2)/rx, (float64(c.Y)-float64(h)/2)/ry
+	return dx*dx+dy*dy <= guideCentre*guideCentre
 }
 
 func eyesClosed(a *engine.Analysis) bool {
@@ -477,21 +530,61 @@ func eyesClosed(a *engine.Analysis) bool {
 	return false
 }
 
-func (k *Kiosk) identify(ctx context.Context, t *engine.Track) error {
-	k.setState(StateIdentify)
-	k.prompt(PromptNone, true)
+// search fuses the embedded frames into t and searches the gallery.
+func (k *Kiosk) search(t *engine.Track) (engine.Match, time.Duration, error) {
 	t0 := time.Now()
 	t.Embeddings = append(t.Embeddings[:0], k.embeds...)
 	q, err := engine.Quantize(t.Fused())
 	if err != nil {
+		return engine.Match{}, 0, err
+	}
+	m := k.gallery.Search(&q)
+	return m, time.Since(t0), nil
+}
+
+// decideEarly checks the person in on the frames embedded so far when the
+// match is confident (Config.EarlyLead) and not risky, on a frame with the
+// face in the guide that is still: it moved little since the previous frame
+// (the first frame of an approach has no movement measured). A face still
+// walking in, half in the frame, can move little from one frame to the next
+// at 30 fps; it is not where the kiosk is built to see it. It reports
+// whether it decided.
+func (k *Kiosk) decideEarly(ctx context.Context, frame engine.Image, a *engine.Analysis, t *engine.Track) (bool, error) {
+	if k.cfg.EarlyLead <= 0 || math.IsNaN(float64(a.Measures.Movement)) || !framedInGuide(a, frame.W, frame.H) {
+		return false, nil
+	}
+	m, took, err := k.search(t)
+	if err != nil || !m.Found || m.Score < k.cfg.Accept+k.cfg.EarlyLead || m.Margin < k.cfg.Margin+k.cfg.EarlyLead {
+		return false, nil // errors surface when the full fusion decides
+	}
+	if reason, err := k.risk(ctx, &Candidate{AttendeeID: m.ID, Score: m.Score, Margin: m.Margin}); err != nil || reason != "" {
+		return false, nil
+	}
+	k.setState(StateIdentify)
+	k.prompt(PromptNone, true)
+	k.emit(Event{Kind: EventTiming, Timings: map[string]float64{"search_ms": ms(took)}})
+	return true, k.decide(ctx, m)
+}
+
+func (k *Kiosk) identify(ctx context.Context, t *engine.Track) error {
+	k.setState(StateIdentify)
+	k.prompt(PromptNone, true)
+	m, took, err := k.search(t)
+	if err != nil {
 		k.emit(Event{Kind: EventError, Err: err.Error()})
 		return err
 	}
-	m := k.gallery.Search(&q)
-	k.emit(Event{Kind: EventTiming, Timings: map[string]float64{"search_ms": ms(time.Since(t0))}})
+	k.emit(Event{Kind: EventTiming, Timings: map[string]float64{"search_ms": ms(took)}})
+	return k.decide(ctx, m)
+}
+
+// decide turns a gallery match into a result, a question or second
+// verification.
+func (k *Kiosk) decide(ctx context.Context, m engine.Match) error {
 	if !m.Found || m.Score < k.cfg.Confirm {
 		k.setState(StateNotFound)
-		r := &Result{Outcome: OutcomeNotFound, Score: m.Score, Margin: m.Margin, LatencyMS: k.latency(), ApproachMS: k.approach()}
+		r := &Result{Outcome: OutcomeNotFound, Score: m.Score, Margin: m.Margin, Frames: len(k.embeds),
+			LatencyMS: k.latency(), ApproachMS: k.approach()}
 		k.emit(Event{Kind: EventResult, Result: r})
 		return nil
 	}
@@ -590,7 +683,7 @@ func (k *Kiosk) Answer(ctx context.Context, yes bool) ([]Event, error) {
 func (k *Kiosk) checkIn(ctx context.Context, c *Candidate, info, method string) error {
 	now := k.clock()
 	r := &Result{Outcome: OutcomeCheckedIn, AttendeeID: c.AttendeeID, Name: c.Name, Info: info, Method: method,
-		Score: c.Score, Margin: c.Margin}
+		Score: c.Score, Margin: c.Margin, Frames: len(k.embeds)}
 	repeat, err := k.store.HasCheckedIn(ctx, c.AttendeeID, k.today())
 	if err != nil {
 		k.setState(StateError)
@@ -615,7 +708,7 @@ func (k *Kiosk) checkIn(ctx context.Context, c *Candidate, info, method string) 
 }
 
 // latency is measured from the frame the face was first framed in the
-// guide (from the first face when it never was).
+// guide, centred at a usable size (from the first face when it never was).
 func (k *Kiosk) latency() float64 {
 	from := k.framed
 	if from.IsZero() {

@@ -258,6 +258,9 @@ func TestMachine(t *testing.T) {
 			ctx := context.Background()
 			cfg := DefaultConfig()
 			cfg.Location = time.UTC
+			// These cases pin the fused path (StillFrames, FuseFrames);
+			// TestEarlyDecision covers confident single frames.
+			cfg.EarlyLead = 0
 			if tc.cfg != nil {
 				tc.cfg(&cfg)
 			}
@@ -368,5 +371,241 @@ func TestAnswerWithoutQuestion(t *testing.T) {
 	}
 	if _, err := k.Answer(context.Background(), true); !errors.Is(err, ErrNoQuestion) {
 		t.Fatalf("Answer: %v, want ErrNoQuestion", err)
+	}
+}
+
+// runScript steps a default-config kiosk (changed by change) through s,
+// 100 ms a frame, with alice and bob enrolled, and returns the states and
+// results it went through.
+func runScript(t *testing.T, change func(*Config), s []frame) ([]State, []Result) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := DefaultConfig()
+	cfg.Location = time.UTC
+	if change != nil {
+		change(&cfg)
+	}
+	g := engine.NewGallery(1)
+	for id, e := range map[string]engine.Embedding{"alice": alice, "bob": bob} {
+		q, err := engine.Quantize(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := g.Add(id, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := &fakeStore{names: map[string]string{"alice": "Alice A.", "bob": "Bob B."}}
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	k, err := New(cfg, &fakeEngine{script: s}, g, st, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states []State
+	var results []Result
+	for range s {
+		evs, err := k.Step(ctx, engine.Image{W: 640, H: 480})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			switch e.Kind {
+			case EventState:
+				states = append(states, e.State)
+			case EventResult:
+				results = append(results, *e.Result)
+			}
+		}
+		now = now.Add(100 * time.Millisecond)
+	}
+	return states, results
+}
+
+// arrive is the first frame of an approach: no previous frame, so no
+// movement measured (it cannot show the person holding still).
+func arrive(emb engine.Embedding) []frame {
+	a := analysis()
+	a.Measures.Movement = float32(math.NaN())
+	return []frame{{a, emb}}
+}
+
+// slide is a frame of walking in: the face box dx pixels off centre,
+// moving (the first such frame of an approach has no movement measured).
+func slide(emb engine.Embedding, dx float32, first bool) []frame {
+	a := analysis(engine.ReasonMovement)
+	if first {
+		a = analysis()
+		a.Measures.Movement = float32(math.NaN())
+	}
+	a.Faces[0].Box.X1 += dx
+	a.Faces[0].Box.X2 += dx
+	a.Face = a.Faces[0]
+	return []frame{{a, emb}}
+}
+
+// at is n still, good frames with the face box dx pixels off centre.
+func at(emb engine.Embedding, dx float32, n int) []frame {
+	a := analysis()
+	a.Faces[0].Box.X1 += dx
+	a.Faces[0].Box.X2 += dx
+	a.Face = a.Faces[0]
+	return repeatFrame(frame{a, emb}, n)
+}
+
+func TestEarlyDecision(t *testing.T) {
+	// With the defaults (accept 0.40, margin 0.05, lead 0.15) one frame
+	// decides at score ≥ 0.55 with margin ≥ 0.20.
+	clear := mix(0, 0.5, 2, math.Sqrt(0.75))               // alice 0.50: accepted, not by a lead
+	close := mix(0, 1, 1, 0.85)                            // alice 0.76, bob 0.65: margin 0.11
+	lowLive := func(emb engine.Embedding, n int) []frame { // liveness 0 (not NaN): a doubt
+		a := analysis()
+		a.Liveness = 0
+		return repeatFrame(frame{a, emb}, n)
+	}
+	tests := []struct {
+		name    string
+		cfg     func(*Config)
+		script  []frame
+		states  []State
+		outcome Outcome // "" for none
+		latency float64
+		frames  int // fused for the decision
+	}{
+		{
+			name:   "confident second frame decides",
+			script: script(arrive(alice), good(alice, 3)),
+			states: []State{StateApproach, StateHoldStill, StateIdentify, StateWelcome, StateCooldown},
+			// frame 0 has no movement measured; frame 1 is still
+			outcome: OutcomeCheckedIn, latency: 100, frames: 2,
+		},
+		{
+			name:    "first frame alone never decides",
+			script:  script(arrive(alice), arrive(alice), arrive(alice)),
+			states:  []State{StateApproach, StateHoldStill, StateIdentify, StateWelcome},
+			outcome: OutcomeCheckedIn, latency: 200, frames: 3,
+		},
+		{
+			name:    "accepted without a lead waits for fusion",
+			script:  script(arrive(clear), good(clear, 3)),
+			states:  []State{StateApproach, StateHoldStill, StateIdentify, StateWelcome, StateCooldown},
+			outcome: OutcomeCheckedIn, latency: 200, frames: 3,
+		},
+		{
+			name:    "margin without a lead waits for fusion",
+			script:  script(arrive(close), good(close, 3)),
+			states:  []State{StateApproach, StateHoldStill, StateIdentify, StateWelcome, StateCooldown},
+			outcome: OutcomeCheckedIn, latency: 200, frames: 3,
+		},
+		{
+			name:    "not found waits for fusion",
+			script:  script(arrive(nobody), good(nobody, 3)),
+			states:  []State{StateApproach, StateHoldStill, StateIdentify, StateNotFound, StateCooldown},
+			outcome: OutcomeNotFound, latency: 200, frames: 3,
+		},
+		{
+			name:   "a risky match waits for fusion",
+			cfg:    func(c *Config) { c.LivenessMin = 0.5 },
+			script: script(lowLive(alice, 1), lowLive(alice, 3)),
+			// liveness doubt without a code key: "Are you NAME?" after fusion
+			states: []State{StateApproach, StateHoldStill, StateIdentify, StateConfirm},
+		},
+		{
+			name:   "blink required: decides on the first open frame after the blink",
+			cfg:    func(c *Config) { c.RequireBlink = true },
+			script: script(arrive(alice), closedEyes(alice, 2), good(alice, 2)),
+			states: []State{StateApproach, StateHoldStill, StateIdentify, StateWelcome, StateCooldown},
+			// two open frames embedded: the arrival and the first after the blink
+			outcome: OutcomeCheckedIn, latency: 300, frames: 2,
+		},
+		{
+			name:    "no blink, no early decision",
+			cfg:     func(c *Config) { c.RequireBlink = true },
+			script:  script(arrive(alice), good(alice, 4)),
+			states:  []State{StateApproach, StateHoldStill, StateLiveness},
+			outcome: "",
+		},
+		{
+			name: "a still frame off the guide does not decide",
+			// half in the frame, walking in slowly enough to pass the
+			// movement gate: fused after 3 still frames, as before
+			script:  script(slide(alice, -200, true), at(alice, -200, 3)),
+			states:  []State{StateApproach, StateHoldStill, StateIdentify, StateWelcome, StateCooldown},
+			outcome: OutcomeCheckedIn, latency: 200, frames: 3,
+		},
+		{
+			name:    "lead 0 turns early decisions off",
+			cfg:     func(c *Config) { c.EarlyLead = 0 },
+			script:  script(arrive(alice), good(alice, 3)),
+			states:  []State{StateApproach, StateHoldStill, StateIdentify, StateWelcome, StateCooldown},
+			outcome: OutcomeCheckedIn, latency: 200, frames: 3,
+		},
+		{
+			name: "the clock starts when the face is centred, not while it slides in",
+			// in the guide's size but 120..60 px off centre, then centred
+			// (still moving), then still: decided 100 ms after centring
+			script: script(slide(alice, -120, true), slide(alice, -90, false), slide(alice, -60, false),
+				slide(alice, 0, false), good(alice, 2)),
+			states:  []State{StateApproach, StateHoldStill, StateGuide, StateIdentify, StateWelcome, StateCooldown},
+			outcome: OutcomeCheckedIn, latency: 100, frames: 2,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			states, results := runScript(t, tc.cfg, tc.script)
+			if !slices.Equal(states, tc.states) {
+				t.Errorf("states %v, want %v", states, tc.states)
+			}
+			if tc.outcome == "" {
+				if len(results) > 0 {
+					t.Errorf("results %+v, want none", results)
+				}
+				return
+			}
+			if len(results) != 1 {
+				t.Fatalf("results %+v, want one %s", results, tc.outcome)
+			}
+			r := results[0]
+			if r.Outcome != tc.outcome || r.LatencyMS != tc.latency || r.Frames != tc.frames {
+				t.Errorf("outcome %s latency %v ms frames %d, want %s %v ms %d", r.Outcome, r.LatencyMS, r.Frames,
+					tc.outcome, tc.latency, tc.frames)
+			}
+		})
+	}
+}
+
+func TestFramedInGuide(t *testing.T) {
+	box := func(cx, cy, h float32) engine.Box {
+		return engine.Box{X1: cx - 0.4*h, Y1: cy - h/2, X2: cx + 0.4*h, Y2: cy + h/2}
+	}
+	// 640x480: the guide oval's radii are 131 px across and 168 px down;
+	// the centre may be a third of them (43.7, 56 px) off.
+	tests := []struct {
+		name   string
+		box    engine.Box
+		issues []engine.Reason
+		w, h   int
+		want   bool
+	}{
+		{"centred", box(320, 240, 216), nil, 640, 480, true},
+		{"a little off", box(350, 215, 216), nil, 640, 480, true},
+		{"sliding in", box(267, 240, 216), nil, 640, 480, false},
+		{"too high", box(320, 180, 216), nil, 640, 480, false},
+		{"centred but too small", box(320, 240, 90), []engine.Reason{engine.ReasonTooSmall}, 640, 480, false},
+		{"centred but cut", box(320, 240, 216), []engine.Reason{engine.ReasonCut}, 640, 480, false},
+		{"centred, not still", box(320, 240, 216), []engine.Reason{engine.ReasonMovement}, 640, 480, true},
+		{"portrait frame", box(240, 320, 300), nil, 480, 640, true},
+		{"no frame size", box(320, 240, 216), nil, 0, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &engine.Analysis{Faces: []engine.Face{{Box: tc.box}}}
+			a.Face = a.Faces[0]
+			for _, r := range tc.issues {
+				a.Issues = append(a.Issues, engine.Issue{Reason: r})
+			}
+			if got := framedInGuide(a, tc.w, tc.h); got != tc.want {
+				t.Errorf("framedInGuide = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -33,6 +33,9 @@ func newVerifyRig(t *testing.T, mod func(*Config), sc []frame) *verifyRig {
 	cfg := DefaultConfig()
 	cfg.Location = time.UTC
 	cfg.CodeKey = testCodeKey
+	// The scripts decide after 3 fused frames; TestEarlyDecision covers
+	// confident single frames (which never skip a risk check).
+	cfg.EarlyLead = 0
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -180,6 +180,132 @@ type FusionReport struct {
 	Single         OpenSetFigures `json:"single"`
 	Fused          OpenSetFigures `json:"fused"`
 	MaxScore       OpenSetFigures `json:"max_score"`
+	// Early is the kiosk's early decision (kiosk.Config.EarlyLead) at each
+	// of EarlyLeads; nil without an accept threshold.
+	Early []EarlyDecision `json:"early,omitempty"`
+}
+
+// EarlyLeads are the leads the early decision is measured at (the kiosk's
+// default is 0.15).
+var EarlyLeads = []float64{0.05, 0.10, 0.15, 0.20}
+
+// EarlyDecision compares the kiosk's two ways to decide, on the same splits
+// and at the same accept threshold (calibrated per split, else the pooled
+// FPIR 1e-2 threshold of the fused frames) and margin: always fusing the
+// frames ("fused"), or deciding on the first frame alone when it scores at
+// least Lead above the threshold with a margin at least Lead above Margin
+// and fusing otherwise ("early"). A probe is checked in when its score
+// reaches the threshold and its margin the margin (lower margins go to
+// second verification, not counted here).
+type EarlyDecision struct {
+	Lead          float64 `json:"lead"`
+	Margin        float64 `json:"margin"`
+	ThresholdMean float64 `json:"threshold_mean"`
+	// Mated probes checked in as themselves, always fused and with the
+	// early rule, and how many of the mated probes the first frame decided.
+	MatedCheckinsFused int      `json:"mated_checkins_fused"`
+	MatedCheckinsEarly int      `json:"mated_checkins_early"`
+	MatedEarly         int      `json:"mated_early"`
+	MatedProbes        int      `json:"mated_probes"`
+	MatedEarlyShare    *float64 `json:"mated_early_share"`
+	// Wrong people checked in: mated probes as someone else
+	// (misidentifications) and non-mated probes (false accepts).
+	MisidentificationsFused int `json:"misidentifications_fused"`
+	MisidentificationsEarly int `json:"misidentifications_early"`
+	FalseAcceptsFused       int `json:"false_accepts_fused"`
+	FalseAcceptsEarly       int `json:"false_accepts_early"`
+	NonmatedProbes          int `json:"nonmated_probes"`
+	// NonmatedFirstFrameMax is the highest first-frame score of a non-mated
+	// probe minus the threshold: how close an impostor's single frame came
+	// to the early rule (which needs Lead).
+	NonmatedFirstFrameMax float64 `json:"nonmated_first_frame_max"`
+}
+
+// early measures EarlyDecision at every lead; single and fused are the
+// first-frame and fused-frame splits of the same probes (aligned: a split's
+// probe order depends only on its seed).
+func early(single, fused []splitData, opts OpenSetOptions) []EarlyDecision {
+	thr := make([]float64, len(fused))
+	if opts.Calibrate {
+		for s, d := range fused {
+			thr[s], _, _ = splitThresholds(d.gallery, d.gallerySize, opts, s)
+		}
+	} else {
+		var allN []float64
+		for _, d := range fused {
+			allN = append(allN, d.nonmated...)
+		}
+		t, ok := thresholdAtFPIR(allN, 1e-2)
+		if !ok {
+			return nil
+		}
+		for s := range thr {
+			thr[s] = t
+		}
+	}
+	margin := opts.Margin
+	if margin == 0 {
+		margin = DefaultMargin
+	}
+	var out []EarlyDecision
+	for _, lead := range EarlyLeads {
+		e := EarlyDecision{Lead: lead, Margin: margin, NonmatedFirstFrameMax: math.Inf(-1)}
+		var used []float64
+		for s := range fused {
+			t := thr[s]
+			if math.IsNaN(t) {
+				continue
+			}
+			used = append(used, t)
+			d1, d3 := single[s], fused[s]
+			confident := func(top, m float64) bool { return top >= t+lead && m >= margin+lead }
+			in := func(top, m float64) bool { return top >= t && m >= margin }
+			for i := range d3.matedTop {
+				e.MatedProbes++
+				if in(d3.matedTop[i], d3.matedMargin[i]) {
+					if d3.rank1[i] {
+						e.MatedCheckinsFused++
+					} else {
+						e.MisidentificationsFused++
+					}
+				}
+				right, ok := d3.rank1[i], in(d3.matedTop[i], d3.matedMargin[i])
+				if confident(d1.matedTop[i], d1.matedMargin[i]) {
+					e.MatedEarly++
+					right, ok = d1.rank1[i], true
+				}
+				if ok && right {
+					e.MatedCheckinsEarly++
+				} else if ok {
+					e.MisidentificationsEarly++
+				}
+			}
+			for i := range d3.nonmated {
+				e.NonmatedProbes++
+				if in(d3.nonmated[i], d3.nonmatedMargin[i]) {
+					e.FalseAcceptsFused++
+				}
+				switch {
+				case confident(d1.nonmated[i], d1.nonmatedMargin[i]):
+					e.FalseAcceptsEarly++
+				case in(d3.nonmated[i], d3.nonmatedMargin[i]):
+					e.FalseAcceptsEarly++
+				}
+				e.NonmatedFirstFrameMax = max(e.NonmatedFirstFrameMax, d1.nonmated[i]-t)
+			}
+		}
+		if len(used) == 0 {
+			return nil
+		}
+		m, _ := MeanStd(used)
+		e.ThresholdMean = round4(m)
+		e.NonmatedFirstFrameMax = round4(e.NonmatedFirstFrameMax)
+		if e.MatedProbes > 0 {
+			e.MatedEarlyShare = ptr(round4(float64(e.MatedEarly) / float64(e.MatedProbes)))
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // fusion runs the splits again with the frame views.
@@ -213,16 +339,20 @@ func fusion(probes []Probe, ids []string, byID map[string][]int, opts OpenSetOpt
 			}
 		}
 	}
-	run := func(v [][]engine.Template) OpenSetFigures {
+	run := func(v [][]engine.Template) (OpenSetFigures, []splitData) {
 		splits := make([]splitData, opts.Splits)
 		for s := range splits {
 			splits[s] = runSplit(probes, ids, byID, opts, uint64(s), func(i int) []engine.Template { return v[i] })
 		}
 		f := figures(splits, "", false, opts)
 		f.Routing = routing(splits, opts)
-		return f
+		return f, splits
 	}
-	fr.Single, fr.Fused, fr.MaxScore = run(single), run(fused), run(all)
+	var ss, fs []splitData
+	fr.Single, ss = run(single)
+	fr.Fused, fs = run(fused)
+	fr.MaxScore, _ = run(all)
+	fr.Early = early(ss, fs, opts)
 	return fr
 }
 
@@ -255,6 +385,12 @@ func (f *FusionReport) Print(w io.Writer, photo *OpenSetFigures) {
 			line += fmt.Sprintf("  second verify %s", pct(rt.SecondVerifyShare))
 		}
 		fmt.Fprintln(w, line)
+	}
+	for _, e := range f.Early {
+		fmt.Fprintf(w, "  early decision, lead %.2f: %s of mated probes decided on frame 0; checked in %d (fused %d), "+
+			"misidentified %d (fused %d), false accepts %d (fused %d) of %d; best impostor frame 0 %+.3f from the threshold %.3f\n",
+			e.Lead, pct(e.MatedEarlyShare), e.MatedCheckinsEarly, e.MatedCheckinsFused, e.MisidentificationsEarly,
+			e.MisidentificationsFused, e.FalseAcceptsEarly, e.FalseAcceptsFused, e.NonmatedProbes, e.NonmatedFirstFrameMax, e.ThresholdMean)
 	}
 }
 

@@ -214,6 +214,17 @@ func TestOpenSetFusionSynthetic(t *testing.T) {
 	if *rep.FNIR1e2Fused > *rep.FNIR1e2Single+0.01 {
 		t.Errorf("fused FNIR %v worse than single %v", *rep.FNIR1e2Fused, *rep.FNIR1e2Single)
 	}
+	if len(fu.Early) != len(measure.EarlyLeads) {
+		t.Fatalf("%d early-decision rows, want one per lead (%d)", len(fu.Early), len(measure.EarlyLeads))
+	}
+	for i, e := range fu.Early {
+		if e.MatedProbes != rep.MatedProbes || e.NonmatedProbes != rep.NonmatedProbes || e.MatedEarly > e.MatedProbes {
+			t.Errorf("early decision %+v: counts not over the same splits", e)
+		}
+		if i > 0 && e.MatedEarly > fu.Early[i-1].MatedEarly {
+			t.Errorf("a larger lead (%.2f) decided more probes early (%d > %d)", e.Lead, e.MatedEarly, fu.Early[i-1].MatedEarly)
+		}
+	}
 	b, _ := json.Marshal(rep)
 	var m map[string]any
 	json.Unmarshal(b, &m)
@@ -259,6 +270,21 @@ func TestOpenSetFusionDevFaces(t *testing.T) {
 	}
 	if cs, cf := *rep.FNIRCalSingle, *rep.FNIRCalFused; cf > cs+0.01 {
 		t.Errorf("at the calibrated threshold, fused FNIR %.2f%% worse than single frame %.2f%% by more than 1 point", 100*cf, 100*cs)
+	}
+	// The kiosk's early decision (kiosk.DefaultEarlyLead 0.15) must not
+	// check in anyone the fused frames would not: no added false accept or
+	// misidentification, and at most 0.5% of the genuine check-ins lost.
+	for _, e := range rep.Fusion.Early {
+		if e.Lead != 0.15 {
+			continue
+		}
+		if e.FalseAcceptsEarly > e.FalseAcceptsFused || e.MisidentificationsEarly > e.MisidentificationsFused {
+			t.Errorf("early decision at lead 0.15: false accepts %d (fused %d), misidentifications %d (fused %d)",
+				e.FalseAcceptsEarly, e.FalseAcceptsFused, e.MisidentificationsEarly, e.MisidentificationsFused)
+		}
+		if float64(e.MatedCheckinsEarly) < float64(e.MatedCheckinsFused)-0.005*float64(e.MatedProbes) {
+			t.Errorf("early decision at lead 0.15: %d genuine check-ins, fused %d", e.MatedCheckinsEarly, e.MatedCheckinsFused)
+		}
 	}
 	if r := rep.Routing; r == nil || r.SecondVerifyShare == nil {
 		t.Error("no margin routing on the dev faces")
