@@ -195,6 +195,14 @@ type EventSettings struct {
 // captures the event has not allowed.
 const SettingCaptureTemplates = "process.capture_templates"
 
+// CaptureMethod reports whether a check-in by method may carry a capture:
+// a face match accepted outright, or one the person then proved with their
+// QR or short code. A "yes" to "Are you NAME?" or a manual check-in is not
+// evidence enough to teach the gallery a new face.
+func CaptureMethod(method string) bool {
+	return method == MethodFace || method == MethodQR || method == MethodCode
+}
+
 // Heartbeat is POST /v1/heartbeat: a kiosk's status for the dashboard.
 type Heartbeat struct {
 	AppVersion string    `json:"app_version"`

@@ -3,6 +3,7 @@ package kiosk_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 	"time"
@@ -17,10 +18,13 @@ import (
 )
 
 // TestEndToEndServerKiosk is the whole product on loopback with the real
-// engine: a staff kiosk enrols two people by photo (walk-up enrolment through
-// the server API), a second kiosk pairs, pulls the gallery, watches a video of
-// those two and of someone not enrolled walking up, and pushes its check-ins:
-// the server ends with exactly the two enrolled people checked in, once each.
+// engine: a staff kiosk enrolls two people by photo (walk-up enrolment through
+// the server API, both agreeing to check-in captures), a second kiosk pairs,
+// pulls the gallery, watches a video of those two and of someone not
+// enrolled walking up, and pushes its check-ins: the server ends with
+// exactly the two enrolled people checked in, once each, and, the event
+// keeping captures, with each one's check-in capture as a second template,
+// which the kiosk then pulls.
 func TestEndToEndServerKiosk(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real engine")
@@ -33,6 +37,9 @@ func TestEndToEndServerKiosk(t *testing.T) {
 	defer eng.Close()
 	ctx := ctxFor(t, 3*time.Minute)
 	rs := startServer(t, filepath.Join(t.TempDir(), "server.db"), bytes.Repeat([]byte{9}, api.KeySize), "127.0.0.1:0")
+	if _, err := rs.DB.UpdateEventSettings(ctx, rs.Event.ID, nil, map[string]string{api.SettingCaptureTemplates: "true"}); err != nil {
+		t.Fatal(err)
+	}
 
 	people, err := kiosk.ReadPeople(filepath.Join(faces, "labels.csv"))
 	if err != nil {
@@ -77,7 +84,7 @@ func TestEndToEndServerKiosk(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := staff.DB.QueueEnrolment(ctx, api.EnrolRequest{ID: id, Name: person.ID, Consent: true, Template: sealed}); err != nil {
+		if _, err := staff.DB.QueueEnrolment(ctx, api.EnrolRequest{ID: id, Name: person.ID, Consent: true, CaptureConsent: true, Template: sealed}); err != nil {
 			t.Fatal(err)
 		}
 		want[id] = person.ID
@@ -88,7 +95,8 @@ func TestEndToEndServerKiosk(t *testing.T) {
 
 	// Door kiosk: pair, pull, watch the video, push.
 	door := newKiosk(t)
-	if _, err := door.Sync.Pair(ctx, rs.URL(), rs.pairingCode(t), "door"); err != nil {
+	doorPairing, err := door.Sync.Pair(ctx, rs.URL(), rs.pairingCode(t), "door")
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := door.Sync.PullGallery(ctx); err != nil {
@@ -106,7 +114,9 @@ func TestEndToEndServerKiosk(t *testing.T) {
 	if _, err := fixture.Write(video, scenes, fixture.DefaultOptions()); err != nil {
 		t.Fatal(err)
 	}
-	k, err := kiosk.New(kiosk.DefaultConfig(), eng, door.Gallery, door.DB, time.Now)
+	cfg := kiosk.DefaultConfig()
+	cfg.CodeKey, cfg.CaptureTemplates = doorPairing.TemplateKey, true
+	k, err := kiosk.New(cfg, eng, door.Gallery, door.DB, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,5 +152,41 @@ func TestEndToEndServerKiosk(t *testing.T) {
 	}
 	if len(got) != len(want) {
 		t.Errorf("server check-ins %v, want only the two enrolled people", got)
+	}
+
+	// Captures: sent with the confident check-ins, kept by the server,
+	// pulled by the kiosk.
+	captured := map[string]bool{}
+	dec := json.NewDecoder(&out)
+	for dec.More() {
+		var l kiosk.Line
+		if err := dec.Decode(&l); err != nil {
+			t.Fatal(err)
+		}
+		if l.Event == "checkin" && l.Captured {
+			captured[l.AttendeeID] = true
+		}
+	}
+	if len(captured) == 0 {
+		t.Fatal("no check-in carried a capture")
+	}
+	for id, name := range want {
+		a, err := rs.DB.FindAttendeeByID(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantN := 1
+		if captured[id] {
+			wantN = 2
+		}
+		if a.Templates != wantN {
+			t.Errorf("%s has %d templates on the server, want %d (captured: %v)", name, a.Templates, wantN, captured[id])
+		}
+	}
+	if _, err := door.Sync.PullGallery(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := door.Gallery.Templates(); door.Gallery.Len() != 2 || n != 2+len(captured) {
+		t.Errorf("door gallery after the captures: %d people, %d templates; want 2 and %d", door.Gallery.Len(), n, 2+len(captured))
 	}
 }

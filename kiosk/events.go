@@ -113,6 +113,9 @@ type Result struct {
 	ApproachMS float64 `json:"approach_ms"`
 	// CheckInID is the recorded check-in's client UUID (OutcomeCheckedIn).
 	CheckInID string `json:"checkin_id,omitempty"`
+	// Captured: the check-in carries the face's template for the server
+	// to keep as a second one (Config.CaptureTemplates).
+	Captured bool `json:"captured,omitempty"`
 }
 
 // SyncStatus is what the sync worker shows the staff.

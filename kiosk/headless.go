@@ -31,6 +31,8 @@ type Line struct {
 	Name       string             `json:"name,omitempty"`
 	Method     string             `json:"method,omitempty"`
 	CheckInID  string             `json:"checkin_id,omitempty"`
+	Frames     int                `json:"frames,omitempty"`
+	Captured   bool               `json:"captured,omitempty"`
 	Score      *float32           `json:"score,omitempty"`
 	Margin     *float32           `json:"margin,omitempty"`
 	LatencyMS  *float64           `json:"latency_ms,omitempty"`
@@ -48,6 +50,7 @@ func LineFor(e Event, frame int) Line {
 			l.Event = "checkin"
 		}
 		l.Outcome, l.AttendeeID, l.Name, l.Method, l.CheckInID = r.Outcome, r.AttendeeID, r.Name, r.Method, r.CheckInID
+		l.Frames, l.Captured = r.Frames, r.Captured
 		l.Score, l.Margin, l.LatencyMS, l.ApproachMS = &r.Score, &r.Margin, &r.LatencyMS, &r.ApproachMS
 	}
 	return l

@@ -90,6 +90,12 @@ type Config struct {
 	VerifyTimeout time.Duration
 	// SkipFrames analyses one frame in SkipFrames+1 (0: every frame).
 	SkipFrames int
+	// CaptureTemplates sends, with a face check-in (accepted outright, or a
+	// face match then proved by QR or short code), the fused template of
+	// the frames that matched, sealed with CodeKey for the attendee: the
+	// server keeps it as a second template if the event allows it and the
+	// attendee consented (api.CheckIn.Capture). Features, never images.
+	CaptureTemplates bool
 }
 
 // DefaultConfig returns workable defaults; events calibrate the thresholds.
@@ -162,8 +168,9 @@ type Kiosk struct {
 	prev    *engine.Box
 	trackID int // track of the current approach
 	start   time.Time
-	framed  time.Time // first frame of the approach with the face in the guide
-	stepAt  time.Time // when the current frame came into Step
+	framed  time.Time        // first frame of the approach with the face in the guide
+	matched *engine.Template // the fused template last searched (for CaptureTemplates)
+	stepAt  time.Time        // when the current frame came into Step
 	noFace  int
 	still   int
 	bad     int
@@ -283,7 +290,7 @@ func (k *Kiosk) prompt(p Prompt, force bool) {
 // reset ends the approach and goes idle.
 func (k *Kiosk) reset() {
 	k.still, k.bad, k.noFace, k.trackID = 0, 0, 0, 0
-	k.embeds, k.live = nil, nil
+	k.embeds, k.live, k.matched = nil, nil, nil
 	k.clearQuestion()
 	k.prompt(PromptNone, true)
 	k.setState(StateIdle)
@@ -321,7 +328,7 @@ func (k *Kiosk) Reset() []Event {
 
 func (k *Kiosk) beginApproach(trackID int) {
 	k.still, k.bad, k.noFace = 0, 0, 0
-	k.embeds, k.live = nil, nil
+	k.embeds, k.live, k.matched = nil, nil, nil
 	k.trackID = trackID
 	k.start = k.clock()
 	k.framed = time.Time{}
@@ -419,21 +426,49 @@ func (k *Kiosk) timeoutQuestion() {
 
 // blockingIssue returns the first quality issue that matters now. Closed
 // eyes are a blink in progress, not a problem, once the face is settled.
-func (k *Kiosk) blockingIssue(a *engine.Analysis) (engine.Issue, bool) {
+//
+// A face off the guide oval is a framing issue too (engine.ReasonOffCentre:
+// "centre your face"), after the engine's own framing issues and before
+// stillness, pose and the rest: nothing is decided on a face still walking
+// in, half outside the frame, however still its visible part looks.
+func (k *Kiosk) blockingIssue(a *engine.Analysis, w, h int) (engine.Issue, bool) {
 	for _, is := range a.Issues {
 		if is.Reason == engine.ReasonEyesClosed && (k.state == StateHoldStill || k.state == StateLiveness) {
 			continue
 		}
+		if !framingReason(is.Reason) {
+			if off, bad := offCentre(a, w, h); bad {
+				return off, true
+			}
+		}
 		return is, true
 	}
-	return engine.Issue{}, false
+	return offCentre(a, w, h)
+}
+
+// framingReason: an issue of where the face is, which comes first.
+func framingReason(r engine.Reason) bool {
+	switch r {
+	case engine.ReasonNoFace, engine.ReasonTooSmall, engine.ReasonTooBig, engine.ReasonCut, engine.ReasonManyFaces:
+		return true
+	}
+	return false
+}
+
+// offCentre reports the main face being off the guide oval, with its
+// distance from the oval's centre in radii (see centred).
+func offCentre(a *engine.Analysis, w, h int) (engine.Issue, bool) {
+	if len(a.Faces) == 0 || centred(a.Face.Box, w, h) {
+		return engine.Issue{}, false
+	}
+	return engine.Issue{Reason: engine.ReasonOffCentre, Value: float32(guideDistance(a.Face.Box, w, h)), Limit: guideCentre}, true
 }
 
 func (k *Kiosk) stepFace(ctx context.Context, frame engine.Image, a *engine.Analysis, t *engine.Track) error {
 	if k.framed.IsZero() && framedInGuide(a, frame.W, frame.H) {
 		k.framed = k.stepAt
 	}
-	if is, bad := k.blockingIssue(a); bad {
+	if is, bad := k.blockingIssue(a, frame.W, frame.H); bad {
 		k.still = 0
 		k.bad++
 		if (k.state == StateHoldStill || k.state == StateLiveness) && k.bad < k.cfg.PromptFrames {
@@ -511,14 +546,20 @@ const guideCentre = 1.0 / 3
 // (ui.GuideEllipse): centred, radii 0.35 of the frame height tall and 0.78
 // of that wide, at most 0.45 of the width.
 func centred(b engine.Box, w, h int) bool {
+	return guideDistance(b, w, h) <= guideCentre
+}
+
+// guideDistance is how far b's centre is from the guide oval's centre, in
+// the oval's radii (+Inf for an empty frame).
+func guideDistance(b engine.Box, w, h int) float64 {
 	if w <= 0 || h <= 0 {
-		return false
+		return math.Inf(1)
 	}
 	ry := 0.35 * float64(h)
 	rx := min(0.78*ry, 0.45*float64(w))
 	c := b.Center()
 	dx, dy := (float64(c.X)-float64(w)/2)/rx, (float64(c.Y)-float64(h)/2)/ry
-	return dx*dx+dy*dy <= guideCentre*guideCentre
+	return math.Hypot(dx, dy)
 }
 
 func eyesClosed(a *engine.Analysis) bool {
@@ -539,6 +580,7 @@ func (k *Kiosk) search(t *engine.Track) (engine.Match, time.Duration, error) {
 		return engine.Match{}, 0, err
 	}
 	m := k.gallery.Search(&q)
+	k.matched = &q
 	return m, time.Since(t0), nil
 }
 
@@ -694,8 +736,10 @@ func (k *Kiosk) checkIn(ctx context.Context, c *Candidate, info, method string) 
 		r.Outcome = OutcomeRepeat
 	} else {
 		r.CheckInID = uuid.NewString()
-		if _, err := k.store.RecordCheckIn(ctx, api.CheckIn{ID: r.CheckInID, AttendeeID: c.AttendeeID, Method: method,
-			Score: c.Score, Margin: c.Margin, At: now}); err != nil {
+		ci := api.CheckIn{ID: r.CheckInID, AttendeeID: c.AttendeeID, Method: method, Score: c.Score, Margin: c.Margin,
+			At: now, Capture: k.capture(c, method)}
+		r.Captured = ci.Capture != nil
+		if _, err := k.store.RecordCheckIn(ctx, ci); err != nil {
 			k.setState(StateError)
 			k.emit(Event{Kind: EventError, Err: err.Error()})
 			return err
@@ -705,6 +749,34 @@ func (k *Kiosk) checkIn(ctx context.Context, c *Candidate, info, method string) 
 	k.setState(StateWelcome)
 	k.emit(Event{Kind: EventResult, Result: r})
 	return nil
+}
+
+// captureLead is how far above Accept (and its margin above Margin) a face
+// match must be for its capture to be sent: a capture teaches the gallery
+// a new face of the attendee, so one false accept would become a standing
+// one. It is the default early-decision lead, the point above which one
+// frame's noise changes no outcome on the dev faces (measure.EarlyDecision).
+// Matches proved by QR or short code need no lead.
+const captureLead = DefaultEarlyLead
+
+// capture is the template of the face that matched, sealed for
+// attendeeID, to send with check-in c (Config.CaptureTemplates), or nil.
+// A failure to seal costs the capture, never the check-in.
+func (k *Kiosk) capture(c *Candidate, method string) *api.SealedTemplate {
+	if !k.cfg.CaptureTemplates || len(k.cfg.CodeKey) == 0 || k.matched == nil || !api.CaptureMethod(method) {
+		return nil
+	}
+	if method == api.MethodFace && (c.Score < k.cfg.Accept+captureLead || c.Margin < k.cfg.Margin+captureLead) {
+		return nil
+	}
+	attendeeID := c.AttendeeID
+	q := k.matched
+	st, err := api.SealTemplate(k.cfg.CodeKey, attendeeID, api.Template{Model: q.Model, Version: q.Version, Data: q.Bytes()})
+	if err != nil {
+		k.emit(Event{Kind: EventError, Err: fmt.Sprintf("capture for %s not sent: %v", attendeeID, err)})
+		return nil
+	}
+	return &st
 }
 
 // latency is measured from the frame the face was first framed in the
@@ -730,7 +802,7 @@ func PromptFor(r engine.Reason) Prompt {
 		return PromptComeCloser
 	case engine.ReasonTooBig:
 		return PromptStepBack
-	case engine.ReasonCut:
+	case engine.ReasonCut, engine.ReasonOffCentre:
 		return PromptCentre
 	case engine.ReasonManyFaces:
 		return PromptOnePerson

@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math"
@@ -352,7 +353,7 @@ func TestMachine(t *testing.T) {
 }
 
 func TestPromptForEveryReason(t *testing.T) {
-	for _, r := range []engine.Reason{engine.ReasonTooSmall, engine.ReasonTooBig, engine.ReasonCut, engine.ReasonManyFaces,
+	for _, r := range []engine.Reason{engine.ReasonTooSmall, engine.ReasonTooBig, engine.ReasonCut, engine.ReasonOffCentre, engine.ReasonManyFaces,
 		engine.ReasonMovement, engine.ReasonYaw, engine.ReasonPitch, engine.ReasonRoll, engine.ReasonEyesClosed,
 		engine.ReasonTooDark, engine.ReasonTooBright, engine.ReasonBlur} {
 		if PromptFor(r) == PromptNone {
@@ -525,12 +526,11 @@ func TestEarlyDecision(t *testing.T) {
 			outcome: "",
 		},
 		{
-			name: "a still frame off the guide does not decide",
+			name: "a face off the guide is asked to centre; nothing is decided",
 			// half in the frame, walking in slowly enough to pass the
-			// movement gate: fused after 3 still frames, as before
-			script:  script(slide(alice, -200, true), at(alice, -200, 3)),
-			states:  []State{StateApproach, StateHoldStill, StateIdentify, StateWelcome, StateCooldown},
-			outcome: OutcomeCheckedIn, latency: 200, frames: 3,
+			// movement gate: still, but not where the kiosk looks
+			script: script(slide(alice, -200, true), at(alice, -200, 3)),
+			states: []State{StateApproach, StateGuide},
 		},
 		{
 			name:    "lead 0 turns early decisions off",
@@ -545,8 +545,8 @@ func TestEarlyDecision(t *testing.T) {
 			// (still moving), then still: decided 100 ms after centring
 			script: script(slide(alice, -120, true), slide(alice, -90, false), slide(alice, -60, false),
 				slide(alice, 0, false), good(alice, 2)),
-			states:  []State{StateApproach, StateHoldStill, StateGuide, StateIdentify, StateWelcome, StateCooldown},
-			outcome: OutcomeCheckedIn, latency: 100, frames: 2,
+			states:  []State{StateApproach, StateGuide, StateIdentify, StateWelcome, StateCooldown},
+			outcome: OutcomeCheckedIn, latency: 100, frames: 1,
 		},
 	}
 	for _, tc := range tests {
@@ -605,6 +605,83 @@ func TestFramedInGuide(t *testing.T) {
 			}
 			if got := framedInGuide(a, tc.w, tc.h); got != tc.want {
 				t.Errorf("framedInGuide = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCaptureTemplates: a check-in carries the matched face's template,
+// sealed for the attendee, only with Config.CaptureTemplates and a key, and
+// only from a confident face match (or one proved by code), never from a
+// bare "yes".
+func TestCaptureTemplates(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, api.KeySize)
+	accepted := mix(0, 0.5, 2, math.Sqrt(0.75)) // alice 0.50: accepted, not confident
+	tests := []struct {
+		name    string
+		capture bool
+		key     []byte
+		emb     engine.Embedding
+		yes     bool // answer "Are you NAME?"
+		want    bool
+	}{
+		{"confident face match", true, key, alice, false, true},
+		{"setting off", false, key, alice, false, false},
+		{"not paired: no key", true, nil, alice, false, false},
+		{"accepted but not confident", true, key, accepted, false, false},
+		{"confirmed by yes only", true, key, maybeA, true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Location, cfg.CaptureTemplates, cfg.CodeKey, cfg.SecondVerify = time.UTC, tc.capture, tc.key, false
+			g := engine.NewGallery(1)
+			qa, err := engine.Quantize(alice)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := g.Add("alice", qa); err != nil {
+				t.Fatal(err)
+			}
+			st := &fakeStore{names: map[string]string{"alice": "Alice A."}}
+			s := script(arrive(tc.emb), good(tc.emb, 3))
+			k, err := New(cfg, &fakeEngine{script: s}, g, st, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range s {
+				if _, err := k.Step(context.Background(), engine.Image{W: 640, H: 480}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.yes {
+				if _, err := k.Answer(context.Background(), true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(st.checkins) != 1 {
+				t.Fatalf("%d check-ins recorded, want 1", len(st.checkins))
+			}
+			c := st.checkins[0]
+			if got := c.Capture != nil; got != tc.want {
+				t.Fatalf("capture sent: %v, want %v (method %s, score %.2f)", got, tc.want, c.Method, c.Score)
+			}
+			if !tc.want {
+				return
+			}
+			tpl, err := api.OpenTemplate(key, "alice", *c.Capture)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := engine.TemplateFromBytes(tpl.Model, tpl.Version, tpl.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sim := q.Similarity(&qa); sim < 0.99 {
+				t.Errorf("captured template scores %.3f against the face that matched", sim)
+			}
+			if _, err := api.OpenTemplate(key, "bob", *c.Capture); err == nil {
+				t.Error("a capture sealed for alice opens as bob's")
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/storage"
 )
@@ -193,12 +194,14 @@ func Registry() []SettingDef {
 		i("process.skip_frames", "Frames to skip", "Analyse one frame in N+1 (saves CPU on slow machines).", kc.SkipFrames, 0, 10),
 		i("process.still_frames", "Stillness frames", "Good frames in a row that make \"holding still\".", kc.StillFrames, 1, 30),
 		i("process.fuse_frames", "Frames fused", "Good frames whose features are averaged for one identification.", kc.FuseFrames, 1, 10),
+		f("process.early_lead", "Early decision lead", "How far above the accept threshold (and the margin above its minimum) one still frame must score to check in without waiting for the frames fused; 0 always waits.", g(kc.EarlyLead), 0, 0.5),
 		i("process.leave_frames", "Leave frames", "Frames without a face that end an approach.", kc.LeaveFrames, 1, 100),
 		i("process.prompt_frames", "Prompt hysteresis", "Frames a prompt must persist before it shows (no flicker).", kc.PromptFrames, 0, 30),
 		i("process.dim_timeout", "Dimming timeout", "Seconds without a face before the screen dims.", 10, 1, 600),
 		{Key: "process.language", Label: "Language", Help: "Language of the kiosk screens.", Type: TypeChoice, Default: "en", Choices: []string{"en", "ja", "ko"}},
 		b("process.second_verify", "Second verification", "Ask risky matches (low margin, liveness doubt) for the QR code or short code of their registration.", kc.SecondVerify),
 		b("process.verify_repeat", "Verify repeat check-ins", "A person already checked in today must show their QR code or short code.", kc.VerifyRepeat),
+		b(api.SettingCaptureTemplates, "Keep check-in captures", "Send the features (never the image) of a face check-in to the server, which keeps them as the attendee's second template when the event allows it and the attendee agreed.", kc.CaptureTemplates),
 		i("process.verify_timeout", "Verification timeout", "Seconds to show the QR code or type the short code; 0 waits until the person leaves.", int(kc.VerifyTimeout/time.Second), 0, 600),
 	}
 	for j := range process {
@@ -304,6 +307,7 @@ func Apply(values Values, base Applied) (Applied, error) {
 	c.SkipFrames, c.StillFrames, c.FuseFrames = in("process.skip_frames"), in("process.still_frames"), in("process.fuse_frames")
 	c.LeaveFrames, c.PromptFrames = in("process.leave_frames"), in("process.prompt_frames")
 	c.SecondVerify, c.VerifyRepeat = bo("process.second_verify"), bo("process.verify_repeat")
+	c.EarlyLead, c.CaptureTemplates = fl("process.early_lead"), bo(api.SettingCaptureTemplates)
 	c.VerifyTimeout = time.Duration(in("process.verify_timeout")) * time.Second
 	switch {
 	case c.Confirm > c.Accept:

@@ -65,7 +65,7 @@ func (db *DB) RecordCheckIns(ctx context.Context, eventID, kioskID string, cs []
 					return err
 				}
 			}
-			if c.Capture != nil && captureMethods[c.Method] {
+			if c.Capture != nil && api.CaptureMethod(c.Method) {
 				if r.Captured, err = keepCapture(ctx, tx, eventID, c.AttendeeID, *c.Capture, now); err != nil {
 					return err
 				}
@@ -79,12 +79,6 @@ func (db *DB) RecordCheckIns(ctx context.Context, eventID, kioskID string, cs []
 	}
 	return res, nil
 }
-
-// captureMethods are the check-ins whose capture may become a template: a
-// face match accepted outright, or one the person then proved with their
-// QR or short code. A "yes" to "Are you NAME?" or a manual check-in is not
-// evidence enough to teach the gallery a new face.
-var captureMethods = map[string]bool{api.MethodFace: true, api.MethodQR: true, api.MethodCode: true}
 
 // keepCapture stores capture (sealed by the kiosk under the event key for
 // attendeeID) as the attendee's capture template, replacing an older one,
