@@ -136,4 +136,11 @@ func TestReadLabels(t *testing.T) {
 	if got[0].Path != "a.jpg" || got[0].Group != "east" {
 		t.Errorf("columns by header: %+v", got[0])
 	}
+	got, err := measure.ReadLabelsGroupedBy(strings.NewReader("path,identity,Source_Repo\na.jpg,x,lfw\n"), "source_repo")
+	if err != nil || got[0].Group != "lfw" {
+		t.Errorf("grouped by source_repo: %+v, %v", got, err)
+	}
+	if _, err := measure.ReadLabelsGroupedBy(strings.NewReader("path,identity\na.jpg,x\n"), "source_repo"); err == nil {
+		t.Error("grouping by a column the CSV lacks was accepted")
+	}
 }

@@ -23,7 +23,13 @@ type Sample struct {
 // ReadLabels reads a CSV with a header naming at least the columns path and
 // identity (any order; other columns such as group, source_repo are kept or
 // ignored).
-func ReadLabels(r io.Reader) ([]Sample, error) {
+func ReadLabels(r io.Reader) ([]Sample, error) { return ReadLabelsGroupedBy(r, "group") }
+
+// ReadLabelsGroupedBy is ReadLabels taking each sample's Group from the
+// column named groupColumn (case-insensitive; e.g. source_repo to compare
+// the populations of different sources). A named column that the header
+// lacks is an error, except "group", which is optional.
+func ReadLabelsGroupedBy(r io.Reader, groupColumn string) ([]Sample, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
@@ -39,7 +45,11 @@ func ReadLabels(r io.Reader) ([]Sample, error) {
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("labels: header %q needs the columns path and identity", strings.Join(head, ","))
 	}
-	gi, hasGroup := col["group"]
+	groupColumn = strings.ToLower(strings.TrimSpace(groupColumn))
+	gi, hasGroup := col[groupColumn]
+	if !hasGroup && groupColumn != "" && groupColumn != "group" {
+		return nil, fmt.Errorf("labels: no column %q to group by (header %q)", groupColumn, strings.Join(head, ","))
+	}
 	var out []Sample
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
@@ -68,11 +78,34 @@ func ReadLabels(r io.Reader) ([]Sample, error) {
 }
 
 // ReadLabelsFile opens and reads a labels CSV.
-func ReadLabelsFile(path string) ([]Sample, error) {
+func ReadLabelsFile(path string) ([]Sample, error) { return ReadLabelSet(path, LabelOptions{}) }
+
+// LabelOptions say how ReadLabelSet reads a labels CSV.
+type LabelOptions struct {
+	// Relabel is a corrections CSV (ReadRelabels) to apply; "" for none.
+	Relabel string
+	// GroupColumn names the column that gives each sample's Group
+	// (default "group", optional).
+	GroupColumn string
+}
+
+// ReadLabelSet opens and reads a labels CSV as o says.
+func ReadLabelSet(path string, o LabelOptions) ([]Sample, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("labels: %w", err)
 	}
 	defer f.Close()
-	return ReadLabels(f)
+	if o.GroupColumn == "" {
+		o.GroupColumn = "group"
+	}
+	samples, err := ReadLabelsGroupedBy(f, o.GroupColumn)
+	if err != nil || o.Relabel == "" {
+		return samples, err
+	}
+	fixes, err := ReadRelabelsFile(o.Relabel)
+	if err != nil {
+		return nil, err
+	}
+	return ApplyRelabels(samples, fixes)
 }

@@ -71,7 +71,18 @@ type Calibrated struct {
 	SplitAccept     []float64 `json:"split_accept"`
 	ImpostorPairs   int       `json:"impostor_pairs_per_split"`
 	GallerySizeMean float64   `json:"gallery_size_mean"`
+	// SkippedSplits had fewer than MinCalibrationPairs impostor pairs (a
+	// small group's own gallery); when no split is left, nothing else is
+	// set.
+	SkippedSplits int `json:"skipped_splits,omitempty"`
 }
+
+// MinCalibrationPairs is the fewest gallery impostor pairs a split's
+// calibration is measured from (a gallery of 15 attendees): below it the
+// tail fit (calibrate.Fit, at least calibrate.MinExceedances exceedances)
+// would rest on half the scores, and its threshold says nothing. It only
+// matters for per-group figures, each from its own group's gallery.
+const MinCalibrationPairs = 2 * calibrate.MinExceedances
 
 // OpenSetFigures are the figures for one population (all probes or one group).
 type OpenSetFigures struct {
@@ -508,7 +519,8 @@ func calibrated(splits []splitData, g string, byGroup bool, opts OpenSetOptions)
 		// templates per attendee are not K independent chances.
 		a, cf, pairs := splitThresholds(gal, len(d.gallery), opts, s)
 		c.ImpostorPairs = pairs
-		if math.IsNaN(a) {
+		if math.IsNaN(a) || pairs < MinCalibrationPairs {
+			c.SkippedSplits++
 			continue
 		}
 		acc, conf = append(acc, a), append(conf, cf)
@@ -744,7 +756,13 @@ func printFigures(w io.Writer, name string, f *OpenSetFigures) {
 		fmt.Fprintf(w, "  FNIR @ FPIR %.0e: %.2f%% at threshold %.4f (pooled; %s; %d non-mated probes)\n",
 			p.FPIR, 100**p.FNIR, *p.Threshold, per, p.NonmatedProbes)
 	}
-	if c := f.Calibrated; c != nil {
+	if c := f.Calibrated; c != nil && c.NonmatedProbes == 0 && c.SkippedSplits > 0 {
+		fmt.Fprintf(w, "  calibrated: not measurable (%d impostor pairs per split in this group's own gallery, need %d)\n",
+			c.ImpostorPairs, MinCalibrationPairs)
+	} else if c != nil {
+		if c.SkippedSplits > 0 {
+			fmt.Fprintf(w, "  (%d splits skipped: fewer than %d impostor pairs)\n", c.SkippedSplits, MinCalibrationPairs)
+		}
 		fmt.Fprintf(w, "  calibrated (enrolled templates only, %d impostor pairs, ~%.0f attendees): accept %.4f ± %.4f, confirm %.4f\n",
 			c.ImpostorPairs, c.GallerySizeMean, c.AcceptMean, c.AcceptStd, c.ConfirmMean)
 		fmt.Fprintf(w, "    target FPIR %.1e, measured %.2e (%d/%d), ratio %.2f; FNIR at accept %.2f%%\n",

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/facecheck/facecheck/engine"
@@ -143,6 +144,26 @@ func TestOpenSetUndetectedAndEnrolK(t *testing.T) {
 	}
 	if _, err := measure.OpenSet(probes[:4], measure.OpenSetOptions{}); err == nil {
 		t.Error("one identity: no error")
+	}
+}
+
+// TestOpenSetSmallGroupNotCalibrated: a group whose own gallery gives too
+// few impostor pairs gets "not measurable", not a threshold fitted to a
+// handful of scores.
+func TestOpenSetSmallGroupNotCalibrated(t *testing.T) {
+	probes := synthProbes(t, 24, 4, 0.8, true) // 2 groups of 12: ~6 enrolled each, 15 pairs
+	rep, err := measure.OpenSet(probes, measure.OpenSetOptions{Splits: 3, Calibrate: true, TargetFPIR: 1e-2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Groups["a"].Calibrated
+	if c == nil || c.NonmatedProbes != 0 || c.SkippedSplits != 3 {
+		t.Fatalf("small group calibrated: %+v", c)
+	}
+	var out bytes.Buffer
+	rep.Print(&out)
+	if !strings.Contains(out.String(), "calibrated: not measurable") {
+		t.Errorf("report does not say the group's calibration is not measurable:\n%s", out.String())
 	}
 }
 

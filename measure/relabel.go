@@ -77,17 +77,3 @@ func ApplyRelabels(samples []Sample, fixes []Relabel) ([]Sample, error) {
 	}
 	return out, nil
 }
-
-// ReadLabelsRelabelled reads a labels CSV and, when relabelPath is not
-// empty, applies the corrections in it.
-func ReadLabelsRelabelled(labelsPath, relabelPath string) ([]Sample, error) {
-	samples, err := ReadLabelsFile(labelsPath)
-	if err != nil || relabelPath == "" {
-		return samples, err
-	}
-	fixes, err := ReadRelabelsFile(relabelPath)
-	if err != nil {
-		return nil, err
-	}
-	return ApplyRelabels(samples, fixes)
-}

@@ -54,7 +54,7 @@ func TestApplyRelabels(t *testing.T) {
 // dev labels: every path they name exists.
 func TestDevFacesRelabels(t *testing.T) {
 	dir := testenv.Faces(t)
-	samples, err := measure.ReadLabelsRelabelled(filepath.Join(dir, "labels.csv"), filepath.Join("testdata", "devfaces-relabel.csv"))
+	samples, err := measure.ReadLabelSet(filepath.Join(dir, "labels.csv"), measure.LabelOptions{Relabel: filepath.Join("testdata", "devfaces-relabel.csv")})
 	if err != nil {
 		t.Fatal(err)
 	}

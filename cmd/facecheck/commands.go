@@ -135,7 +135,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		rep.Print(stdout)
 		return writeJSON(*jsonOut, rep)
 	}
-	samples, err := measure.ReadLabelsRelabelled(*labels, *relabel)
+	samples, err := measure.ReadLabelSet(*labels, measure.LabelOptions{Relabel: *relabel})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ func runOpenSet(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval --open-set", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	labels := fs.String("labels", "", "CSV with columns path,identity[,group]")
+	groupCol := fs.String("group-column", "group", "labels column that names each photo's population group (e.g. source_repo); figures are also given per group")
 	relabel := fs.String("relabel", "", "CSV path,identity,evidence of label corrections to apply (e.g. measure/testdata/devfaces-relabel.csv)")
 	root := fs.String("root", "", "directory the CSV's paths are relative to")
 	splits := fs.Int("splits", 10, "random enrolled/non-enrolled splits")
@@ -52,7 +53,7 @@ func runOpenSet(args []string, stdout, stderr io.Writer) error {
 	if *cal && !(*target > 0 && *target < 1) {
 		return fmt.Errorf("eval --open-set: --target-fpir %g must be in (0, 1)", *target)
 	}
-	samples, err := measure.ReadLabelsRelabelled(*labels, *relabel)
+	samples, err := measure.ReadLabelSet(*labels, measure.LabelOptions{Relabel: *relabel, GroupColumn: *groupCol})
 	if err != nil {
 		return err
 	}
