@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/internal/testenv"
 	"github.com/facecheck/facecheck/kiosk"
 	"github.com/facecheck/facecheck/server"
 	"github.com/facecheck/facecheck/server/store"
@@ -98,20 +98,7 @@ func (rs *realServer) URL() string { return "http://" + rs.addr }
 // randomTemplate is engine.Quantize of a random unit vector.
 func randomTemplate(t *testing.T, rng *rand.Rand) api.Template {
 	t.Helper()
-	e := make(engine.Embedding, engine.Dim)
-	var n float64
-	for i := range e {
-		e[i] = float32(rng.NormFloat64())
-		n += float64(e[i]) * float64(e[i])
-	}
-	for i := range e {
-		e[i] /= float32(math.Sqrt(n))
-	}
-	q, err := engine.Quantize(e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return api.Template{Model: q.Model, Version: q.Version, Data: q.Bytes()}
+	return testenv.RandomTemplate(t, rng)
 }
 
 func (rs *realServer) addAttendee(t *testing.T, name string, tpl api.Template) string {

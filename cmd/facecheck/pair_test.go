@@ -7,7 +7,6 @@ import (
 	"flag"
 	"io"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -17,7 +16,7 @@ import (
 	"time"
 
 	"github.com/facecheck/facecheck/api"
-	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/internal/testenv"
 	"github.com/facecheck/facecheck/kiosk"
 	"github.com/facecheck/facecheck/server"
 	"github.com/facecheck/facecheck/server/store"
@@ -68,21 +67,8 @@ func TestPairFromWindow(t *testing.T) {
 	defer cancel()
 	rs := startTestServer(t)
 	rng := rand.New(rand.NewPCG(1, 2))
-	e := make(engine.Embedding, engine.Dim)
-	var n float64
-	for i := range e {
-		e[i] = float32(rng.NormFloat64())
-		n += float64(e[i]) * float64(e[i])
-	}
-	for i := range e {
-		e[i] /= float32(math.Sqrt(n))
-	}
-	q, err := engine.Quantize(e)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := rs.DB.CreateAttendee(ctx, store.AttendeeCreate{EventID: rs.Event.ID, Name: "Ada Lovelace", Consent: true,
-		Templates: []api.Template{{Model: q.Model, Version: q.Version, Data: q.Bytes()}}}); err != nil {
+		Templates: []api.Template{testenv.RandomTemplate(t, rng)}}); err != nil {
 		t.Fatal(err)
 	}
 
