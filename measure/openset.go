@@ -58,15 +58,20 @@ type FPIRPoint struct {
 // Calibrated is what the self-calibrated thresholds did on probes never used
 // to derive them.
 type Calibrated struct {
-	TargetFPIR      float64   `json:"target_fpir"`
-	MeasuredFPIR    float64   `json:"measured_fpir"`
-	Ratio           float64   `json:"ratio"`
-	FalseAccepts    int       `json:"false_accepts"`
-	NonmatedProbes  int       `json:"nonmated_probes"`
-	FNIR            float64   `json:"fnir"`
-	AcceptMean      float64   `json:"accept_threshold_mean"`
-	AcceptStd       float64   `json:"accept_threshold_std"`
-	ConfirmMean     float64   `json:"confirm_threshold_mean"`
+	TargetFPIR     float64 `json:"target_fpir"`
+	MeasuredFPIR   float64 `json:"measured_fpir"`
+	Ratio          float64 `json:"ratio"`
+	FalseAccepts   int     `json:"false_accepts"`
+	NonmatedProbes int     `json:"nonmated_probes"`
+	FNIR           float64 `json:"fnir"`
+	AcceptMean     float64 `json:"accept_threshold_mean"`
+	AcceptStd      float64 `json:"accept_threshold_std"`
+	ConfirmMean    float64 `json:"confirm_threshold_mean"`
+	// FNIRConfirm and FPIRConfirm are at the confirm threshold: genuine
+	// attendees not even asked "Are you NAME?" (missed outright), and
+	// non-enrolled people who are asked (they still have to say yes).
+	FNIRConfirm     float64   `json:"fnir_at_confirm"`
+	FPIRConfirm     float64   `json:"fpir_at_confirm"`
 	SplitFPIR       []float64 `json:"split_fpir"`
 	SplitAccept     []float64 `json:"split_accept"`
 	ImpostorPairs   int       `json:"impostor_pairs_per_split"`
@@ -503,7 +508,7 @@ func figures(splits []splitData, g string, byGroup bool, opts OpenSetOptions) Op
 func calibrated(splits []splitData, g string, byGroup bool, opts OpenSetOptions) *Calibrated {
 	c := &Calibrated{TargetFPIR: opts.TargetFPIR}
 	var acc, conf, sizes []float64
-	var fnMiss, fnN int
+	var fnMiss, fnN, cfMiss, cfFA int
 	for s, d := range splits {
 		gal := d.gallery
 		if byGroup {
@@ -531,6 +536,9 @@ func calibrated(splits []splitData, g string, byGroup bool, opts OpenSetOptions)
 			if x >= a {
 				fa++
 			}
+			if x >= cf {
+				cfFA++
+			}
 		}
 		c.FalseAccepts += fa
 		c.NonmatedProbes += len(nm)
@@ -543,6 +551,9 @@ func calibrated(splits []splitData, g string, byGroup bool, opts OpenSetOptions)
 			if x < a {
 				fnMiss++
 			}
+			if x < cf {
+				cfMiss++
+			}
 		}
 	}
 	if c.NonmatedProbes > 0 {
@@ -552,6 +563,10 @@ func calibrated(splits []splitData, g string, byGroup bool, opts OpenSetOptions)
 	}
 	if fnN > 0 {
 		c.FNIR = round4(float64(fnMiss) / float64(fnN))
+		c.FNIRConfirm = round4(float64(cfMiss) / float64(fnN))
+	}
+	if c.NonmatedProbes > 0 {
+		c.FPIRConfirm = round4(float64(cfFA) / float64(c.NonmatedProbes))
 	}
 	m, s := MeanStd(acc)
 	c.AcceptMean, c.AcceptStd = round4(m), round4(s)
@@ -767,6 +782,8 @@ func printFigures(w io.Writer, name string, f *OpenSetFigures) {
 			c.ImpostorPairs, c.GallerySizeMean, c.AcceptMean, c.AcceptStd, c.ConfirmMean)
 		fmt.Fprintf(w, "    target FPIR %.1e, measured %.2e (%d/%d), ratio %.2f; FNIR at accept %.2f%%\n",
 			c.TargetFPIR, c.MeasuredFPIR, c.FalseAccepts, c.NonmatedProbes, c.Ratio, 100*c.FNIR)
+		fmt.Fprintf(w, "    at confirm (\"Are you NAME?\"): genuine not even asked %.2f%%, non-enrolled asked %.2f%%\n",
+			100*c.FNIRConfirm, 100*c.FPIRConfirm)
 	}
 	if r := f.Routing; r != nil {
 		fmt.Fprintf(w, "  margin routing (margin < %.3f at the %s threshold, mean %.4f):\n", r.Margin, r.ThresholdSource, r.ThresholdMean)
