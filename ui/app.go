@@ -197,16 +197,19 @@ func New(fa fyne.App, opts Options) (*App, error) {
 	return a, nil
 }
 
-func (a *App) applyTheme() {
-	font := a.opts.Font
+func (a *App) applyTheme() { applyTheme(a.fa, a.opts.Font, a.tr.Lang()) }
+
+// applyTheme sets the kiosk theme on fa with font, else the CJK font for
+// lang (LoadFont), else Fyne's.
+func applyTheme(fa fyne.App, font fyne.Resource, lang string) {
 	if font == nil {
-		if f, err := LoadFont(a.tr.Lang()); err == nil {
+		if f, err := LoadFont(lang); err == nil {
 			font = f
 		} else {
 			fyne.LogError("ui: Korean text will not render", err)
 		}
 	}
-	a.fa.Settings().SetTheme(NewTheme(font))
+	fa.Settings().SetTheme(NewTheme(font))
 }
 
 // Content is the root object to set on the kiosk window.

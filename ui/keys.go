@@ -14,6 +14,7 @@ import (
 //	PIN pad             digits, Backspace, Enter, Escape = cancel
 //	settings, staff     Escape closes
 //	not found           Enter or Escape goes back
+//	models missing      Enter = download (or try again), Escape = quit
 //	anywhere            F2 or Ctrl+comma (Cmd+comma on macOS) asks for the admin PIN
 //	buttons             Tab / Shift+Tab move the focus, Space or Enter press
 //
@@ -116,15 +117,26 @@ func (a *App) unfocus() {
 	}
 }
 
+// keyTarget is what gets the keys a focused button does not use: the
+// kiosk App, or the models screen shown before it exists.
+type keyTarget interface {
+	typedKey(ev *fyne.KeyEvent)
+	typedRune(r rune)
+}
+
 // keyButton is a button that, when focused, presses on Space or Enter and
 // passes every other key on to the screen.
 type keyButton struct {
 	widget.Button
-	a *App
+	a keyTarget
 }
 
 func (a *App) newButton(text string, icon fyne.Resource, tapped func()) *keyButton {
-	b := &keyButton{a: a}
+	return newKeyButton(a, text, icon, tapped)
+}
+
+func newKeyButton(k keyTarget, text string, icon fyne.Resource, tapped func()) *keyButton {
+	b := &keyButton{a: k}
 	b.Text, b.Icon, b.OnTapped = text, icon, tapped
 	b.ExtendBaseWidget(b)
 	return b

@@ -48,25 +48,28 @@ type kioskParts struct {
 	eng    *engine.Engine
 }
 
-// open opens the database at the flags' paths (read at call time: the
-// window's demo points them at a temp dir first) and loads the engine.
+// open loads the engine, then opens the database at the flags' paths
+// (read at call time: the window's demo points them at a temp dir first).
+// The models come first: their errors (wrapping models.ErrMissing and the
+// like) are what the window's models screen offers to fix, and a kiosk
+// that cannot start yet should not leave a new database and key behind.
 func (kf kioskFlags) open() (*kioskParts, error) {
-	key, err := storage.LoadOrCreateKey(*kf.keyPath)
-	if err != nil {
-		return nil, err
-	}
-	db, err := storage.Open(*kf.dbPath, storage.Options{Key: key})
-	if err != nil {
-		return nil, err
-	}
 	st, err := models.Open(*kf.models)
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	eng, err := engine.New(st, engine.DefaultConfig())
 	if err != nil {
-		db.Close()
+		return nil, err
+	}
+	key, err := storage.LoadOrCreateKey(*kf.keyPath)
+	if err != nil {
+		eng.Close()
+		return nil, err
+	}
+	db, err := storage.Open(*kf.dbPath, storage.Options{Key: key})
+	if err != nil {
+		eng.Close()
 		return nil, err
 	}
 	return &kioskParts{db: db, models: st, eng: eng}, nil

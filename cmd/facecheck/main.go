@@ -28,7 +28,8 @@ usage:
   facecheck bench --input DIR_OR_VIDEO        per-stage speed [--json F]
 
 Models are looked up in $FACECHECK_MODELS or the user cache dir; every
-command that needs them accepts --models DIR.
+command that needs them accepts --models DIR. Without them the window
+opens anyway, on a screen that downloads them and then starts the kiosk.
 `
 
 func main() {

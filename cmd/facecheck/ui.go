@@ -34,7 +34,9 @@ import (
 // camera, video file or image folder, driven by the check-in state machine
 // through a kiosk.Runner. --demo runs it on a generated video of the dev
 // faces with a temporary database of enrolled people; --demo-screens walks
-// every screen on a synthetic preview and saves PNGs.
+// every screen on a synthetic preview and saves PNGs. Without usable face
+// models the window opens anyway, on a screen that downloads them and
+// then starts the kiosk (models_screen.go).
 func runUI(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ui", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -45,14 +47,12 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	demoScreens := fs.String("demo-screens", "", "walk through every screen on a synthetic preview, save screenshots into DIR and exit")
 	size := fs.String("size", "1280x800", "window size when windowed")
 	kf := addKioskFlags(fs, &cfg)
-	camera, width, height, repeat := kf.camera, kf.width, kf.height, kf.repeat
-	dbPath, keyPath, sf := kf.dbPath, kf.keyPath, kf.sync
 	fps := fs.Float64("fps", 0, "play a video file or image folder at this rate (default: the video's own, else 15)")
 	loop := fs.Bool("loop", true, "replay a video file or image folder when it ends")
 	demo := fs.Bool("demo", false, "run on a generated video of the dev faces ($FACECHECK_FACES or ../shared/data/faces), enrolled into a temporary database")
 	demoFallback := fs.Bool("demo-fallback", false, "run the demo when the camera cannot be opened")
 	demoPeople := fs.Int("demo-people", 2, "people enrolled in the demo (one more walks up unknown)")
-	shots := fs.String("shots", "", "save screenshots of idle, guidance, result, not found, settings and the overlays into DIR, print the preview frame rate and exit (for tests)")
+	shots := fs.String("shots", "", "save screenshots of idle, guidance, result, not found, settings and the overlays into DIR (or of the models screen when the models are missing), print the preview frame rate and exit (for tests)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	// A camera that cannot be opened at all falls back to the demo when
 	// asked to; otherwise the runner keeps retrying and the UI says so.
 	if !*demo && *demoFallback {
-		cam, err := kiosk.OpenCamera(*camera, *width, *height, *repeat)
+		cam, err := kiosk.OpenCamera(*kf.camera, *kf.width, *kf.height, *kf.repeat)
 		if err != nil {
 			fmt.Fprintf(stderr, "ui: %v; running the demo instead\n", err)
 			*demo = true
@@ -83,45 +83,149 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 			cam.Close()
 		}
 	}
-	if *demo {
+
+	fa := app.NewWithID("io.facecheck.kiosk")
+	win := fa.NewWindow("facecheck")
+	win.Resize(fyne.NewSize(float32(w), float32(h)))
+	if *shots == "" && !*windowed {
+		win.SetFullScreen(true)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s := &kioskStart{ctx: ctx, cancel: cancel, fs: fs, cfg: cfg, kf: kf, lang: *lang, event: *event,
+		demo: *demo, demoPeople: *demoPeople, fps: *fps, loop: *loop, shots: *shots,
+		fa: fa, win: win, stdout: stdout, stderr: stderr}
+	defer s.close()
+	// Opening the kiosk parts verifies the models. When they are missing or
+	// damaged the window opens on the models screen instead of exiting:
+	// venue staff who start the kiosk never see a terminal.
+	modelsErr := s.prepare()
+	switch {
+	case modelsErr != nil && !modelsProblem(modelsErr):
+		return modelsErr
+	case modelsErr != nil:
+		if err := s.showModels(modelsErr); err != nil {
+			return err
+		}
+	default:
+		if err := s.attach(); err != nil {
+			return err
+		}
+		s.run()
+	}
+	closed := make(chan struct{})
+	go func() { // Ctrl-C (or the end of --shots) closes the window
+		select {
+		case <-ctx.Done():
+			fyne.Do(fa.Quit)
+		case <-closed:
+		}
+	}()
+	win.ShowAndRun()
+	close(closed)
+	started := s.close()
+	if modelsErr != nil && !started && s.shots == "" {
+		return modelsErr // quit on the models screen: the terminal says why too
+	}
+	return s.shotErr
+}
+
+// kioskStart is the window's start-up after the flags, in three steps so
+// the window can open first on the models screen and start the kiosk once
+// the models are downloaded, without a restart: prepare opens the kiosk
+// parts (which verifies the models), builds the demo, loads the gallery,
+// starts syncing and builds the runner; attach puts the kiosk UI on the
+// window; run starts the preview, the camera loop and the screenshots.
+type kioskStart struct {
+	ctx            context.Context
+	cancel         context.CancelFunc // closes the window
+	fs             *flag.FlagSet
+	cfg            kiosk.Config
+	kf             kioskFlags
+	lang, event    string
+	demo           bool
+	demoPeople     int
+	fps            float64
+	loop           bool
+	shots          string
+	fa             fyne.App
+	win            fyne.Window
+	stdout, stderr io.Writer
+
+	mu      sync.Mutex // prepare, run and close, which may come from the models screen's goroutine
+	closed  bool
+	closers []func() // undo what prepare opened, last first
+
+	// Set by prepare for attach.
+	runner      *kiosk.Runner
+	opts        ui.Options
+	applyStored func() error
+	// Sync events reach the window once it exists; the first round runs
+	// before that and only logs.
+	syncTo atomic.Pointer[ui.App]
+	// New event settings (calibrated thresholds) are stored by the sync
+	// worker; reapply re-reads them into the running machine.
+	reapply atomic.Pointer[func() error]
+
+	// Set by attach for run and the runner's events.
+	k       *ui.App
+	shooter *screenshooter
+
+	runDone chan error // nil until run started the runner
+	shotErr error
+}
+
+// prepare does everything before the window shows the kiosk. It is safe
+// off the UI goroutine; on error it undoes what it opened, so it can be
+// tried again (after the models are downloaded).
+func (s *kioskStart) prepare() (err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return context.Canceled
+	}
+	mark := len(s.closers)
+	defer func() {
+		if err != nil {
+			s.undo(mark)
+		}
+	}()
+	ctx, kf, stderr := s.ctx, s.kf, s.stderr
+	cfg := s.cfg
+	camera, width, height, repeat := *kf.camera, *kf.width, *kf.height, *kf.repeat
+	if s.demo {
 		dir, err := os.MkdirTemp("", "facecheck-ui-demo-")
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
-		*dbPath, *keyPath = filepath.Join(dir, "kiosk.db"), filepath.Join(dir, "kiosk.key")
+		s.closers = append(s.closers, func() { os.RemoveAll(dir) })
+		*kf.dbPath, *kf.keyPath = filepath.Join(dir, "kiosk.db"), filepath.Join(dir, "kiosk.key")
 	}
 	parts, err := kf.open()
 	if err != nil {
 		return err
 	}
-	defer parts.Close()
+	s.closers = append(s.closers, parts.Close)
 	db, eng, st := parts.db, parts.eng, parts.models
 	leadIn := 0
-	if *demo {
-		video, err := buildDemo(ctx, eng, db, filepath.Dir(*dbPath), *demoPeople, stderr)
+	if s.demo {
+		video, err := buildDemo(ctx, eng, db, filepath.Dir(*kf.dbPath), s.demoPeople, stderr)
 		if err != nil {
 			return err
 		}
-		*camera = video
+		camera = video
 		leadIn = 45 // 3 s of nobody there before each round
 	}
 	gallery, err := kiosk.LoadGallery(ctx, db, 3)
 	if err != nil {
 		return err
 	}
-	// Sync events reach the window once it exists; the first round runs
-	// before that and only logs.
-	var syncTo atomic.Pointer[ui.App]
-	// New event settings (calibrated thresholds) are stored by the sync
-	// worker; reapply re-reads them into the running machine.
-	var reapply atomic.Pointer[func() error]
-	ks, err := startSync(ctx, sf, *keyPath, db, gallery, io.Discard, func(e kiosk.Event) {
-		if a := syncTo.Load(); a != nil {
+	ks, err := startSync(ctx, kf.sync, *kf.keyPath, db, gallery, io.Discard, func(e kiosk.Event) {
+		if a := s.syncTo.Load(); a != nil {
 			a.Handle(e)
 		}
 	}, func(api.EventSettings) {
-		if f := reapply.Load(); f != nil {
+		if f := s.reapply.Load(); f != nil {
 			if err := (*f)(); err != nil {
 				fmt.Fprintln(stderr, "ui: event settings:", err)
 			}
@@ -130,14 +234,14 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer ks.Stop()
-	fmt.Fprintf(stderr, "ui: gallery of %d people, camera %s\n", gallery.Len(), *camera)
+	s.closers = append(s.closers, ks.Stop)
+	fmt.Fprintf(stderr, "ui: gallery of %d people, camera %s\n", gallery.Len(), camera)
 	pairedWith := ""
 	if p := ks.s.Pairing(); p != nil {
 		cfg.CodeKey = p.TemplateKey // second verification by QR / short code
 		pairedWith = p.ServerURL
 	}
-	values, applied, err := parts.applyStored(ctx, fs, cfg, "ui", stderr)
+	values, applied, err := parts.applyStored(ctx, s.fs, cfg, "ui", stderr)
 	if err != nil {
 		return err
 	}
@@ -154,7 +258,7 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer staffEng.Close()
+	s.closers = append(s.closers, func() { staffEng.Close() })
 	staffOpts := kiosk.StaffOptions{DB: db, Engine: staffEng, Gallery: gallery, Location: cfg.Location,
 		Pairing: ks.s.Pairing, Kick: ks.s.Kick} // nil pairing until paired: enrolments stay local
 	staff, err := kiosk.NewStaff(staffOpts)
@@ -162,10 +266,8 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cam := &cameraChoice{}
-	cam.spec.Store(*camera)
+	cam.spec.Store(camera)
 
-	fa := app.NewWithID("io.facecheck.kiosk")
-	var k *ui.App
 	var runner *kiosk.Runner
 	// base changes when the kiosk is paired from the window (the event's
 	// template key); the UI and the sync worker both reapply.
@@ -187,10 +289,9 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 		}
 		return runner.SetConfig(a.Kiosk)
 	}
-	var shooter *screenshooter
 	runner = kiosk.NewRunner(machine, nil, kiosk.RunnerOptions{
 		Open: func() (kiosk.Camera, error) {
-			c, err := kiosk.OpenCamera(cam.spec.Load().(string), *width, *height, *repeat)
+			c, err := kiosk.OpenCamera(cam.spec.Load().(string), width, height, repeat)
 			if err != nil || leadIn == 0 {
 				return c, err
 			}
@@ -199,24 +300,25 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 		// A person at the error screen waits at most this long for a retry
 		// or a newly chosen camera.
 		MaxBackoff: 3 * time.Second,
-		Loop:       *loop,
-		FPS:        *fps,
-		OnEvent: func(e kiosk.Event) {
-			k.Handle(e)
-			if shooter != nil {
-				shooter.observe(e)
+		Loop:       s.loop,
+		FPS:        s.fps,
+		OnEvent: func(e kiosk.Event) { // set by attach before run starts the runner
+			s.k.Handle(e)
+			if s.shooter != nil {
+				s.shooter.observe(e)
 			}
 		},
 	})
 	cam.reopen = runner.Reopen
 
 	var pins ui.PINStore // default: the app's preferences
-	if *shots != "" {
+	if s.shots != "" {
 		pins = &ui.MemoryPINStore{}
 	}
-	k, err = ui.New(fa, ui.Options{
-		EventName:  *event,
-		Language:   *lang,
+	s.runner, s.applyStored = runner, applyStored
+	s.opts = ui.Options{
+		EventName:  s.event,
+		Language:   s.lang,
 		Controller: runner,
 		Frames:     runner.LatestFrame,
 		Settings:   settingSpecs(values),
@@ -254,53 +356,77 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 			cur, _, err := kiosk.Load(ctx, db)
 			return cur, err
 		},
-	})
+	}
+	return nil
+}
+
+// attach puts the kiosk UI that prepare set up on the window. Call it on
+// the UI goroutine (or before the window runs).
+func (s *kioskStart) attach() error {
+	k, err := ui.New(s.fa, s.opts)
 	if err != nil {
 		return err
 	}
-	syncTo.Store(k)
-	reapply.Store(&applyStored)
-	win := fa.NewWindow("facecheck")
-	win.SetContent(k.Content())
-	k.BindKeys(win.Canvas())
-	win.Resize(fyne.NewSize(float32(w), float32(h)))
-	if *shots == "" && !*windowed {
-		win.SetFullScreen(true)
+	s.k = k
+	s.syncTo.Store(k)
+	s.reapply.Store(&s.applyStored)
+	s.win.SetContent(k.Content())
+	k.BindKeys(s.win.Canvas())
+	if s.shots != "" {
+		s.shooter = &screenshooter{dir: s.shots, win: s.win, app: k, events: make(chan kiosk.Event, 1024), stdout: s.stdout}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if *shots != "" {
-		shooter = &screenshooter{dir: *shots, win: win, app: k, events: make(chan kiosk.Event, 1024), stdout: stdout}
+	return nil
+}
+
+// run starts the preview, the camera loop and, with --shots, the
+// screenshots (whose end closes the window).
+func (s *kioskStart) run() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
 	}
-	go k.RunPreview(ctx)
-	runDone := make(chan error, 1)
+	go s.k.RunPreview(s.ctx)
+	s.runDone = make(chan error, 1)
 	go func() {
-		err := runner.Run(ctx)
+		err := s.runner.Run(s.ctx)
 		if err != nil {
-			fmt.Fprintln(stderr, "ui: camera:", err)
+			fmt.Fprintln(s.stderr, "ui: camera:", err)
 		}
-		runDone <- err
+		s.runDone <- err
 	}()
-	closed := make(chan struct{})
-	go func() { // Ctrl-C (or the end of --shots) closes the window
-		select {
-		case <-ctx.Done():
-			fyne.Do(fa.Quit)
-		case <-closed:
-		}
-	}()
-	var shotErr error
-	if shooter != nil {
+	if s.shooter != nil {
 		go func() {
-			shotErr = shooter.run(ctx)
-			cancel() // closes the window
+			s.shotErr = s.shooter.run(s.ctx)
+			s.cancel() // closes the window
 		}()
 	}
-	win.ShowAndRun()
-	close(closed)
-	cancel()
-	<-runDone
-	return shotErr
+}
+
+// close stops the camera loop and closes what prepare opened; it reports
+// whether the kiosk had started. Later calls do nothing.
+func (s *kioskStart) close() (started bool) {
+	s.cancel()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	started = s.runDone != nil
+	if s.closed {
+		return started
+	}
+	s.closed = true
+	if s.runDone != nil {
+		<-s.runDone
+	}
+	s.undo(0)
+	return started
+}
+
+// undo runs the closers registered since mark, last first.
+func (s *kioskStart) undo(mark int) {
+	for i := len(s.closers) - 1; i >= mark; i-- {
+		s.closers[i]()
+	}
+	s.closers = s.closers[:mark]
 }
 
 // leadInCamera shows n frames of an empty scene before its camera's, so a

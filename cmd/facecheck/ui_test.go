@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,39 +33,15 @@ import (
 // that the face guide is an ellipse. It needs xvfb-run (or a DISPLAY), x11-apps' xwd and
 // ImageMagick; with CI set and xvfb-run present it always runs.
 func TestUIXvfb(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real window and engine")
-	}
-	xvfb, xvfbErr := exec.LookPath("xvfb-run")
-	if xvfbErr != nil && os.Getenv("DISPLAY") == "" {
-		t.Skip("no xvfb-run and no DISPLAY")
-	}
-	for _, tool := range []string{"xwd", "convert"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" && xvfbErr == nil {
-				t.Fatalf("%s missing (apt-get install x11-apps imagemagick)", tool)
-			}
-			t.Skipf("%s missing", tool)
-		}
-	}
+	x := newXvfbRun(t)
 	faces := testenv.Faces(t)
 	testenv.Models(t)
-
-	dir := t.TempDir()
-	shots := filepath.Join(dir, "shots")
-	if a := os.Getenv("FACECHECK_ARTIFACTS"); a != "" {
-		shots = filepath.Join(a, "ui")
-		os.RemoveAll(shots)
+	shots := x.shots
+	for _, name := range []string{"1-idle", "2-guidance", "3-welcome", "3-confirm", "4-notfound", "5-settings", "6-overlays"} {
+		os.Remove(filepath.Join(shots, name+".png")) // an old 3-confirm would pass for this run's
 	}
-	bin := filepath.Join(dir, "facecheck")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	const W, H = 1280, 800
-	args := []string{bin, "ui", "--demo", "--windowed", "--size", fmt.Sprintf("%dx%d", W, H), "--shots", shots}
-	if xvfbErr == nil {
-		args = append([]string{xvfb, "-a", "-s", fmt.Sprintf("-screen 0 %dx%dx24", W, H)}, args...)
-	}
+	const W, H = xvfbW, xvfbH
+	args := x.args("ui", "--demo", "--windowed", "--size", fmt.Sprintf("%dx%d", W, H), "--shots", shots)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
@@ -103,6 +80,138 @@ func TestUIXvfb(t *testing.T) {
 				t.Errorf("%s: %v", name, err)
 			}
 		}
+	}
+}
+
+// The real window's screen size under Xvfb.
+const xvfbW, xvfbH = 1280, 800
+
+// xvfbRun is a built facecheck binary and how to run it in a real window:
+// under xvfb-run, else on $DISPLAY; screenshots go to shots,
+// $FACECHECK_ARTIFACTS/ui (else a temp dir).
+type xvfbRun struct {
+	dir, bin, shots string
+	xvfb            string // "" when running on $DISPLAY
+}
+
+// newXvfbRun skips the test without a display or the capture tools
+// (x11-apps' xwd, ImageMagick); with CI set and xvfb-run present a
+// missing tool fails it.
+func newXvfbRun(t *testing.T) *xvfbRun {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("real window")
+	}
+	xvfb, xvfbErr := exec.LookPath("xvfb-run")
+	if xvfbErr != nil && os.Getenv("DISPLAY") == "" {
+		t.Skip("no xvfb-run and no DISPLAY")
+	}
+	for _, tool := range []string{"xwd", "convert"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" && xvfbErr == nil {
+				t.Fatalf("%s missing (apt-get install x11-apps imagemagick)", tool)
+			}
+			t.Skipf("%s missing", tool)
+		}
+	}
+	x := &xvfbRun{dir: t.TempDir(), xvfb: xvfb}
+	x.shots = filepath.Join(x.dir, "shots")
+	if a := os.Getenv("FACECHECK_ARTIFACTS"); a != "" {
+		x.shots = filepath.Join(a, "ui")
+	}
+	x.bin = filepath.Join(x.dir, "facecheck")
+	if out, err := exec.Command("go", "build", "-o", x.bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return x
+}
+
+// args is the command line running facecheck with args in the window.
+func (x *xvfbRun) args(args ...string) []string {
+	args = append([]string{x.bin}, args...)
+	if x.xvfb != "" {
+		args = append([]string{x.xvfb, "-a", "-s", fmt.Sprintf("-screen 0 %dx%dx24", xvfbW, xvfbH)}, args...)
+	}
+	return args
+}
+
+// TestUIXvfbModelsMissing runs plain `facecheck` in a real window with an
+// empty model directory ($FACECHECK_MODELS) but for one damaged file: the
+// window opens anyway, on the models screen, which --shots saves as
+// 0-models-missing.png before closing the window without downloading
+// anything. It needs no models and no faces.
+func TestUIXvfbModelsMissing(t *testing.T) {
+	x := newXvfbRun(t)
+	empty := filepath.Join(x.dir, "models")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(empty, "fr_pose.onnx"), []byte("damaged"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(x.shots, "0-models-missing.png")
+	os.Remove(shot)
+	work := filepath.Join(x.dir, "work") // where a kiosk.db would go
+	if err := os.Mkdir(work, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	args := x.args("--windowed", "--size", fmt.Sprintf("%dx%d", xvfbW, xvfbH), "--shots", x.shots)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "FACECHECK_MODELS="+empty, "FYNE_SCALE=1", "LANG=en_US.UTF-8")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("facecheck: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	if !strings.Contains(stdout.String(), "screenshot 0-models-missing "+shot) {
+		t.Errorf("no screenshot of the models screen reported")
+	}
+	if !strings.Contains(stderr.String(), "model file missing") {
+		t.Errorf("stderr does not say the models are missing")
+	}
+	if strings.Contains(stdout.String()+stderr.String(), "npm pack") {
+		t.Error("the --shots run fetched the models")
+	}
+	left, err := os.ReadDir(empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 {
+		t.Errorf("model dir has %d entries after the run, want only the damaged file", len(left))
+	}
+	if w, err := os.ReadDir(work); err != nil || len(w) != 0 {
+		t.Errorf("the run left %d files in its working directory (%v): no database before the models are good", len(w), err)
+	}
+
+	img := loadPNG(t, shot)
+	sd := lumaStdDev(img)
+	t.Logf("%s: %v, luma std dev %.1f", shot, img.Bounds().Size(), sd)
+	if sd < 8 {
+		t.Errorf("%s looks blank (luma std dev %.1f)", shot, sd)
+	}
+	if img.Bounds().Dx() != xvfbW || img.Bounds().Dy() != xvfbH {
+		t.Logf("screen is not %dx%d, layout not checked", xvfbW, xvfbH)
+		return
+	}
+	// The error bar across the top (the error screens' colour), and the
+	// yellow download button in the middle.
+	if c := at(img, xvfbW/2, 20); c.dist(rgb{0xff, 0x6b, 0x6b}) > 40 {
+		t.Errorf("no red bar at the top: %v", c)
+	}
+	yellow := 0
+	for y := xvfbH / 3; y < xvfbH*5/6; y += 4 {
+		for x := 0; x < xvfbW; x += 4 {
+			if at(img, float64(x), float64(y)).dist(rgb{0xff, 0xd4, 0x00}) < 30 {
+				yellow++
+			}
+		}
+	}
+	if yellow < 1000 { // the button is about 540x100 px: ~3400 samples
+		t.Errorf("no download button: %d yellow samples", yellow)
 	}
 }
 

