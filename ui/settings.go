@@ -248,6 +248,33 @@ func (a *App) applySettings() {
 	s.setStatus(a.tr.T("settings.applied"), false)
 }
 
+// SettingsInForce shows values now in force that changed elsewhere (the
+// event's defaults pushed by the server): the pane's fields and the
+// overlays' limits follow, except a field the admin is editing (its text
+// differs from the value it showed), which keeps what they typed. Safe from
+// any goroutine.
+func (a *App) SettingsInForce(values map[string]string) {
+	fyne.Do(func() {
+		for i := range a.opts.Settings {
+			spec := &a.opts.Settings[i]
+			v, ok := values[spec.Key]
+			if !ok || v == spec.Value {
+				continue
+			}
+			if s := a.settings; s != nil && i < len(s.fields) {
+				f := s.fields[i]
+				if f.entry.Text == f.spec.Value {
+					f.entry.SetText(v)
+					f.live = v
+				}
+				f.spec.Value = v
+			}
+			spec.Value = v
+		}
+		a.updateOverlays()
+	})
+}
+
 // resetSettings: the first tap arms the button, the second drops every
 // local override and shows the values now in force.
 func (a *App) resetSettings() {

@@ -222,3 +222,38 @@ func TestSettingsReset(t *testing.T) {
 		t.Errorf("button after reset = %q", a.settings.reset.Text)
 	}
 }
+
+// TestSettingsInForce: values pushed from elsewhere (the event's defaults)
+// reach the open pane and the overlay limits, but never overwrite a field
+// the admin is typing in.
+func TestSettingsInForce(t *testing.T) {
+	specs := []SettingSpec{
+		{Key: "face.min_size", Label: "Minimum face size", Min: 0.05, Max: 0.95, Value: "0.22", Limit: LimitMinFace},
+		{Key: "face.max_size", Label: "Maximum face size", Min: 0.1, Max: 1, Value: "0.85", Limit: LimitMaxFace},
+	}
+	h := newHarness(t, func(o *Options) { o.Settings = specs })
+	a := h.app
+	h.pins.SetPINHash(hashPIN("0000"))
+	test.Tap(a.main.gear)
+	test.Type(a.pin.pin, "0000")
+	test.Tap(a.pin.submit)
+	h.wantScreen(ScreenSettings)
+
+	minF, maxF := a.settings.fields[0], a.settings.fields[1]
+	maxF.entry.SetText("0.8") // the admin is editing this one
+	a.SettingsInForce(map[string]string{"face.min_size": "0.3", "face.max_size": "0.7"})
+	if minF.entry.Text != "0.3" || a.opts.Settings[0].Value != "0.3" {
+		t.Errorf("min face shows %q (in force %q), want the pushed 0.3", minF.entry.Text, a.opts.Settings[0].Value)
+	}
+	if maxF.entry.Text != "0.8" {
+		t.Errorf("max face field %q: the admin's typing was overwritten", maxF.entry.Text)
+	}
+	if lim := a.limits(); lim[LimitMinFace] != 0.3 {
+		t.Errorf("overlay min face limit %v, want 0.3", lim[LimitMinFace])
+	}
+	test.Tap(a.settings.close)
+	a.SettingsInForce(map[string]string{"face.min_size": "0.25"})
+	if lim := a.limits(); lim[LimitMinFace] != 0.25 || lim[LimitMaxFace] != 0.7 {
+		t.Errorf("limits with the pane closed %v, want min 0.25, max 0.7", lim)
+	}
+}

@@ -230,6 +230,12 @@ func (s *kioskStart) prepare() (err error) {
 				fmt.Fprintln(stderr, "ui: event settings:", err)
 			}
 		}
+		// The settings pane and the overlays show what is now in force.
+		if a := s.syncTo.Load(); a != nil {
+			if cur, _, err := kiosk.Load(ctx, db); err == nil {
+				a.SettingsInForce(cur)
+			}
+		}
 	}, stderr)
 	if err != nil {
 		return err
