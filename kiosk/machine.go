@@ -45,6 +45,10 @@ type Config struct {
 	StillFrames int
 	// FuseFrames is how many good frames are embedded and fused.
 	FuseFrames int
+	// Fusion is how the frames are fused: FusionMax (default) scores each
+	// frame against the gallery and takes every attendee's best;
+	// FusionMean searches with the mean embedding.
+	Fusion Fusion
 	// EarlyLead lets a confident match decide before StillFrames and
 	// FuseFrames are reached: once a frame with the face in the guide,
 	// still (moved little since the previous one), passes every gate, the
@@ -102,12 +106,25 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Gates:       engine.DefaultGates(),
-		StillFrames: 3, FuseFrames: 3, EarlyLead: DefaultEarlyLead,
+		StillFrames: 3, FuseFrames: 3, Fusion: FusionMax, EarlyLead: DefaultEarlyLead,
 		Accept: 0.40, Confirm: 0.33, Margin: 0.05,
 		LeaveFrames: 5, PromptFrames: 2,
 		SecondVerify: true, VerifyTimeout: 30 * time.Second,
 	}
 }
+
+// Fusion is a way to fuse several frames of one person into one decision.
+type Fusion string
+
+// Fusions. On the dev faces' kiosk-like frames (3 per probe, 50 splits,
+// corrected labels; docs/accuracy.md) the best score over the frames
+// misses 4.56% of genuine attendees at FPIR 1e-2 against 4.93% for one
+// frame and 5.02% for the mean embedding, which averages a good frame
+// with worse ones.
+const (
+	FusionMax  Fusion = "max"
+	FusionMean Fusion = "mean"
+)
 
 // DefaultEarlyLead is Config.EarlyLead's default: how far above the accept
 // threshold (and the margin above Config.Margin) one still frame must score
@@ -133,6 +150,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("kiosk: confirm threshold %.3f above accept threshold %.3f", c.Confirm, c.Accept)
 	case c.Margin < 0 || c.Margin > 1:
 		return fmt.Errorf("kiosk: margin %.3f, want 0..1", c.Margin)
+	case c.Fusion != FusionMax && c.Fusion != FusionMean:
+		return fmt.Errorf("kiosk: fusion %q, want %q or %q", c.Fusion, FusionMax, FusionMean)
 	case c.EarlyLead < 0 || c.EarlyLead > 1:
 		return fmt.Errorf("kiosk: early-decision lead %.3f, want 0..1 (0 = off)", c.EarlyLead)
 	case c.LivenessMin < 0 || c.LivenessMin > 1:
@@ -579,9 +598,50 @@ func (k *Kiosk) search(t *engine.Track) (engine.Match, time.Duration, error) {
 	if err != nil {
 		return engine.Match{}, 0, err
 	}
-	m := k.gallery.Search(&q)
-	k.matched = &q
-	return m, time.Since(t0), nil
+	k.matched = &q // the capture is the mean: the steadiest template
+	if k.cfg.Fusion == FusionMean || len(k.embeds) < 2 {
+		return k.gallery.Search(&q), time.Since(t0), nil
+	}
+	m, err := searchMax(k.gallery, k.embeds)
+	return m, time.Since(t0), err
+}
+
+// searchMax searches with every frame and fuses by each attendee's best
+// score over the frames. The top two of the per-frame results are enough:
+// an attendee third in some frame is beaten there by two others, at least
+// one of which is not the overall best, so it cannot be the overall second.
+func searchMax(g *engine.Gallery, frames []engine.Embedding) (engine.Match, error) {
+	var best engine.Match
+	var ms []engine.Match
+	for _, e := range frames {
+		q, err := engine.Quantize(e)
+		if err != nil {
+			return engine.Match{}, err
+		}
+		m := g.Search(&q)
+		if !m.Found {
+			return m, nil
+		}
+		ms = append(ms, m)
+		if m.Score > best.Score || !best.Found {
+			best = m
+		}
+	}
+	second, secondID := float32(math.Inf(-1)), ""
+	for _, m := range ms {
+		s, id := m.Score, m.ID
+		if id == best.ID {
+			s, id = m.SecondScore, m.SecondID
+		}
+		if id != "" && s > second {
+			second, secondID = s, id
+		}
+	}
+	best.SecondID, best.SecondScore, best.Margin = "", 0, best.Score
+	if secondID != "" {
+		best.SecondID, best.SecondScore, best.Margin = secondID, second, best.Score-second
+	}
+	return best, nil
 }
 
 // decideEarly checks the person in on the frames embedded so far when the

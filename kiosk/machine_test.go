@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
+	"sort"
 	"testing"
 	"time"
 
@@ -684,5 +687,65 @@ func TestCaptureTemplates(t *testing.T) {
 				t.Error("a capture sealed for alice opens as bob's")
 			}
 		})
+	}
+}
+
+// TestSearchMax: fusing frames by each attendee's best score gives what a
+// brute-force per-attendee maximum over every frame gives.
+func TestSearchMax(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		randEmb := func(near engine.Embedding, w float64) engine.Embedding {
+			e := make(engine.Embedding, engine.Dim)
+			for i := range e {
+				e[i] = float32(rng.NormFloat64())
+				if near != nil {
+					e[i] = float32(w)*near[i]*float32(math.Sqrt(engine.Dim)) + e[i]
+				}
+			}
+			return engine.Normalize(e)
+		}
+		g := engine.NewGallery(8)
+		people := make([]engine.Embedding, 12)
+		for p := range people {
+			people[p] = randEmb(nil, 0)
+			for k := 0; k <= p%2; k++ { // some attendees have two templates
+				q, err := engine.Quantize(randEmb(people[p], 1.5))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := g.Add(fmt.Sprint("p", p), q); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		// Three frames: two near one attendee, one near another.
+		frames := []engine.Embedding{randEmb(people[3], 0.8), randEmb(people[3], 0.6), randEmb(people[5], 0.9)}
+		got, err := searchMax(g, frames)
+		if err != nil {
+			t.Fatal(err)
+		}
+		best := map[string]float32{}
+		for _, f := range frames {
+			q, err := engine.Quantize(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for id, s := range g.ScoresAll(&q) {
+				if old, ok := best[id]; !ok || s > old {
+					best[id] = s
+				}
+			}
+		}
+		ids := make([]string, 0, len(best))
+		for id := range best {
+			ids = append(ids, id)
+		}
+		sort.Slice(ids, func(i, j int) bool { return best[ids[i]] > best[ids[j]] })
+		const eps = 1e-5
+		if got.ID != ids[0] || got.SecondID != ids[1] || math.Abs(float64(got.Score-best[ids[0]])) > eps ||
+			math.Abs(float64(got.SecondScore-best[ids[1]])) > eps || math.Abs(float64(got.Margin-(got.Score-got.SecondScore))) > eps {
+			t.Fatalf("seed %d: searchMax %+v, want %s %.4f then %s %.4f", seed, got, ids[0], best[ids[0]], ids[1], best[ids[1]])
+		}
 	}
 }

@@ -194,6 +194,7 @@ func Registry() []SettingDef {
 		i("process.skip_frames", "Frames to skip", "Analyse one frame in N+1 (saves CPU on slow machines).", kc.SkipFrames, 0, 10),
 		i("process.still_frames", "Stillness frames", "Good frames in a row that make \"holding still\".", kc.StillFrames, 1, 30),
 		i("process.fuse_frames", "Frames fused", "Good frames whose features are averaged for one identification.", kc.FuseFrames, 1, 10),
+		{Key: "process.fusion", Label: "Fusion", Help: "How the frames are combined: max takes each person's best score over the frames, mean searches with their average.", Type: TypeChoice, Default: string(kc.Fusion), Choices: []string{string(FusionMax), string(FusionMean)}},
 		f("process.early_lead", "Early decision lead", "How far above the accept threshold (and the margin above its minimum) one still frame must score to check in without waiting for the frames fused; 0 always waits.", g(kc.EarlyLead), 0, 0.5),
 		i("process.leave_frames", "Leave frames", "Frames without a face that end an approach.", kc.LeaveFrames, 1, 100),
 		i("process.prompt_frames", "Prompt hysteresis", "Frames a prompt must persist before it shows (no flicker).", kc.PromptFrames, 0, 30),
@@ -308,6 +309,7 @@ func Apply(values Values, base Applied) (Applied, error) {
 	c.LeaveFrames, c.PromptFrames = in("process.leave_frames"), in("process.prompt_frames")
 	c.SecondVerify, c.VerifyRepeat = bo("process.second_verify"), bo("process.verify_repeat")
 	c.EarlyLead, c.CaptureTemplates = fl("process.early_lead"), bo(api.SettingCaptureTemplates)
+	c.Fusion = Fusion(all["process.fusion"])
 	c.VerifyTimeout = time.Duration(in("process.verify_timeout")) * time.Second
 	switch {
 	case c.Confirm > c.Accept:

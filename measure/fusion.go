@@ -192,7 +192,8 @@ var EarlyLeads = []float64{0.05, 0.10, 0.15, 0.20}
 // EarlyDecision compares the kiosk's two ways to decide, on the same splits
 // and at the same accept threshold (calibrated per split, else the pooled
 // FPIR 1e-2 threshold of the fused frames) and margin: always fusing the
-// frames ("fused"), or deciding on the first frame alone when it scores at
+// frames ("fused": the best score over the frames, as the kiosk fuses), or
+// deciding on the first frame alone when it scores at
 // least Lead above the threshold with a margin at least Lead above Margin
 // and fusing otherwise ("early"). A probe is checked in when its score
 // reaches the threshold and its margin the margin (lower margins go to
@@ -228,7 +229,7 @@ func early(single, fused []splitData, opts OpenSetOptions) []EarlyDecision {
 	thr := make([]float64, len(fused))
 	if opts.Calibrate {
 		for s, d := range fused {
-			thr[s], _, _ = splitThresholds(d.gallery, d.gallerySize, opts, s)
+			thr[s], _, _ = splitThresholds(d.gallery, len(d.gallery), opts, s)
 		}
 	} else {
 		var allN []float64
@@ -348,11 +349,13 @@ func fusion(probes []Probe, ids []string, byID map[string][]int, opts OpenSetOpt
 		f.Routing = routing(splits, opts)
 		return f, splits
 	}
-	var ss, fs []splitData
+	var ss, ms []splitData
 	fr.Single, ss = run(single)
-	fr.Fused, fs = run(fused)
-	fr.MaxScore, _ = run(all)
-	fr.Early = early(ss, fs, opts)
+	fr.Fused, _ = run(fused)
+	fr.MaxScore, ms = run(all)
+	// The kiosk fuses by the best score over its frames (kiosk.FusionMax),
+	// so the early rule is measured against that.
+	fr.Early = early(ss, ms, opts)
 	return fr
 }
 
