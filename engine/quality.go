@@ -14,13 +14,13 @@ type Reason string
 
 // Quality-gate reasons.
 const (
-	ReasonNoFace     Reason = "no_face"
-	ReasonTooSmall   Reason = "too_small"   // face small relative to the frame: come closer
-	ReasonTooBig     Reason = "too_big"     // face fills the frame: step back
-	ReasonCut        Reason = "cut"         // face cut by the frame edge: centre your face
+	ReasonNoFace   Reason = "no_face"
+	ReasonTooSmall Reason = "too_small" // face small relative to the frame: come closer
+	ReasonTooBig   Reason = "too_big"   // face fills the frame: step back
+	ReasonCut      Reason = "cut"       // face cut by the frame edge: centre your face
 	// ReasonOffCentre: the face is not in the kiosk's guide oval. The engine
 	// knows no guide; the kiosk, which draws it, raises this one.
-	ReasonOffCentre Reason = "off_centre"
+	ReasonOffCentre  Reason = "off_centre"
 	ReasonManyFaces  Reason = "many_faces"  // more than one face close enough to matter
 	ReasonMovement   Reason = "movement"    // face moved too much since the last frame
 	ReasonYaw        Reason = "yaw"         // head turned left/right
