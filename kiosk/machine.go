@@ -546,8 +546,7 @@ func framedInGuide(a *engine.Analysis, w, h int) bool {
 		return false
 	}
 	for _, is := range a.Issues {
-		switch is.Reason {
-		case engine.ReasonNoFace, engine.ReasonTooSmall, engine.ReasonTooBig, engine.ReasonCut, engine.ReasonManyFaces:
+		if framingReason(is.Reason) {
 			return false
 		}
 	}
