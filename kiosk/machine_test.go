@@ -268,16 +268,7 @@ func TestMachine(t *testing.T) {
 			if tc.cfg != nil {
 				tc.cfg(&cfg)
 			}
-			g := engine.NewGallery(1)
-			for id, e := range map[string]engine.Embedding{"alice": alice, "bob": bob} {
-				q, err := engine.Quantize(e)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := g.Add(id, q); err != nil {
-					t.Fatal(err)
-				}
-			}
+			g := testGallery(t, map[string]engine.Embedding{"alice": alice, "bob": bob})
 			st := &fakeStore{names: map[string]string{"alice": "Alice A.", "bob": "Bob B."}}
 			for i, id := range tc.earlier {
 				st.checkins = append(st.checkins, api.CheckIn{ID: string(rune('a' + i)), AttendeeID: id, At: day.Add(-time.Hour)})
@@ -381,16 +372,11 @@ func TestAnswerWithoutQuestion(t *testing.T) {
 // runScript steps a default-config kiosk (changed by change) through s,
 // 100 ms a frame, with alice and bob enrolled, and returns the states and
 // results it went through.
-func runScript(t *testing.T, change func(*Config), s []frame) ([]State, []Result) {
+// testGallery holds one template per person.
+func testGallery(t *testing.T, people map[string]engine.Embedding) *engine.Gallery {
 	t.Helper()
-	ctx := context.Background()
-	cfg := DefaultConfig()
-	cfg.Location = time.UTC
-	if change != nil {
-		change(&cfg)
-	}
 	g := engine.NewGallery(1)
-	for id, e := range map[string]engine.Embedding{"alice": alice, "bob": bob} {
+	for id, e := range people {
 		q, err := engine.Quantize(e)
 		if err != nil {
 			t.Fatal(err)
@@ -399,6 +385,18 @@ func runScript(t *testing.T, change func(*Config), s []frame) ([]State, []Result
 			t.Fatal(err)
 		}
 	}
+	return g
+}
+
+func runScript(t *testing.T, change func(*Config), s []frame) ([]State, []Result) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := DefaultConfig()
+	cfg.Location = time.UTC
+	if change != nil {
+		change(&cfg)
+	}
+	g := testGallery(t, map[string]engine.Embedding{"alice": alice, "bob": bob})
 	st := &fakeStore{names: map[string]string{"alice": "Alice A.", "bob": "Bob B."}}
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	k, err := New(cfg, &fakeEngine{script: s}, g, st, func() time.Time { return now })
@@ -638,12 +636,9 @@ func TestCaptureTemplates(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.Location, cfg.CaptureTemplates, cfg.CodeKey, cfg.SecondVerify = time.UTC, tc.capture, tc.key, false
-			g := engine.NewGallery(1)
+			g := testGallery(t, map[string]engine.Embedding{"alice": alice})
 			qa, err := engine.Quantize(alice)
 			if err != nil {
-				t.Fatal(err)
-			}
-			if err := g.Add("alice", qa); err != nil {
 				t.Fatal(err)
 			}
 			st := &fakeStore{names: map[string]string{"alice": "Alice A."}}

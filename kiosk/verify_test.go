@@ -39,16 +39,7 @@ func newVerifyRig(t *testing.T, mod func(*Config), sc []frame) *verifyRig {
 	if mod != nil {
 		mod(&cfg)
 	}
-	g := engine.NewGallery(1)
-	for id, e := range map[string]engine.Embedding{"alice": alice, "bob": bob} {
-		q, err := engine.Quantize(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := g.Add(id, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	g := testGallery(t, map[string]engine.Embedding{"alice": alice, "bob": bob})
 	st := &fakeStore{names: map[string]string{"alice": "Alice A.", "bob": "Bob B."},
 		codes: map[string]string{"alice": api.HashShortCode(testCodeKey, "7KQ2M9XD"), "bob": api.HashShortCode(testCodeKey, "B0B12345")}}
 	r := &verifyRig{st: st, now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
