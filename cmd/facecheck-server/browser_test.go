@@ -325,9 +325,9 @@ func TestBrowserAdmin(t *testing.T) {
 	}
 }
 
-// tryRegisterHTTP registers an attendee and reports whether the engine
-// accepted the photo (false on 422).
-func (s *browserServer) tryRegisterHTTP(t *testing.T, name, email, photo string) bool {
+// postRegistration posts the registration form with photo (a dev face)
+// and consent; the caller closes the response body.
+func (s *browserServer) postRegistration(t *testing.T, name, email, photo string) *http.Response {
 	t.Helper()
 	img, err := os.ReadFile(filepath.Join(s.faces, photo))
 	if err != nil {
@@ -345,6 +345,14 @@ func (s *browserServer) tryRegisterHTTP(t *testing.T, name, email, photo string)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+// tryRegisterHTTP registers an attendee and reports whether the engine
+// accepted the photo (false on 422).
+func (s *browserServer) tryRegisterHTTP(t *testing.T, name, email, photo string) bool {
+	t.Helper()
+	resp := s.postRegistration(t, name, email, photo)
 	resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusSeeOther:
@@ -422,22 +430,7 @@ func startBrowserServer(t *testing.T) *browserServer {
 // the attendee id from the confirmation link.
 func (s *browserServer) registerHTTP(t *testing.T, name, email, photo string) string {
 	t.Helper()
-	img, err := os.ReadFile(filepath.Join(s.faces, photo))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	w.WriteField("name", name)
-	w.WriteField("email", email)
-	w.WriteField("consent", "yes")
-	fw, _ := w.CreateFormFile("photo", filepath.Base(photo))
-	fw.Write(img)
-	w.Close()
-	resp, err := s.client.Post(s.registerURL, w.FormDataContentType(), &body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := s.postRegistration(t, name, email, photo)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusSeeOther {
