@@ -226,6 +226,10 @@ func (a *App) Screen() Screen {
 // Language is the current language code.
 func (a *App) Language() string { return a.tr.Lang() }
 
+// ShownPrompt is the prompt on the kiosk screen now (after the flicker
+// filter), PromptNone when there is none. Call it on the Fyne goroutine.
+func (a *App) ShownPrompt() kiosk.Prompt { return a.prompt.shown }
+
 // SetLanguage switches every string to lang and rebuilds the screens. Call
 // it on the UI goroutine. It returns an error for an unknown language.
 func (a *App) SetLanguage(lang string) error {

@@ -581,14 +581,7 @@ func (s *screenshooter) run(ctx context.Context) error {
 	if err := s.shot("1-idle"); err != nil {
 		return err
 	}
-	if _, err := s.waitFor(ctx, "guidance", func(e kiosk.Event) bool {
-		return (e.Kind == kiosk.EventPrompt && e.Prompt != kiosk.PromptNone) ||
-			(e.Kind == kiosk.EventState && (e.State == kiosk.StateHoldStill || e.State == kiosk.StateGuide))
-	}); err != nil {
-		return err
-	}
-	time.Sleep(settle)
-	if err := s.shot("2-guidance"); err != nil {
+	if err := s.shotGuidance(ctx); err != nil {
 		return err
 	}
 	e, err := s.waitFor(ctx, "identity prompt or welcome", func(e kiosk.Event) bool {
@@ -639,6 +632,39 @@ func (s *screenshooter) run(ctx context.Context) error {
 	}
 	fmt.Fprintf(s.stdout, "preview: %d frames in %.1f s = %.1f fps\n", n, el.Seconds(), float64(n)/el.Seconds())
 	return nil
+}
+
+// shotGuidance saves the main screen while it shows a prompt. A confident
+// person is welcomed soon after the first prompt, so the screen is polled
+// for a painted prompt, and a shot is kept only if the prompt still shows
+// after the capture; otherwise the next round of the looping video is
+// tried.
+func (s *screenshooter) shotGuidance(ctx context.Context) error {
+	prompting := func() bool {
+		var ok bool
+		fyne.DoAndWait(func() { ok = s.app.Screen() == ui.ScreenMain && s.app.ShownPrompt() != kiosk.PromptNone })
+		return ok
+	}
+	for {
+		if _, err := s.waitFor(ctx, "guidance", func(e kiosk.Event) bool {
+			return e.Kind == kiosk.EventPrompt && e.Prompt != kiosk.PromptNone
+		}); err != nil {
+			return err
+		}
+		for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if !prompting() {
+				continue
+			}
+			time.Sleep(100 * time.Millisecond) // painted
+			if err := s.shot("2-guidance"); err != nil {
+				return err
+			}
+			if prompting() {
+				return nil
+			}
+			break
+		}
+	}
 }
 
 // waitFace waits for a face close to the camera (the next round of the
