@@ -67,6 +67,13 @@ type GalleryRecord struct {
 	Info       string           `json:"info,omitempty"` // badge / seat line shown on welcome
 	CodeHash   string           `json:"code_hash,omitempty"`
 	Templates  []SealedTemplate `json:"templates,omitempty"`
+	// CaptureConsent is true when the attendee let the event keep the
+	// capture of a confirmed check-in as an extra template
+	// (EnrolRequest.CaptureConsent, the registration page). Kiosks send
+	// CheckIn.Capture only for attendees whose latest record carries it, so
+	// the features of everyone else never leave the kiosk. Always false in a
+	// tombstone.
+	CaptureConsent bool `json:"capture_consent,omitempty"`
 }
 
 // GalleryEnd is the last line of a complete delta feed; a feed without it was
@@ -98,10 +105,12 @@ type CheckIn struct {
 	// Capture is the face the kiosk matched, as a template sealed for
 	// AttendeeID (features, never the image), sent with face check-ins
 	// (method face, or qr/code verifying a face match) when the event's
-	// process.capture_templates setting is on. The server keeps it as the
-	// attendee's capture template, replacing an older one, only if the
+	// process.capture_templates setting is on and the attendee's gallery
+	// record carries GalleryRecord.CaptureConsent. The server keeps it as
+	// the attendee's capture template, replacing an older one, only if the
 	// attendee consented (EnrolRequest.CaptureConsent, the registration
-	// page); otherwise it is dropped.
+	// page); otherwise it is dropped (a kiosk built before the feed carried
+	// the consent may still send one).
 	Capture *SealedTemplate `json:"capture,omitempty"`
 }
 

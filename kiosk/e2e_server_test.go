@@ -105,6 +105,17 @@ func TestEndToEndServerKiosk(t *testing.T) {
 	if door.Gallery.Len() != 2 {
 		t.Fatalf("door gallery has %d people, want 2", door.Gallery.Len())
 	}
+	// Their capture consent came with the feed: without it the door sends
+	// no capture of them.
+	for id, name := range want {
+		a, err := door.DB.FindAttendee(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !a.CaptureConsent {
+			t.Errorf("%s (%s) reached the door kiosk without their capture consent", name, id)
+		}
+	}
 	var scenes []fixture.Scene
 	for _, person := range picks {
 		im, enc := load(person.Paths[1])

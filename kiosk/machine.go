@@ -96,9 +96,11 @@ type Config struct {
 	SkipFrames int
 	// CaptureTemplates sends, with a face check-in (accepted outright, or a
 	// face match then proved by QR or short code), the fused template of
-	// the frames that matched, sealed with CodeKey for the attendee: the
-	// server keeps it as a second template if the event allows it and the
-	// attendee consented (api.CheckIn.Capture). Features, never images.
+	// the frames that matched, sealed with CodeKey for the attendee, when
+	// the attendee consented (storage.Attendee.CaptureConsent, from the
+	// gallery feed): the server keeps it as a second template if the event
+	// allows it (api.CheckIn.Capture). Nothing of an attendee who did not
+	// consent leaves the kiosk. Features, never images.
 	CaptureTemplates bool
 }
 
@@ -796,7 +798,7 @@ func (k *Kiosk) checkIn(ctx context.Context, c *Candidate, info, method string) 
 	} else {
 		r.CheckInID = uuid.NewString()
 		ci := api.CheckIn{ID: r.CheckInID, AttendeeID: c.AttendeeID, Method: method, Score: c.Score, Margin: c.Margin,
-			At: now, Capture: k.capture(c, method)}
+			At: now, Capture: k.capture(ctx, c, method)}
 		r.Captured = ci.Capture != nil
 		if _, err := k.store.RecordCheckIn(ctx, ci); err != nil {
 			k.setState(StateError)
@@ -820,8 +822,10 @@ const captureLead = DefaultEarlyLead
 
 // capture is the template of the face that matched, sealed for
 // attendeeID, to send with check-in c (Config.CaptureTemplates), or nil.
-// A failure to seal costs the capture, never the check-in.
-func (k *Kiosk) capture(c *Candidate, method string) *api.SealedTemplate {
+// Only attendees stored with CaptureConsent get one: an unknown attendee
+// or a failed lookup sends nothing. A failure to look up or to seal costs
+// the capture, never the check-in.
+func (k *Kiosk) capture(ctx context.Context, c *Candidate, method string) *api.SealedTemplate {
 	if !k.cfg.CaptureTemplates || len(k.cfg.CodeKey) == 0 || k.matched == nil || !api.CaptureMethod(method) {
 		return nil
 	}
@@ -829,6 +833,16 @@ func (k *Kiosk) capture(c *Candidate, method string) *api.SealedTemplate {
 		return nil
 	}
 	attendeeID := c.AttendeeID
+	at, err := k.store.FindAttendee(ctx, attendeeID)
+	if err != nil {
+		if !errors.Is(err, storage.ErrNotFound) {
+			k.emit(Event{Kind: EventError, Err: fmt.Sprintf("capture for %s not sent: %v", attendeeID, err)})
+		}
+		return nil
+	}
+	if !at.CaptureConsent {
+		return nil
+	}
 	q := k.matched
 	st, err := api.SealTemplate(k.cfg.CodeKey, attendeeID, api.Template{Model: q.Model, Version: q.Version, Data: q.Bytes()})
 	if err != nil {

@@ -3,10 +3,12 @@ package kiosk
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"sort"
 	"testing"
@@ -612,9 +614,11 @@ func TestFramedInGuide(t *testing.T) {
 }
 
 // TestCaptureTemplates: a check-in carries the matched face's template,
-// sealed for the attendee, only with Config.CaptureTemplates and a key, and
+// sealed for the attendee, only with Config.CaptureTemplates and a key,
 // only from a confident face match (or one proved by code), never from a
-// bare "yes".
+// bare "yes", and only for an attendee stored with capture consent: the
+// check-in queued for the server (the real local database's outbox, what
+// leaves the kiosk) has no capture of anyone else.
 func TestCaptureTemplates(t *testing.T) {
 	key := bytes.Repeat([]byte{7}, api.KeySize)
 	accepted := mix(0, 0.5, 2, math.Sqrt(0.75)) // alice 0.50: accepted, not confident
@@ -624,16 +628,21 @@ func TestCaptureTemplates(t *testing.T) {
 		key     []byte
 		emb     engine.Embedding
 		yes     bool // answer "Are you NAME?"
+		stored  bool // alice is in the local database (not only the gallery)
+		consent bool // alice's capture consent from the gallery feed
 		want    bool
 	}{
-		{"confident face match", true, key, alice, false, true},
-		{"setting off", false, key, alice, false, false},
-		{"not paired: no key", true, nil, alice, false, false},
-		{"accepted but not confident", true, key, accepted, false, false},
-		{"confirmed by yes only", true, key, maybeA, true, false},
+		{"confident face match, consented", true, key, alice, false, true, true, true},
+		{"confident face match, no capture consent", true, key, alice, false, true, false, false},
+		{"confident face match, attendee not stored", true, key, alice, false, false, false, false},
+		{"setting off", false, key, alice, false, true, true, false},
+		{"not paired: no key", true, nil, alice, false, true, true, false},
+		{"accepted but not confident", true, key, accepted, false, true, true, false},
+		{"confirmed by yes only", true, key, maybeA, true, true, true, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
 			cfg := DefaultConfig()
 			cfg.Location, cfg.CaptureTemplates, cfg.CodeKey, cfg.SecondVerify = time.UTC, tc.capture, tc.key, false
 			g := testGallery(t, map[string]engine.Embedding{"alice": alice})
@@ -641,28 +650,49 @@ func TestCaptureTemplates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			st := &fakeStore{names: map[string]string{"alice": "Alice A."}}
+			db := openStore(t)
+			if tc.stored {
+				if err := db.UpsertAttendee(ctx, storage.Attendee{ID: "alice", Name: "Alice A.", CaptureConsent: tc.consent},
+					[]api.Template{{Model: qa.Model, Version: qa.Version, Data: qa.Bytes()}}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			s := script(arrive(tc.emb), good(tc.emb, 3))
-			k, err := New(cfg, &fakeEngine{script: s}, g, st, nil)
+			k, err := New(cfg, &fakeEngine{script: s}, g, db, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
+			var results []Result
 			for range s {
-				if _, err := k.Step(context.Background(), engine.Image{W: 640, H: 480}); err != nil {
+				evs, err := k.Step(ctx, engine.Image{W: 640, H: 480})
+				if err != nil {
 					t.Fatal(err)
 				}
+				results = append(results, eventResults(evs)...)
 			}
 			if tc.yes {
-				if _, err := k.Answer(context.Background(), true); err != nil {
+				evs, err := k.Answer(ctx, true)
+				if err != nil {
 					t.Fatal(err)
 				}
+				results = append(results, eventResults(evs)...)
 			}
-			if len(st.checkins) != 1 {
-				t.Fatalf("%d check-ins recorded, want 1", len(st.checkins))
+			items, err := db.PendingOutbox(ctx, 0, time.Now().Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
 			}
-			c := st.checkins[0]
+			if len(items) != 1 || items[0].Kind != storage.OutboxCheckIn {
+				t.Fatalf("outbox holds %d items (%+v), want 1 check-in", len(items), items)
+			}
+			var c api.CheckIn
+			if err := json.Unmarshal(items[0].Payload, &c); err != nil {
+				t.Fatal(err)
+			}
 			if got := c.Capture != nil; got != tc.want {
-				t.Fatalf("capture sent: %v, want %v (method %s, score %.2f)", got, tc.want, c.Method, c.Score)
+				t.Fatalf("capture queued for the server: %v, want %v (method %s, score %.2f)", got, tc.want, c.Method, c.Score)
+			}
+			if len(results) != 1 || results[0].Captured != tc.want {
+				t.Fatalf("results %+v, want one with Captured %v", results, tc.want)
 			}
 			if !tc.want {
 				return
@@ -683,6 +713,33 @@ func TestCaptureTemplates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openStore opens a real local database in a temporary directory, closed
+// when the test ends.
+func openStore(t *testing.T) *storage.DB {
+	t.Helper()
+	db, err := storage.Open(filepath.Join(t.TempDir(), "kiosk.db"), storage.Options{Key: bytes.Repeat([]byte{3}, storage.KeySize)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return db
+}
+
+// eventResults returns the results among evs.
+func eventResults(evs []Event) []Result {
+	var out []Result
+	for _, e := range evs {
+		if e.Kind == EventResult {
+			out = append(out, *e.Result)
+		}
+	}
+	return out
 }
 
 // TestSearchMax: fusing frames by each attendee's best score gives what a

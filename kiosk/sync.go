@@ -558,7 +558,8 @@ func (s *Syncer) pullGallery(ctx context.Context) (GalleryStats, error) {
 			if strings.TrimSpace(l.Name) == "" {
 				return st, bad("attendee %s has no name", l.AttendeeID)
 			}
-			o.up.Attendee = storage.Attendee{ID: l.AttendeeID, Name: l.Name, Info: l.Info, CodeHash: l.CodeHash}
+			o.up.Attendee = storage.Attendee{ID: l.AttendeeID, Name: l.Name, Info: l.Info, CodeHash: l.CodeHash,
+				CaptureConsent: l.CaptureConsent}
 			for i, sealed := range l.Templates {
 				t, err := api.OpenTemplate(p.TemplateKey, l.AttendeeID, sealed)
 				if err != nil {

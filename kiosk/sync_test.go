@@ -411,6 +411,60 @@ func TestSyncPairGalleryTombstone(t *testing.T) {
 	}
 }
 
+// TestSyncGalleryCaptureConsent: each attendee's capture consent travels
+// with the gallery feed from the real server into the kiosk's database, on
+// the full first pull, and a deletion removes the attendee with it.
+func TestSyncGalleryCaptureConsent(t *testing.T) {
+	ctx := ctxFor(t, time.Minute)
+	rng := rand.New(rand.NewPCG(3, 4))
+	rs := startServer(t, filepath.Join(t.TempDir(), "server.db"), bytes.Repeat([]byte{7}, api.KeySize), "127.0.0.1:0")
+	tests := []struct {
+		name    string
+		consent bool
+	}{{"Yoko", true}, {"Noah", false}, {"Mei", true}}
+	want := map[string]bool{}
+	var yoko string
+	for _, tc := range tests {
+		reg, err := rs.DB.CreateAttendee(ctx, store.AttendeeCreate{EventID: rs.Event.ID, Name: tc.name, Consent: true,
+			CaptureConsent: tc.consent, Templates: []api.Template{randomTemplate(t, rng)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[reg.Attendee.ID] = tc.consent
+		if tc.name == "Yoko" {
+			yoko = reg.Attendee.ID
+		}
+	}
+	k := newKiosk(t)
+	if _, err := k.Sync.Pair(ctx, rs.URL(), rs.pairingCode(t), "door-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Sync.PullGallery(ctx); err != nil {
+		t.Fatal(err)
+	}
+	as, err := k.DB.ListAttendees(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as) != len(tests) {
+		t.Fatalf("kiosk holds %d attendees, want %d", len(as), len(tests))
+	}
+	for _, a := range as {
+		if w, ok := want[a.ID]; !ok || a.CaptureConsent != w {
+			t.Errorf("%s: capture consent %v on the kiosk, want %v (known: %v)", a.Name, a.CaptureConsent, w, ok)
+		}
+	}
+	if err := rs.DB.DeleteAttendee(ctx, yoko); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Sync.PullGallery(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.DB.FindAttendee(ctx, yoko); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("deleted attendee still on the kiosk: %v", err)
+	}
+}
+
 // TestSyncOfflineRestart records check-ins while the server is down and
 // restarts the server on the same database file and address: the Run loop
 // delivers every queued check-in exactly once; a lost acknowledgement and a

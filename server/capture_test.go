@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/server/store"
 )
@@ -146,6 +148,93 @@ func TestRegistrationCaptureConsent(t *testing.T) {
 		if as[0].CaptureConsent != tc.want {
 			t.Errorf("%s: capture consent %v, want %v", tc.email, as[0].CaptureConsent, tc.want)
 		}
+	}
+}
+
+// TestGalleryFeedCaptureConsent: the gallery feed tells kiosks which
+// attendees consented to captures, however they registered (registration
+// page or walk-up enrolment at a kiosk), so a kiosk sends no capture of
+// anyone else; a tombstone carries no consent. (An attendee cannot change
+// the capture consent after registering, only withdraw altogether.)
+func TestGalleryFeedCaptureConsent(t *testing.T) {
+	s := newTestServer(t)
+	a := login(t, s)
+	k := pair(t, s, a, s.Event.ID, "Kiosk 1")
+	ctx := context.Background()
+	if _, err := s.DB.UpdateEventSettings(ctx, s.Event.ID, nil, map[string]string{api.SettingCaptureTemplates: "true"}); err != nil {
+		t.Fatal(err)
+	}
+	web := func(t *testing.T, name string, consent bool) string {
+		t.Helper()
+		email := strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.org"
+		fields := map[string]string{"name": name, "email": email, "consent": "yes"}
+		if consent {
+			fields["capture_consent"] = "yes"
+		}
+		if resp, body := postRegistration(t, s, "/register/"+s.Event.ID, fields, "selfie.png", photo(t, 200, byte(len(name)))); resp.StatusCode != 303 {
+			t.Fatalf("registration = %d %s", resp.StatusCode, body)
+		}
+		as, _, err := s.DB.ListAttendees(ctx, store.AttendeeFilter{EventID: s.Event.ID, Query: email, Limit: 1})
+		if err != nil || len(as) != 1 {
+			t.Fatalf("attendee %s: %v %v", email, as, err)
+		}
+		return as[0].ID
+	}
+	walkUp := func(t *testing.T, name string, consent bool) string {
+		t.Helper()
+		id := uuid.NewString()
+		st, err := api.SealTemplate(k.TemplateKey, id, templateFrom([]byte(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := api.EnrolRequest{ID: id, Name: name, Email: strings.ReplaceAll(name, " ", "") + "@example.org", Consent: true,
+			CaptureConsent: consent, Template: st}
+		var res api.EnrolResponse
+		k.json(t, "POST", "/v1/enrol", req, 201, &res)
+		return res.AttendeeID
+	}
+	tests := []struct {
+		name     string
+		register func(*testing.T, string, bool) string
+		consent  bool
+	}{
+		{"Web Yes", web, true},
+		{"Web No", web, false},
+		{"Walk Up Yes", walkUp, true},
+		{"Walk Up No", walkUp, false},
+	}
+	want := map[string]bool{}
+	for _, tc := range tests {
+		want[tc.register(t, tc.name, tc.consent)] = tc.consent
+	}
+	recs, end := readFeed(t, k, 0)
+	if len(recs) != len(tests) {
+		t.Fatalf("feed has %d records, want %d", len(recs), len(tests))
+	}
+	for _, r := range recs {
+		w, ok := want[r.AttendeeID]
+		if !ok {
+			t.Fatalf("unexpected attendee %s (%s) in the feed", r.AttendeeID, r.Name)
+		}
+		if r.Op != api.OpUpsert || r.CaptureConsent != w {
+			t.Errorf("%s: op %s, capture consent %v; want upsert, %v", r.Name, r.Op, r.CaptureConsent, w)
+		}
+	}
+
+	// Withdrawing: the tombstone carries nothing, the consent included.
+	var gone string
+	for id, c := range want {
+		if c {
+			gone = id
+			break
+		}
+	}
+	if err := s.DB.DeleteAttendee(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ = readFeed(t, k, end.Cursor)
+	if len(recs) != 1 || recs[0].AttendeeID != gone || recs[0].Op != api.OpDelete || recs[0].CaptureConsent {
+		t.Fatalf("feed after the deletion: %+v", recs)
 	}
 }
 

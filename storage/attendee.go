@@ -23,6 +23,10 @@ type Attendee struct {
 	Info string
 	// CodeHash verifies the short code or QR code for second verification.
 	CodeHash string
+	// CaptureConsent is the attendee's consent to the event keeping the
+	// capture of a confirmed check-in (api.GalleryRecord.CaptureConsent):
+	// without it the kiosk sends no capture of them.
+	CaptureConsent bool
 	// UpdatedAt is when the kiosk stored this version; zero means now.
 	UpdatedAt time.Time
 }
@@ -80,12 +84,13 @@ func (db *DB) upsertAttendee(ctx context.Context, tx *sql.Tx, a Attendee, templa
 		at = db.Now()
 	}
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO attendees (id, name, name_fold, info, code_hash, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)
+		INSERT INTO attendees (id, name, name_fold, info, code_hash, capture_consent, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET
 			name = excluded.name, name_fold = excluded.name_fold, info = excluded.info,
-			code_hash = excluded.code_hash, updated_at = excluded.updated_at`,
-		a.ID, a.Name, fold(a.Name), a.Info, a.CodeHash, formatTime(at))
+			code_hash = excluded.code_hash, capture_consent = excluded.capture_consent,
+			updated_at = excluded.updated_at`,
+		a.ID, a.Name, fold(a.Name), a.Info, a.CodeHash, a.CaptureConsent, formatTime(at))
 	if err != nil {
 		return err
 	}
@@ -134,12 +139,12 @@ func deleteAttendee(ctx context.Context, tx *sql.Tx, id string) (int64, error) {
 	return res.RowsAffected()
 }
 
-const attendeeColumns = `id, name, info, code_hash, updated_at`
+const attendeeColumns = `id, name, info, code_hash, capture_consent, updated_at`
 
 func scanAttendee(sc interface{ Scan(...any) error }) (Attendee, error) {
 	var a Attendee
 	var at string
-	if err := sc.Scan(&a.ID, &a.Name, &a.Info, &a.CodeHash, &at); err != nil {
+	if err := sc.Scan(&a.ID, &a.Name, &a.Info, &a.CodeHash, &a.CaptureConsent, &at); err != nil {
 		return Attendee{}, err
 	}
 	t, err := parseTime(at)

@@ -359,3 +359,68 @@ func TestTemplateBoundToAttendee(t *testing.T) {
 		t.Fatalf("AllTemplates with a moved blob = %v, want ErrWrongKey", err)
 	}
 }
+
+// TestCaptureConsent: an attendee's capture consent survives the database
+// file being closed and reopened, whichever way it was written, follows
+// later changes both ways, and every reader returns it.
+func TestCaptureConsent(t *testing.T) {
+	ctx := context.Background()
+	upsert := func(t *testing.T, tdb *testDB, consent bool, _ int64) {
+		t.Helper()
+		if err := tdb.UpsertAttendee(ctx, storage.Attendee{ID: "a1", Name: "Ann Lee", CaptureConsent: consent},
+			[]api.Template{template(1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	delta := func(t *testing.T, tdb *testDB, consent bool, cursor int64) {
+		t.Helper()
+		up := storage.GalleryUpsert{Attendee: storage.Attendee{ID: "a1", Name: "Ann Lee", CaptureConsent: consent},
+			Templates: []api.Template{template(1)}}
+		if err := tdb.ApplyGalleryDelta(ctx, []storage.GalleryUpsert{up}, nil, cursor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		name     string
+		write    func(*testing.T, *testDB, bool, int64)
+		consents []bool // written in turn; the last one counts
+	}{
+		{"UpsertConsented", upsert, []bool{true}},
+		{"UpsertNotConsented", upsert, []bool{false}},
+		{"DeltaConsented", delta, []bool{true}},
+		{"DeltaNotConsented", delta, []bool{false}},
+		{"DeltaWithdrawn", delta, []bool{true, false}},
+		{"DeltaGivenLater", delta, []bool{false, true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tdb := MustOpenDB(t)
+			for i, c := range tt.consents {
+				tt.write(t, tdb, c, int64(i+1))
+			}
+			want := tt.consents[len(tt.consents)-1]
+			tdb.Reopen(t)
+			a, err := tdb.FindAttendee(ctx, "a1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.CaptureConsent != want {
+				t.Errorf("FindAttendee: capture consent %v, want %v", a.CaptureConsent, want)
+			}
+			list, err := tdb.ListAttendees(ctx)
+			if err != nil || len(list) != 1 || list[0].CaptureConsent != want {
+				t.Errorf("ListAttendees = %+v, %v; want a1 with capture consent %v", list, err, want)
+			}
+			found, err := tdb.SearchAttendees(ctx, "ann", 5)
+			if err != nil || len(found) != 1 || found[0].CaptureConsent != want {
+				t.Errorf("SearchAttendees = %+v, %v; want a1 with capture consent %v", found, err, want)
+			}
+			var raw int
+			if err := rawDB(t, tdb.Path).QueryRow(`SELECT capture_consent FROM attendees WHERE id = 'a1'`).Scan(&raw); err != nil {
+				t.Fatal(err)
+			}
+			if raw != map[bool]int{false: 0, true: 1}[want] {
+				t.Errorf("stored capture_consent %d, want %v", raw, want)
+			}
+		})
+	}
+}

@@ -422,3 +422,90 @@ func writeFile(t *testing.T, path string, data []byte, perm fs.FileMode) {
 		t.Fatal(err)
 	}
 }
+
+// TestMigrateCaptureConsent opens a database written before the capture
+// consent existed (only 0001_init applied, attendees cached at cursor 42):
+// the migration keeps the attendees and check-ins, reads everyone as not
+// consenting, moves the cursor back to 0 so the next sync is a full feed
+// that brings each attendee's consent, and runs once.
+func TestMigrateCaptureConsent(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kiosk.db")
+	initSQL, err := os.ReadFile(filepath.Join("migrations", "0001_init.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const at = "2026-05-14T09:00:00.000000000Z"
+	for _, q := range []string{
+		`CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`,
+		string(initSQL),
+		`INSERT INTO schema_migrations (name, applied_at) VALUES ('0001_init.sql', '` + at + `')`,
+		`INSERT INTO attendees (id, name, name_fold, info, code_hash, updated_at) VALUES
+			('a1', 'Ann Lee', 'ann lee', 'Hall B', 'h1', '` + at + `'), ('a2', 'Bo Kim', 'bo kim', '', '', '` + at + `')`,
+		`INSERT INTO meta (key, value) VALUES ('gallery_cursor', 42)`,
+		`INSERT INTO checkins (id, attendee_id, method, score, margin, at, recorded_at)
+			VALUES ('c1', 'a1', 'face', 0.7, 0.2, '` + at + `', '` + at + `')`,
+	} {
+		if _, err := old.Exec(q); err != nil {
+			t.Fatalf("building the old database: %v", err)
+		}
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	key := bytes.Repeat([]byte{5}, storage.KeySize)
+	db := MustOpenAt(t, path, storage.Options{Key: key})
+	as, err := db.ListAttendees(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as) != 2 || as[0].ID != "a1" || as[0].Info != "Hall B" || as[0].CodeHash != "h1" || as[1].ID != "a2" {
+		t.Fatalf("attendees after the migration: %+v", as)
+	}
+	for _, a := range as {
+		if a.CaptureConsent {
+			t.Errorf("%s reads as consenting before the server said so", a.ID)
+		}
+	}
+	if c, err := db.GetCursor(ctx); err != nil || c != 0 {
+		t.Fatalf("GetCursor after the migration = %d, %v; want 0 (full sync)", c, err)
+	}
+	if _, err := db.FindCheckIn(ctx, "c1"); err != nil {
+		t.Fatalf("check-in lost by the migration: %v", err)
+	}
+	var n int
+	if err := rawDB(t, path).QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	want, err := filepath.Glob("migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(want) {
+		t.Fatalf("schema_migrations has %d rows, want %d", n, len(want))
+	}
+
+	// The full sync stores the consent; reopening does not migrate again.
+	up := storage.GalleryUpsert{Attendee: storage.Attendee{ID: "a1", Name: "Ann Lee", CaptureConsent: true}, Templates: []api.Template{template(1)}}
+	if err := db.ApplyGalleryDelta(ctx, []storage.GalleryUpsert{up}, []string{"a2"}, 50); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = MustOpenAt(t, path, storage.Options{Key: key})
+	if c, err := db.GetCursor(ctx); err != nil || c != 50 {
+		t.Fatalf("GetCursor after reopening = %d, %v; want 50", c, err)
+	}
+	if a, err := db.FindAttendee(ctx, "a1"); err != nil || !a.CaptureConsent {
+		t.Fatalf("FindAttendee = %+v, %v; want a1 consenting", a, err)
+	}
+	if _, err := rawDB(t, path).Exec(`UPDATE attendees SET capture_consent = 2 WHERE id = 'a1'`); err == nil {
+		t.Error("capture_consent accepts 2")
+	}
+}

@@ -287,7 +287,8 @@ func (db *DB) DeleteAttendee(ctx context.Context, id string) error {
 }
 
 // StreamGallery calls fn with every gallery change of the event after the
-// since cursor, oldest first, one record per attendee (its latest state),
+// since cursor, oldest first, one record per attendee (its latest state,
+// including the capture consent kiosks check before sending a capture),
 // without holding the gallery in memory. A since beyond the event's cursor
 // (a kiosk whose server was reset) is read as 0. A full feed (since 0) leaves
 // out tombstones, which would tell a new kiosk nothing. It returns the
@@ -301,7 +302,7 @@ func (db *DB) StreamGallery(ctx context.Context, eventID string, since int64, fn
 	if since < 0 || since > cur {
 		since = 0
 	}
-	rows, err := db.db.QueryContext(ctx, `SELECT a.id, a.name, a.info, a.code_hash, a.deleted_at, a.gallery_cursor,
+	rows, err := db.db.QueryContext(ctx, `SELECT a.id, a.name, a.info, a.code_hash, a.capture_consent, a.deleted_at, a.gallery_cursor,
 		t.model, t.version, t.data
 		FROM attendees a LEFT JOIN templates t ON t.attendee_id = a.id
 		WHERE a.event_id = $1 AND a.gallery_cursor > $2
@@ -329,23 +330,25 @@ func (db *DB) StreamGallery(ctx context.Context, eventID string, since int64, fn
 		var (
 			id, name, info string
 			codeHash       sql.NullString
+			captureConsent bool
 			deleted        sql.NullInt64
 			cursor         int64
 			model          sql.NullString
 			version        sql.NullInt64
 			data           []byte
 		)
-		if err := rows.Scan(&id, &name, &info, &codeHash, &deleted, &cursor, &model, &version, &data); err != nil {
+		if err := rows.Scan(&id, &name, &info, &codeHash, &captureConsent, &deleted, &cursor, &model, &version, &data); err != nil {
 			return end, n, fmt.Errorf("stream gallery: %w", err)
 		}
 		if rec == nil || rec.AttendeeID != id {
 			if err := flush(); err != nil {
 				return end, n, err
 			}
-			rec = &api.GalleryRecord{Op: api.OpUpsert, Cursor: cursor, AttendeeID: id, Name: name, Info: info, CodeHash: codeHash.String}
+			rec = &api.GalleryRecord{Op: api.OpUpsert, Cursor: cursor, AttendeeID: id, Name: name, Info: info, CodeHash: codeHash.String,
+				CaptureConsent: captureConsent}
 			if deleted.Valid {
 				rec.Op = api.OpDelete
-				rec.Name, rec.Info, rec.CodeHash = "", "", ""
+				rec.Name, rec.Info, rec.CodeHash, rec.CaptureConsent = "", "", "", false
 			}
 		}
 		if model.Valid && rec.Op == api.OpUpsert {
