@@ -41,7 +41,7 @@ func TestFitGaussianQuantiles(t *testing.T) {
 		}
 		t.Logf("n=%d mean |q-q_true| at 1e-2, 1e-3, 1e-4: %.4f %.4f %.4f", n, errs[0], errs[1], errs[2])
 		tols := []float64{0.01, 0.02, 0.04}
-		if math.Ceil(ShapeTailFraction*float64(n)) < MinShapeExceedances {
+		if math.Ceil(TailFraction*float64(n)) < MinShapeExceedances {
 			// Exponential tail: conservative (high) on a Gaussian far out.
 			tols = []float64{0.015, 0.04, 0.1}
 			if signed[2] < 0 {
@@ -145,7 +145,7 @@ func TestEdgeCases(t *testing.T) {
 	if PerComparison(0.01, 0) != 0.01 || PerComparison(0, 10) != 0 {
 		t.Error("PerComparison edge cases")
 	}
-	if Impostors([]engine.Template(nil), 0, 0) != nil || ImpostorsBytes(nil, 0, 0) != nil {
+	if Impostors([][]engine.Template(nil), 0, 0) != nil || ImpostorsBytes(nil, 0, 0) != nil {
 		t.Error("Impostors of nothing")
 	}
 	// NaN scores are ignored.
@@ -172,14 +172,14 @@ func TestImpostors(t *testing.T) {
 	for i := range 30 {
 		ts = append(ts, template(t, uint64(i)))
 	}
-	all := Impostors(ts, 0, 1)
+	all := Impostors(Singles(ts), 0, 1)
 	if len(all) != 30*29/2 {
 		t.Fatalf("all pairs: %d", len(all))
 	}
-	if got := Impostors(ts, 1000, 1); len(got) != len(all) {
+	if got := Impostors(Singles(ts), 1000, 1); len(got) != len(all) {
 		t.Errorf("cap above the pair count should give all pairs, got %d", len(got))
 	}
-	s1, s2 := Impostors(ts, 100, 5), Impostors(ts, 100, 5)
+	s1, s2 := Impostors(Singles(ts), 100, 5), Impostors(Singles(ts), 100, 5)
 	if len(s1) != 100 {
 		t.Fatalf("sample: %d", len(s1))
 	}
@@ -193,6 +193,56 @@ func TestImpostors(t *testing.T) {
 	}
 }
 
+// TestImpostorsMulti: with several templates per attendee a pair scores the
+// best of one attendee's templates against the other's first, as 1:N does
+// for a probe, and attendees without templates are skipped.
+func TestImpostorsMulti(t *testing.T) {
+	var people [][]engine.Template
+	for i := range 12 {
+		var ts []engine.Template
+		for k := range 1 + i%3 {
+			ts = append(ts, template(t, uint64(1000+10*i+k)))
+		}
+		people = append(people, ts)
+	}
+	got := Impostors(append(people, nil), 0, 1)
+	if len(got) != 12*11/2 {
+		t.Fatalf("pairs: %d", len(got))
+	}
+	k := 0
+	for a := range people {
+		for b := a + 1; b < len(people); b++ {
+			g, p := a, b // g's templates against p's first, alternating
+			if (a+b)%2 == 1 {
+				g, p = b, a
+			}
+			want := math.Inf(-1)
+			for i := range people[g] {
+				want = max(want, float64(people[p][0].Similarity(&people[g][i])))
+			}
+			if got[k] != want {
+				t.Fatalf("pair (%d, %d): %v, want the best over %d templates %v", a, b, got[k], len(people[g]), want)
+			}
+			k++
+		}
+	}
+	single := Impostors(Singles([]engine.Template{people[2][0], people[5][0]}), 0, 1) // attendee 2 has 3 templates
+	if len(single) != 1 || single[0] > got[23] {
+		t.Errorf("extra templates lowered a pair's score: %v > %v", single, got[23])
+	}
+	var bs [][][]byte
+	for _, ts := range people {
+		var b [][]byte
+		for i := range ts {
+			b = append(b, ts[i].Bytes())
+		}
+		bs = append(bs, b)
+	}
+	if wire := ImpostorsBytes(bs, 30, 9); len(wire) != 30 || math.Abs(wire[3]-Impostors(people, 30, 9)[3]) > 1e-6 {
+		t.Error("wire and engine multi-template samples differ")
+	}
+}
+
 // TestImpostorsBytes: the wire form scores exactly as engine templates do,
 // and malformed templates are skipped.
 func TestImpostorsBytes(t *testing.T) {
@@ -203,12 +253,12 @@ func TestImpostorsBytes(t *testing.T) {
 		ts = append(ts, tp)
 		bs = append(bs, tp.Bytes())
 	}
-	want := Impostors(ts, 0, 1)
+	want := Impostors(Singles(ts), 0, 1)
 	zero := make([]byte, WireDim) // all components 0 (value+128)
 	for i := range zero {
 		zero[i] = 128
 	}
-	got := ImpostorsBytes(append(bs, []byte{1, 2, 3}, zero), 0, 1)
+	got := ImpostorsBytes(Singles(append(bs, []byte{1, 2, 3}, zero)), 0, 1)
 	if len(got) != len(want) {
 		t.Fatalf("pairs: got %d, want %d", len(got), len(want))
 	}
@@ -217,7 +267,7 @@ func TestImpostorsBytes(t *testing.T) {
 			t.Fatalf("pair %d: bytes %v, engine %v", i, got[i], want[i])
 		}
 	}
-	if s1, s2 := ImpostorsBytes(bs, 50, 3), Impostors(ts, 50, 3); len(s1) != 50 || s1[7] != s2[7] {
+	if s1, s2 := ImpostorsBytes(Singles(bs), 50, 3), Impostors(Singles(ts), 50, 3); len(s1) != 50 || s1[7] != s2[7] {
 		t.Error("sampled pairs differ between wire and engine templates")
 	}
 	if s := SimilarityBytes(bs[0], bs[0]); math.Abs(s-1) > 1e-5 {

@@ -164,7 +164,7 @@ type splitData struct {
 	matedTop              []float64 // best score whatever its identity (-Inf: no face)
 	matedMargin           []float64
 	nonmatedMargin        []float64
-	gallery               []engine.Template // one per enrolled identity (the first), for calibration
+	gallery               [][]engine.Template // each enrolled identity's templates (the first is its registration photo), for calibration
 	galleryGrp            []string
 	gallerySize           int // templates in the gallery (all K per identity)
 	galleryGrpSize        map[string]int
@@ -318,9 +318,10 @@ func runSplit(probes []Probe, ids []string, byID map[string][]int, opts OpenSetO
 			if enrolled < opts.EnrolPerID && probes[i].Detected {
 				if enrolled == 0 {
 					owners = append(owners, id)
-					d.gallery = append(d.gallery, probes[i].Template)
+					d.gallery = append(d.gallery, nil)
 					d.galleryGrp = append(d.galleryGrp, probes[i].Group)
 				}
+				d.gallery[len(d.gallery)-1] = append(d.gallery[len(d.gallery)-1], probes[i].Template)
 				gal = append(gal, probes[i].Template)
 				galOwner = append(galOwner, len(owners)-1)
 				d.galleryGrpSize[probes[i].Group]++
@@ -519,9 +520,9 @@ func calibrated(splits []splitData, g string, byGroup bool, opts OpenSetOptions)
 				}
 			}
 		}
-		// N is the attendees, as the server counts it: an impostor's scores
-		// against two photos of one attendee are near copies, so K
-		// templates per attendee are not K independent chances.
+		// N is the attendees, as the server counts it; an attendee's extra
+		// templates are in the impostor scores instead (calibrate.Impostors
+		// scores a pair by the best of one attendee's templates).
 		a, cf, pairs := splitThresholds(gal, len(d.gallery), opts, s)
 		c.ImpostorPairs = pairs
 		if math.IsNaN(a) || pairs < MinCalibrationPairs {
@@ -578,9 +579,9 @@ func calibrated(splits []splitData, g string, byGroup bool, opts OpenSetOptions)
 }
 
 // splitThresholds are the accept and confirm thresholds calibrated from
-// templates gal (one per attendee) of split s for a gallery of size
+// the templates of each attendee of gal in split s for a gallery of size
 // gallerySize attendees, and the number of impostor pairs behind them.
-func splitThresholds(gal []engine.Template, gallerySize int, opts OpenSetOptions, s int) (accept, confirm float64, pairs int) {
+func splitThresholds(gal [][]engine.Template, gallerySize int, opts OpenSetOptions, s int) (accept, confirm float64, pairs int) {
 	imp := calibrate.Impostors(gal, opts.MaxPairs, opts.Seed+uint64(s))
 	a, cf := calibrate.Thresholds(calibrate.Fit(imp), opts.TargetFPIR, gallerySize)
 	return a, cf, len(imp)

@@ -193,17 +193,24 @@ func TestOpenSetGroupsAndCalibration(t *testing.T) {
 // TestOpenSetCalibrationDevFaces is the honesty check of the calibration
 // issue: thresholds calibrated on the enrolled half of the dev faces'
 // identities alone must give, on the other half (never used for tuning),
-// pooled over splits, an FPIR within a factor of 2 of the target 1e-2.
-// 50 splits, not the eval's 10: with 47-attendee galleries the pooled ratio
-// over 10 splits still ranges 0.5-2.2 from seed to seed (one split's
-// threshold moves by ±0.03), over 50 it ranged 1.27-1.68 (8 seeds), so the
-// check tests the method rather than the seed. Encoding dominates the cost.
+// pooled over 50 splits, an FPIR within a factor of 2 of the target, at 1e-2
+// and at 3e-3 (~33 expected false accepts pooled: measurable). 50 splits,
+// not the eval's 10: with 47-attendee galleries one split's threshold moves
+// by ±0.035, so the pooled ratio over 10 splits swings with the seed. Over 50
+// splits, 8 seeds, the corrected labels gave ratios 1.26-1.91 at 1e-2 and
+// 1.01-1.83 at 3e-3 (seed 1, the one checked: 1.35 and 1.20).
+//
+// The check runs on the corrected labels (testdata/devfaces-relabel.csv).
+// As labelled, one person is in the set under two identities, so when one
+// is enrolled and the other probes, the right person's match counts as a
+// stranger's false accept: no calibration should "pass" on that, and the
+// figure is logged, not checked (docs/accuracy.md gives both).
 func TestOpenSetCalibrationDevFaces(t *testing.T) {
-	t.Run("as labelled", func(t *testing.T) { checkCalibration(t, encodedDevFaces(t)) })
-	t.Run("relabelled", func(t *testing.T) { checkCalibration(t, relabelledDevFaces(t)) })
+	t.Run("as labelled", func(t *testing.T) { checkCalibration(t, encodedDevFaces(t), false) })
+	t.Run("relabelled", func(t *testing.T) { checkCalibration(t, relabelledDevFaces(t), true) })
 }
 
-func checkCalibration(t *testing.T, probes []measure.Probe) {
+func checkCalibration(t *testing.T, probes []measure.Probe, enforce bool) {
 	t.Helper()
 	for _, target := range []float64{1e-2, 3e-3} {
 		rep, err := measure.OpenSet(probes, measure.OpenSetOptions{Splits: 50, Calibrate: true, TargetFPIR: target})
@@ -213,28 +220,27 @@ func checkCalibration(t *testing.T, probes []measure.Probe) {
 		c := rep.All.Calibrated
 		t.Logf("target %.0e: measured FPIR %.4g (%d/%d non-mated), ratio %.2f, accept %.4f ± %.4f, FNIR at accept %.2f%%; split FPIRs %v",
 			target, c.MeasuredFPIR, c.FalseAccepts, c.NonmatedProbes, c.Ratio, c.AcceptMean, c.AcceptStd, 100*c.FNIR, c.SplitFPIR)
-		if target == 1e-2 {
-			var out bytes.Buffer
-			rep.Print(&out)
-			t.Log("\n" + out.String())
-			if c.Ratio < 0.5 || c.Ratio > 2 {
-				t.Errorf("calibrated FPIR %.4g for target %.0e: ratio %.2f, want within 2x", c.MeasuredFPIR, target, c.Ratio)
-			}
-			det := filepath.Join(t.TempDir(), "det.png")
-			if err := measure.PlotDET(det, "dev faces open-set", rep.DET()); err != nil {
-				t.Fatal(err)
-			}
-			f, err := os.Open(det)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if img, err := png.Decode(f); err != nil || img.Bounds().Dx() != 640 {
-				t.Errorf("DET plot unreadable: %v", err)
-			}
-			f.Close()
-		} else if target*float64(c.NonmatedProbes) < 10 {
-			t.Logf("target %.0e: only %.1f expected false accepts, ratio is noisy", target, target*float64(c.NonmatedProbes))
+		if enforce && (c.Ratio < 0.5 || c.Ratio > 2) {
+			t.Errorf("calibrated FPIR %.4g for target %.0e: ratio %.2f, want within 2x", c.MeasuredFPIR, target, c.Ratio)
 		}
+		if target != 1e-2 {
+			continue
+		}
+		var out bytes.Buffer
+		rep.Print(&out)
+		t.Log("\n" + out.String())
+		det := filepath.Join(t.TempDir(), "det.png")
+		if err := measure.PlotDET(det, "dev faces open-set", rep.DET()); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(det)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img, err := png.Decode(f); err != nil || img.Bounds().Dx() != 640 {
+			t.Errorf("DET plot unreadable: %v", err)
+		}
+		f.Close()
 	}
 }
 

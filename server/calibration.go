@@ -71,8 +71,8 @@ type Calibration struct {
 	ImpliedFPIR        *float64 `json:"implied_fpir"`
 	ImpliedConfirmFPIR *float64 `json:"implied_confirm_fpir"`
 	// GallerySize is the number of attendees with a template; Attendees
-	// those whose first template entered the impostor pairs (the largest
-	// group of one model and version).
+	// those whose templates entered the impostor pairs (the largest group
+	// of one model and version).
 	GallerySize int             `json:"gallery_size"`
 	Attendees   int             `json:"attendees"`
 	Pairs       int             `json:"pairs"`
@@ -193,9 +193,9 @@ func (s *Server) calibrationLocked(ctx context.Context, st *calState, ev *store.
 
 // galleryTemplates is a snapshot of the gallery for calibration.
 type galleryTemplates struct {
-	size   int      // attendees with at least one template
-	firsts [][]byte // first template of each attendee of the main model
-	multi  [][][]byte
+	size   int        // attendees with at least one template
+	people [][][]byte // templates of the main model of each attendee whose first is of it
+	multi  [][][]byte // those of people with two or more (genuine pairs)
 }
 
 func (s *Server) galleryTemplates(ctx context.Context, ev *store.Event) (galleryTemplates, error) {
@@ -228,13 +228,13 @@ func (s *Server) galleryTemplates(ctx context.Context, ev *store.Event) (gallery
 		if modelKey(&p.vectors[0]) != main {
 			continue
 		}
-		gt.firsts = append(gt.firsts, wireBytes(&p.vectors[0]))
 		var same [][]byte
 		for i := range p.vectors {
 			if modelKey(&p.vectors[i]) == main {
 				same = append(same, wireBytes(&p.vectors[i]))
 			}
 		}
+		gt.people = append(gt.people, same)
 		if len(same) >= 2 {
 			gt.multi = append(gt.multi, same)
 		}
@@ -275,10 +275,12 @@ func (s *Server) recalibrate(ctx context.Context, st *calState, ev *store.Event,
 	if err != nil {
 		return ev, nil, err
 	}
-	scores := calibrate.ImpostorsBytes(gt.firsts, s.cfg.CalibrationMaxPairs, eventSeed(ev.ID))
+	// An attendee's capture template is an extra chance for an impostor:
+	// the pair scores take the best of each attendee's templates.
+	scores := calibrate.ImpostorsBytes(gt.people, s.cfg.CalibrationMaxPairs, eventSeed(ev.ID))
 	tail := calibrate.Fit(scores)
 	target := targetOf(ev.Thresholds)
-	n := len(gt.firsts)
+	n := len(gt.people)
 	rep := &Calibration{
 		EventID: ev.ID, TargetFPIR: target, GallerySize: gt.size, Attendees: n, Pairs: len(scores),
 		Sampled:       s.cfg.CalibrationMaxPairs > 0 && n*(n-1)/2 > s.cfg.CalibrationMaxPairs,

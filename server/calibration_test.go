@@ -36,8 +36,9 @@ func unitTemplate(seed uint64) api.Template {
 // calGallery adds attendees with random templates to the event and
 // returns them with their templates.
 type calGallery struct {
-	ids   []string
-	bytes [][]byte
+	ids    []string
+	bytes  [][]byte   // first template of each
+	people [][][]byte // all templates of each
 }
 
 func (g *calGallery) add(t *testing.T, s *testServer, n int, seed uint64, extra ...api.Template) {
@@ -51,15 +52,20 @@ func (g *calGallery) add(t *testing.T, s *testServer, n int, seed uint64, extra 
 		if err != nil {
 			t.Fatal(err)
 		}
+		all := [][]byte{tp.Data}
+		for _, x := range extra {
+			all = append(all, x.Data)
+		}
 		extra = nil
 		g.ids = append(g.ids, reg.Attendee.ID)
 		g.bytes = append(g.bytes, tp.Data)
+		g.people = append(g.people, all)
 	}
 }
 
 // expected is what calibration should give for the gallery's templates.
 func (g *calGallery) expected(target float64) (accept, confirm float64, tail calibrate.Tail) {
-	tail = calibrate.Fit(calibrate.ImpostorsBytes(g.bytes, 0, 0))
+	tail = calibrate.Fit(calibrate.ImpostorsBytes(g.people, 0, 0))
 	accept, confirm = calibrate.Thresholds(tail, target, len(g.bytes))
 	return accept, confirm, tail
 }
@@ -213,6 +219,35 @@ func TestCalibrationNoDebounce(t *testing.T) {
 	if !c.FRR.Estimable || c.FRR.Attendees != 1 || c.FRR.Pairs != 1 || c.FRR.AtAccept == nil || *c.FRR.AtAccept != 0 ||
 		len(c.Histogram.Genuine) != len(c.Histogram.Counts) {
 		t.Errorf("FRR from a two-template attendee: %+v", c.FRR)
+	}
+}
+
+// TestCalibrationCountsCaptures: an attendee's second template (a kept
+// check-in capture) is one more chance for an impostor, so calibration
+// scores each pair by the best of an attendee's templates. Here the second
+// template of the last attendee is close to another attendee's face: that
+// pair now scores as a near match, and the accept threshold rises above
+// what the first templates alone give.
+func TestCalibrationCountsCaptures(t *testing.T) {
+	s := newTestServer(t, func(c *server.Config) { c.CalibrateEvery = 0 })
+	a := login(t, s)
+	k := pair(t, s, a, s.Event.ID, "Kiosk")
+	var g calGallery
+	g.add(t, s, 59, 300)
+	lookalike := unitTemplate(300) // attendee 0's face, a little changed
+	lookalike.Data = append([]byte(nil), lookalike.Data...)
+	for i := 0; i < len(lookalike.Data); i += 8 {
+		lookalike.Data[i] = 128
+	}
+	g.add(t, s, 1, 9000, lookalike)
+	th := settings(t, k)
+	wantA, _, _ := g.expected(server.DefaultTargetFPIR)
+	firstsOnly, _ := calibrate.Thresholds(calibrate.Fit(calibrate.ImpostorsBytes(calibrate.Singles(g.bytes), 0, 0)), server.DefaultTargetFPIR, 60)
+	if th.GallerySize != 60 || !near(float64(th.Accept), wantA, 1e-6) {
+		t.Fatalf("calibrated %+v, want accept %.4f (best of each attendee's templates)", th, wantA)
+	}
+	if !(wantA > firstsOnly+1e-3) {
+		t.Errorf("accept %.4f with the capture counted, %.4f without: the look-alike capture should raise it", wantA, firstsOnly)
 	}
 }
 
