@@ -22,10 +22,12 @@ func gaussian(n int, mu, sd float64, seed uint64) []float64 {
 	return out
 }
 
-// TestFitGaussianQuantiles: impostor cosines of a face recogniser look like
-// N(0.05, 0.09). With 2,000 scores (a 64-attendee gallery) the fitted tail
-// must find the true quantiles at 1e-3 and 1e-4 (beyond 1/len) within a few
-// hundredths of a cosine; the empirical quantile cannot even name 1e-4.
+// TestFitGaussianQuantiles: on Gaussian scores N(0.05, 0.09), with 2,000
+// scores (a 64-attendee gallery) or 20,000 (a 200-attendee gallery), the
+// fitted tail finds the quantiles at 1e-3 and 1e-4 (beyond 1/len, which
+// the empirical quantile cannot name) within a few hundredths of a cosine,
+// erring high: a Gaussian tail is lighter than the exponential the fit
+// falls back to (the shape is never taken below 0).
 func TestFitGaussianQuantiles(t *testing.T) {
 	const mu, sd = 0.05, 0.09
 	for _, n := range []int{2000, 20000} {
@@ -40,15 +42,10 @@ func TestFitGaussianQuantiles(t *testing.T) {
 			}
 		}
 		t.Logf("n=%d mean |q-q_true| at 1e-2, 1e-3, 1e-4: %.4f %.4f %.4f", n, errs[0], errs[1], errs[2])
-		tols := []float64{0.01, 0.02, 0.04}
-		if math.Ceil(TailFraction*float64(n)) < MinShapeExceedances {
-			// Exponential tail: conservative (high) on a Gaussian far out.
-			tols = []float64{0.015, 0.04, 0.1}
-			if signed[2] < 0 {
-				t.Errorf("n=%d: exponential tail below the Gaussian's 1e-4 quantile on average (%.4f): not conservative", n, signed[2])
-			}
+		if signed[2] < 0 {
+			t.Errorf("n=%d: fitted tail below the Gaussian's 1e-4 quantile on average (%.4f): not conservative", n, signed[2])
 		}
-		for i, tol := range tols {
+		for i, tol := range []float64{0.015, 0.04, 0.1} {
 			if errs[i] > tol {
 				t.Errorf("n=%d: quantile %d off by %.4f on average, want <= %.3f", n, i, errs[i], tol)
 			}
@@ -56,12 +53,39 @@ func TestFitGaussianQuantiles(t *testing.T) {
 	}
 }
 
+// TestFitHeavyTail: scores whose tail is heavier than exponential (a GPD
+// with shape 0.2 above the 90th percentile of a Gaussian bulk) keep their
+// fitted positive shape at 20,000 scores and the quantiles down to 1e-4
+// within a few hundredths; the exponential falls short by 0.2 at 1e-4.
+func TestFitHeavyTail(t *testing.T) {
+	const xi, sigma, u, zeta = 0.2, 0.04, 0.17, 0.1
+	r := rand.New(rand.NewPCG(5, 5))
+	scores := make([]float64, 20000)
+	for i := range scores {
+		if r.Float64() < zeta {
+			// Inverse GPD survival: y = sigma/xi * (U^-xi - 1).
+			scores[i] = u + sigma/xi*(math.Pow(1-r.Float64(), -xi)-1)
+		} else {
+			scores[i] = math.Min(u, 0.05+0.09*r.NormFloat64())
+		}
+	}
+	tail := Fit(scores)
+	if tail.Xi <= 0.05 {
+		t.Errorf("shape %.3f fitted to a tail of shape %.1f", tail.Xi, xi)
+	}
+	for _, p := range []float64{1e-3, 1e-4} {
+		want := u + sigma/xi*(math.Pow(p/zeta, -xi)-1)
+		if got := tail.Quantile(p); math.Abs(got-want) > 0.04 {
+			t.Errorf("quantile at %g: %.4f, want %.4f", p, got, want)
+		}
+	}
+}
+
 // TestRateAtRoundTrip: the FPIR a threshold implies is the target it came
-// from, and, with 20,000 scores (a 200-attendee gallery) and per-comparison
-// rates down to 1e-4, within 2x of the true Gaussian FPIR at that threshold.
-// (Far below 1/len the shape estimate's variance dominates; a Gaussian tail
-// is lighter than the fitted GPD at small samples, so the error is on the
-// safe side: fewer false accepts than targeted.)
+// from, and, with 20,000 Gaussian scores (a 200-attendee gallery) and
+// per-comparison rates down to 1e-4, the true FPIR at that threshold is
+// never above 2x the target and, since a Gaussian tail is lighter than the
+// exponential the fit never goes below, no stricter than 1/10 of it.
 func TestRateAtRoundTrip(t *testing.T) {
 	const mu, sd = 0.05, 0.09
 	tail := Fit(gaussian(20000, mu, sd, 7))
@@ -79,7 +103,8 @@ func TestRateAtRoundTrip(t *testing.T) {
 			}
 			pTrue := 0.5 * math.Erfc((acc-mu)/(sd*math.Sqrt2))
 			trueFPIR := 1 - math.Pow(1-pTrue, float64(N))
-			if r := trueFPIR / target; r < 0.5 || r > 2 {
+			t.Logf("N=%d target %g: accept %.4f, true FPIR %.3g (ratio %.2f)", N, target, acc, trueFPIR, trueFPIR/target)
+			if r := trueFPIR / target; r < 0.1 || r > 2 {
 				t.Errorf("N=%d target %g: accept %.4f has true FPIR %.3g (ratio %.2f)", N, target, acc, trueFPIR, r)
 			}
 		}
