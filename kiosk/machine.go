@@ -562,11 +562,18 @@ func framedInGuide(a *engine.Analysis, w, h int) bool {
 const guideCentre = 1.0 / 3
 
 // centred reports whether box b's centre is within guideCentre of the
-// guide oval in a w×h frame. The oval is the one the UI draws
-// (ui.GuideEllipse): centred, radii 0.35 of the frame height tall and 0.78
-// of that wide, at most 0.45 of the width.
+// guide oval (GuideRadii) in a w×h frame.
 func centred(b engine.Box, w, h int) bool {
 	return guideDistance(b, w, h) <= guideCentre
+}
+
+// GuideRadii are the radii of the face guide oval, centred in a w×h frame:
+// 70% of the height tall and 0.78 as wide as tall (a face's proportions),
+// narrowed to at most 0.45 of the width on a portrait screen. The UI draws
+// it; the kiosk counts a face as in the guide by it.
+func GuideRadii(w, h int) (rx, ry float64) {
+	ry = 0.35 * float64(h)
+	return min(0.78*ry, 0.45*float64(w)), ry
 }
 
 // guideDistance is how far b's centre is from the guide oval's centre, in
@@ -575,8 +582,7 @@ func guideDistance(b engine.Box, w, h int) float64 {
 	if w <= 0 || h <= 0 {
 		return math.Inf(1)
 	}
-	ry := 0.35 * float64(h)
-	rx := min(0.78*ry, 0.45*float64(w))
+	rx, ry := GuideRadii(w, h)
 	c := b.Center()
 	dx, dy := (float64(c.X)-float64(w)/2)/rx, (float64(c.Y)-float64(h)/2)/ry
 	return math.Hypot(dx, dy)

@@ -8,6 +8,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+
+	"github.com/facecheck/facecheck/kiosk"
 )
 
 // GuideState is what the oval's outline colour says.
@@ -37,15 +39,10 @@ func (s GuideState) Color() color.NRGBA {
 // Ellipse is an axis-aligned ellipse in pixels.
 type Ellipse struct{ CX, CY, RX, RY float64 }
 
-// GuideEllipse is where the face guide sits in a w×h image: centred, 70%
-// of the height tall and 0.78 as wide as tall (a face's proportions),
-// narrowed to fit a portrait screen.
+// GuideEllipse is where the face guide sits in a w×h image: centred, with
+// the radii the kiosk gates faces on (kiosk.GuideRadii).
 func GuideEllipse(w, h int) Ellipse {
-	ry := 0.35 * float64(h)
-	rx := 0.78 * ry
-	if maxRX := 0.45 * float64(w); rx > maxRX {
-		rx = maxRX
-	}
+	rx, ry := kiosk.GuideRadii(w, h)
 	return Ellipse{CX: float64(w) / 2, CY: float64(h) / 2, RX: rx, RY: ry}
 }
 
