@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"sort"
 	"testing"
@@ -650,7 +649,7 @@ func TestCaptureTemplates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			db := openStore(t)
+			db := openTestDB(t)
 			if tc.stored {
 				if err := db.UpsertAttendee(ctx, storage.Attendee{ID: "alice", Name: "Alice A.", CaptureConsent: tc.consent},
 					[]api.Template{{Model: qa.Model, Version: qa.Version, Data: qa.Bytes()}}); err != nil {
@@ -713,22 +712,6 @@ func TestCaptureTemplates(t *testing.T) {
 			}
 		})
 	}
-}
-
-// openStore opens a real local database in a temporary directory, closed
-// when the test ends.
-func openStore(t *testing.T) *storage.DB {
-	t.Helper()
-	db, err := storage.Open(filepath.Join(t.TempDir(), "kiosk.db"), storage.Options{Key: bytes.Repeat([]byte{3}, storage.KeySize)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return db
 }
 
 // eventResults returns the results among evs.
