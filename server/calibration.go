@@ -35,8 +35,12 @@ const (
 	// check-in until the admin picks another: 1 in 1,000.
 	DefaultTargetFPIR = 1e-3
 	// MinCalibrationAttendees is the smallest gallery calibrated; smaller
-	// ones keep store.DefaultThresholds (conservative placeholders).
-	MinCalibrationAttendees = 5
+	// ones keep store.DefaultThresholds (conservative placeholders). 15
+	// attendees give 105 pairs, the least the eval calls measurable
+	// (measure.MinCalibrationPairs): on the dev faces (300 random galleries
+	// each, target 1e-3) 5 attendees gave thresholds as low as 0.12 and 7.7x
+	// the target's false accepts (docs/accuracy.md, "Small events").
+	MinCalibrationAttendees = 15
 	// histBin is the width of the dashboard's histogram bins (cosine).
 	histBin = 0.02
 )

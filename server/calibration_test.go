@@ -112,7 +112,7 @@ func TestCalibrationRecompute(t *testing.T) {
 		t.Fatalf("3 attendees: %+v, want defaults", th)
 	}
 	c := getCalibration(t, a, s.Event.ID)
-	if c.Status != server.CalibrationTooFew || !strings.Contains(c.Note, "at least 5") || c.Pairs != 3 || c.CalibratedAccept != nil {
+	if c.Status != server.CalibrationTooFew || !strings.Contains(c.Note, fmt.Sprintf("at least %d", server.MinCalibrationAttendees)) || c.Pairs != 3 || c.CalibratedAccept != nil {
 		t.Fatalf("too few: %+v", c)
 	}
 
@@ -343,7 +343,8 @@ func TestSettingsAfterRegistrations(t *testing.T) {
 	if th := settings(t, k); !th.CalibratedAt.IsZero() {
 		t.Fatalf("empty event calibrated: %+v", th)
 	}
-	for i := range 8 {
+	n := server.MinCalibrationAttendees
+	for i := range n {
 		fields := map[string]string{"name": fmt.Sprintf("Guest %d", i), "email": fmt.Sprintf("g%d@example.org", i), "consent": "yes"}
 		resp, body := postRegistration(t, s, "/register/"+s.Event.ID, fields, "me.png", photo(t, 160, byte(i*7+1)))
 		if resp.StatusCode != 303 {
@@ -351,8 +352,8 @@ func TestSettingsAfterRegistrations(t *testing.T) {
 		}
 	}
 	th := settings(t, k)
-	if th.CalibratedAt.IsZero() || th.Pinned || th.GallerySize != 8 || th.TargetFPIR != server.DefaultTargetFPIR ||
+	if th.CalibratedAt.IsZero() || th.Pinned || th.GallerySize != n || th.TargetFPIR != server.DefaultTargetFPIR ||
 		th.Accept == store.DefaultThresholds.Accept || th.Confirm > th.Accept {
-		t.Fatalf("settings after 8 registrations: %+v", th)
+		t.Fatalf("settings after %d registrations: %+v", n, th)
 	}
 }
