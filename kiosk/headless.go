@@ -8,9 +8,11 @@ import (
 	"io"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/facecheck/facecheck/api"
+	"github.com/facecheck/facecheck/assets"
 	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/measure"
 	"github.com/facecheck/facecheck/storage"
@@ -60,25 +62,42 @@ func LineFor(e Event, frame int) Line {
 type HeadlessOptions struct {
 	// AutoConfirm answers every "Are you NAME?" question with this value.
 	AutoConfirm bool
-	// Faces writes the per-frame face events too (many lines).
+	// Faces writes the per-frame face events too (many lines); in Text
+	// mode also every state change.
 	Faces bool
+	// Text writes short human-readable lines ("frame N  …") instead of
+	// JSON: one per check-in or other result, per identity question, per
+	// error and per change of the prompt shown to the person (in the
+	// screen's English words).
+	Text bool
 }
 
 // RunHeadless plays cam through k until io.EOF or ctx is done, writes one
-// JSON line per event to w and returns every result.
+// JSON line per event to w (or, with o.Text, a readable line per
+// meaningful event) and returns every result.
 func RunHeadless(ctx context.Context, cam Camera, k *Kiosk, o HeadlessOptions, w io.Writer) ([]Result, error) {
-	enc := json.NewEncoder(w)
 	var results []Result
+	var line func(e Event, frame int) error
+	var text *textWriter
+	if o.Text {
+		text = &textWriter{w: w, verbose: o.Faces, confirm: k.Config().Confirm}
+		line = text.event
+	} else {
+		enc := json.NewEncoder(w)
+		line = func(e Event, frame int) error {
+			if e.Kind == EventFace && !o.Faces {
+				return nil
+			}
+			return enc.Encode(LineFor(e, frame))
+		}
+	}
 	write := func(evs []Event, frame int) error {
 		for _, e := range evs {
-			if e.Kind == EventFace && !o.Faces {
-				continue
-			}
 			if e.Result != nil {
 				results = append(results, *e.Result)
 			}
-			if err := enc.Encode(LineFor(e, frame)); err != nil {
-				return err
+			if err := line(e, frame); err != nil {
+				return fmt.Errorf("kiosk: headless output: %w", err)
 			}
 		}
 		return nil
@@ -102,6 +121,11 @@ func RunHeadless(ctx context.Context, cam Camera, k *Kiosk, o HeadlessOptions, w
 			return results, err
 		}
 		if k.State() == StateConfirm {
+			if q := k.Question(); q != nil && text != nil {
+				if err := text.question(*q, o.AutoConfirm, frame); err != nil {
+					return results, fmt.Errorf("kiosk: headless output: %w", err)
+				}
+			}
 			evs, err := k.Answer(ctx, o.AutoConfirm)
 			if werr := write(evs, frame); werr != nil {
 				return results, werr
@@ -112,6 +136,106 @@ func RunHeadless(ctx context.Context, cam Camera, k *Kiosk, o HeadlessOptions, w
 		}
 	}
 }
+
+// textWriter writes RunHeadless's human-readable lines ("frame N  …"):
+// results, identity questions, errors and each prompt shown to the person
+// (the kiosk emits a prompt event only when the prompt changes); verbose
+// adds state changes and a line per frame with a face.
+type textWriter struct {
+	w       io.Writer
+	verbose bool
+	confirm float32 // the score from which a face is asked about
+}
+
+func (t *textWriter) printf(frame int, format string, args ...any) error {
+	_, err := fmt.Fprintf(t.w, "frame %4d  "+format+"\n", append([]any{frame}, args...)...)
+	return err
+}
+
+func (t *textWriter) event(e Event, frame int) error {
+	switch e.Kind {
+	case EventResult:
+		if e.Result != nil {
+			return t.result(*e.Result, frame)
+		}
+	case EventPrompt:
+		if e.Prompt != PromptNone {
+			return t.printf(frame, "prompt: %s", promptText(e.Prompt))
+		}
+		if t.verbose {
+			return t.printf(frame, "prompt cleared")
+		}
+	case EventError:
+		return t.printf(frame, "error: %s", e.Err)
+	case EventState:
+		if t.verbose {
+			return t.printf(frame, "state %s", e.State)
+		}
+	case EventFace:
+		if f := e.Face; t.verbose && f != nil {
+			return t.printf(frame, "face at %.2f,%.2f size %.2fx%.2f  fit %.2f  presence %.2f  blur %.0f  brightness %.0f",
+				f.Box.X, f.Box.Y, f.Box.W, f.Box.H, f.GuideFit, f.Presence, f.Blur, f.Brightness)
+		}
+	}
+	return nil
+}
+
+func (t *textWriter) result(r Result, frame int) error {
+	p := who(r.Name, r.AttendeeID)
+	switch r.Outcome {
+	case OutcomeCheckedIn:
+		return t.printf(frame, "checked in %s  score %.3f  margin %.3f  method %s  latency %.0f ms",
+			p, r.Score, r.Margin, r.Method, r.LatencyMS)
+	case OutcomeRepeat:
+		return t.printf(frame, "welcomed back %s: already checked in today  score %.3f  margin %.3f  method %s  latency %.0f ms",
+			p, r.Score, r.Margin, r.Method, r.LatencyMS)
+	case OutcomeNotFound:
+		return t.printf(frame, "not recognised  best score %.3f, below %.2f  latency %.0f ms", r.Score, t.confirm, r.LatencyMS)
+	case OutcomeDeclined:
+		return t.printf(frame, "declined: not %s  score %.3f  margin %.3f", p, r.Score, r.Margin)
+	case OutcomeTimeout:
+		return t.printf(frame, "no answer about %s: timed out  score %.3f  margin %.3f", p, r.Score, r.Margin)
+	}
+	return t.printf(frame, "result %s %s  score %.3f  margin %.3f", r.Outcome, p, r.Score, r.Margin)
+}
+
+// question records the answer RunHeadless gives to "Are you NAME?".
+func (t *textWriter) question(c Candidate, yes bool, frame int) error {
+	answer := "no"
+	if yes {
+		answer = "yes"
+	}
+	return t.printf(frame, "asked \"Are you %s?\"  score %.3f  margin %.3f  answered %s",
+		who(c.Name, c.AttendeeID), c.Score, c.Margin, answer)
+}
+
+// who names an attendee as "Name (id)", or by id alone when they match.
+func who(name, id string) string {
+	switch {
+	case name == "" || name == id:
+		return id
+	case id == "":
+		return name
+	}
+	return name + " (" + id + ")"
+}
+
+// promptText is the kiosk screen's English sentence for p (the UI's
+// translation, assets/i18n/en.json), or p itself when it has none.
+func promptText(p Prompt) string {
+	if s, ok := englishPrompts()["prompt."+string(p)]; ok && s != "" {
+		return s
+	}
+	return string(p)
+}
+
+var englishPrompts = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
+	if b, err := assets.Translation("en"); err == nil {
+		_ = json.Unmarshal(b, &m) // a broken file leaves the prompt names
+	}
+	return m
+})
 
 // Encoder is what enrolment needs from the engine.
 type Encoder interface {

@@ -1,20 +1,23 @@
-// Package demo is the engine demo the README's first command runs while no
-// camera is attached: it enrols a few people from the labelled dev faces,
-// renders a video of them (and of someone not enrolled) walking up to a
-// kiosk, and prints each face the engine recognises in it.
+// Package demo is the check-in demo `facecheck demo` runs (and scripts/run
+// when there is no display): it enrols a few people from the labelled dev
+// faces into a temporary kiosk database, renders a video of them (and of
+// someone not enrolled) walking up to a kiosk, and plays it through the
+// kiosk's own check-in state machine (kiosk.Kiosk, blink required), printing
+// each prompt, check-in and other result as it happens.
 package demo
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
+	"time"
 
 	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/internal/fixture"
-	"github.com/facecheck/facecheck/measure"
+	"github.com/facecheck/facecheck/kiosk"
+	"github.com/facecheck/facecheck/storage"
 )
 
 // Options configure a demo run.
@@ -22,165 +25,141 @@ type Options struct {
 	Labels, Root string // labelled faces: CSV and image root
 	People       int    // enrolled people shown in the video
 	Video        string // where to write the video ("" = a temp file)
-	// Accept is the similarity above which a face is named. Events calibrate
-	// their own (see the calibration issue); the demo uses a fixed value.
-	Accept float32
-	// FuseFrames is how many good frames of one approach are embedded and
-	// fused before the gallery is searched.
-	FuseFrames int
-	// Verbose prints every frame's quality-gate issues.
+	// Verbose also prints every state change and a line per frame with a
+	// face (kiosk.HeadlessOptions.Faces).
 	Verbose bool
 }
 
-// Result is one recognition the demo printed.
-type Result struct {
-	Frame, Track int
-	Want, Got    string
-	Score        float32
-	Blinked      bool
+// Pick chooses the demo's people from the labels CSV: people+1 identities
+// with 3+ photos, spread over the sorted list so sources are mixed. The
+// first people are enrolled; the last walks up without being enrolled.
+func Pick(labels string, people int) ([]kiosk.LabelledPerson, error) {
+	if people < 1 {
+		return nil, fmt.Errorf("demo: %d people, want at least 1", people)
+	}
+	all, err := kiosk.ReadPeople(labels)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	var pool []kiosk.LabelledPerson
+	for _, p := range all {
+		if len(p.Paths) >= 3 {
+			pool = append(pool, p)
+		}
+	}
+	if len(pool) < people+1 {
+		return nil, fmt.Errorf("demo: %d identities with 3+ photos in %s, need %d", len(pool), labels, people+1)
+	}
+	picks := make([]kiosk.LabelledPerson, 0, people+1)
+	for i := 0; i <= people; i++ {
+		picks = append(picks, pool[i*len(pool)/(people+1)])
+	}
+	return picks, nil
 }
 
-// Run builds the gallery, writes the video, and plays it through the engine.
-func Run(e *engine.Engine, o Options, out io.Writer) ([]Result, error) {
-	samples, err := measure.ReadLabelsFile(o.Labels)
+// Run enrols the first photo of each picked person (Pick) into a temporary
+// kiosk database, writes a video of their second photos walking up, then of
+// the person not enrolled, and plays it through a kiosk with the default
+// configuration and a blink required, printing readable lines to out
+// (kiosk.RunHeadless in text mode; "Are you NAME?" is answered no). It
+// returns the kiosk's results in order. The database is removed at the end;
+// the video too unless o.Video names where to keep it.
+func Run(ctx context.Context, e *engine.Engine, o Options, out io.Writer) ([]kiosk.Result, error) {
+	picks, err := Pick(o.Labels, o.People)
 	if err != nil {
 		return nil, err
 	}
-	byID := map[string][]string{}
-	for _, s := range samples {
-		byID[s.Identity] = append(byID[s.Identity], s.Path)
+	dir, err := os.MkdirTemp("", "facecheck-demo-")
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
 	}
-	var ids []string
-	for id, ps := range byID {
-		if len(ps) >= 3 {
-			ids = append(ids, id)
-		}
+	defer os.RemoveAll(dir)
+	key, err := storage.LoadOrCreateKey(filepath.Join(dir, "kiosk.key"))
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
 	}
-	sort.Strings(ids)
-	if len(ids) < o.People+1 {
-		return nil, fmt.Errorf("demo: %d identities with 3+ photos, need %d", len(ids), o.People+1)
+	db, err := storage.Open(filepath.Join(dir, "kiosk.db"), storage.Options{Key: key})
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
 	}
-	// Spread the picks over the sorted list so sources are mixed.
-	var picks []string
-	for i := 0; i < o.People+1; i++ {
-		picks = append(picks, ids[i*len(ids)/(o.People+1)])
+	defer db.Close()
+
+	enrolled, err := kiosk.EnrolFirst(ctx, e, db, picks[:o.People], o.Root, o.People)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
 	}
-	gallery := engine.NewGallery(1)
-	var scenes []fixture.Scene
-	for i, id := range picks {
-		enrolled := i < o.People
-		if enrolled {
-			im, err := engine.LoadImage(filepath.Join(o.Root, byID[id][0]))
-			if err != nil {
-				return nil, err
-			}
-			enc, err := e.Encode(im)
-			if err != nil {
-				return nil, fmt.Errorf("demo: enrol %s: %w", id, err)
-			}
-			t, err := engine.Quantize(enc.Embedding)
-			if err != nil {
-				return nil, err
-			}
-			if err := gallery.Add(id, t); err != nil {
-				return nil, err
-			}
-			fmt.Fprintf(out, "enrolled %s from %s\n", id, byID[id][0])
-		}
-		photo, err := engine.LoadImage(filepath.Join(o.Root, byID[id][1]))
+	for _, p := range enrolled {
+		fmt.Fprintf(out, "enrolled %s from %s\n", p.ID, p.Paths[0])
+	}
+	gallery, err := kiosk.LoadGallery(ctx, db, 3)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+
+	// Second photos, so nobody is matched against the picture they were
+	// enrolled from.
+	scenes := make([]fixture.Scene, 0, len(picks))
+	for i, p := range picks {
+		photo, err := engine.LoadImage(filepath.Join(o.Root, p.Paths[1]))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("demo: %w", err)
 		}
 		enc, err := e.Encode(photo)
 		if err != nil {
-			return nil, fmt.Errorf("demo: %s: %w", byID[id][1], err)
+			return nil, fmt.Errorf("demo: %s: %w", p.Paths[1], err)
 		}
-		label := id
-		if !enrolled {
-			label = "(not enrolled) " + id
+		label := p.ID
+		if i >= o.People {
+			label = "(not enrolled) " + p.ID
 		}
 		scenes = append(scenes, fixture.Scene{Photo: photo, Landmarks: &enc.Landmarks, Label: label})
 	}
 	path := o.Video
 	if path == "" {
-		dir, err := os.MkdirTemp("", "facecheck-demo-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "demo.avi")
 	}
 	if _, err := fixture.Write(path, scenes, fixture.DefaultOptions()); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("demo: %w", err)
 	}
-	fmt.Fprintf(out, "video: %s (%d people walking up, one not enrolled)\n", path, len(scenes))
-	return Play(e, gallery, path, o, out)
+	where := path
+	if o.Video == "" {
+		where = "generated (--video PATH keeps it)"
+	}
+	fmt.Fprintf(out, "video: %s; %d people walk up: the %d enrolled, then %s, not enrolled\n",
+		where, len(scenes), o.People, picks[o.People].ID)
+
+	cfg := kiosk.DefaultConfig()
+	cfg.RequireBlink = true // the video's people blink: the demo shows the liveness step
+	k, err := kiosk.New(cfg, e, gallery, db, time.Now)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	fmt.Fprintf(out, "kiosk: accept %.2f, ask \"Are you NAME?\" from %.2f (answered no), margin %.2f, blink required\n",
+		cfg.Accept, cfg.Confirm, cfg.Margin)
+	cam, err := kiosk.OpenVideo(path, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	defer cam.Close()
+	res, err := kiosk.RunHeadless(ctx, cam, k, kiosk.HeadlessOptions{Text: true, Faces: o.Verbose, AutoConfirm: false}, out)
+	if err != nil {
+		return res, fmt.Errorf("demo: playing the video: %w", err)
+	}
+	summarise(out, res, len(enrolled))
+	return res, nil
 }
 
-// Play runs a video through detection, tracking, the quality gates, fused
-// embedding and 1:N search, printing one line per recognised approach.
-func Play(e *engine.Engine, g *engine.Gallery, path string, o Options, out io.Writer) ([]Result, error) {
-	v, err := engine.OpenVideo(path, 0, 0)
-	if err != nil {
-		return nil, err
+// summarise prints how the approaches ended.
+func summarise(out io.Writer, res []kiosk.Result, enrolled int) {
+	n := map[kiosk.Outcome]int{}
+	for _, r := range res {
+		n[r.Outcome]++
 	}
-	defer v.Close()
-	tr := engine.NewTracker()
-	gates := engine.DefaultGates()
-	done := map[int]bool{}
-	var prev *engine.Box
-	var results []Result
-	for frame := 0; ; frame++ {
-		im, err := v.Read()
-		if errors.Is(err, io.EOF) {
-			break
+	fmt.Fprintf(out, "checked in %d of %d enrolled people; not recognised %d", n[kiosk.OutcomeCheckedIn], enrolled, n[kiosk.OutcomeNotFound])
+	for _, o := range []kiosk.Outcome{kiosk.OutcomeRepeat, kiosk.OutcomeDeclined, kiosk.OutcomeTimeout} {
+		if n[o] > 0 {
+			fmt.Fprintf(out, "; %s %d", o, n[o])
 		}
-		if err != nil {
-			return results, err
-		}
-		a, err := e.Analyze(im, engine.AnalyzeOptions{Gates: gates, Prev: prev})
-		if err != nil {
-			return results, err
-		}
-		tracks := tr.Update(a.Faces)
-		if len(a.Faces) == 0 {
-			prev = nil
-			continue
-		}
-		b := a.Face.Box
-		prev = &b
-		t := tracks[0]
-		if t.Blink.Observe(a.Measures.Eyes) == "blink" {
-			fmt.Fprintf(out, "frame %4d  track %d  blink\n", frame, t.ID)
-		}
-		if o.Verbose {
-			fmt.Fprintf(out, "frame %d track %d issues %v eyes %.2f/%.2f\n", frame, t.ID, a.Issues, a.Measures.Eyes.Left, a.Measures.Eyes.Right)
-		}
-		if done[t.ID] || !a.OK() {
-			continue
-		}
-		emb, err := e.Embed(im, a.Landmarks)
-		if err != nil {
-			return results, err
-		}
-		t.Embeddings = append(t.Embeddings, emb)
-		if len(t.Embeddings) < o.FuseFrames {
-			continue
-		}
-		done[t.ID] = true
-		q, err := engine.Quantize(t.Fused())
-		if err != nil {
-			return results, err
-		}
-		m := g.Search(&q)
-		r := Result{Frame: frame, Track: t.ID, Score: m.Score, Blinked: t.Blink.Blinks > 0}
-		if m.Found && m.Score >= o.Accept {
-			r.Got = m.ID
-			fmt.Fprintf(out, "frame %4d  track %d  recognised %-28s score %.3f  margin %.3f\n", frame, t.ID, m.ID, m.Score, m.Margin)
-		} else {
-			fmt.Fprintf(out, "frame %4d  track %d  unknown face (best %s %.3f below %.2f)\n", frame, t.ID, m.ID, m.Score, o.Accept)
-		}
-		results = append(results, r)
 	}
-	return results, nil
+	fmt.Fprintln(out)
 }

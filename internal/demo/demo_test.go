@@ -2,50 +2,91 @@ package demo_test
 
 import (
 	"bytes"
+	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/internal/demo"
 	"github.com/facecheck/facecheck/internal/testenv"
+	"github.com/facecheck/facecheck/kiosk"
 )
 
-// The README's first command: every enrolled person in the generated video
-// is recognised exactly once, the person not enrolled never is, and the
-// synthetic blink is seen.
-func TestDemoRecognisesEnrolledPeople(t *testing.T) {
+// The demo `scripts/run` falls back to without a display, through the real
+// kiosk: every enrolled person in the generated video is checked in exactly
+// once, in the order they walk up, and the person not enrolled (last) never
+// is; the output says so in readable lines.
+func TestDemoChecksInEnrolledPeople(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real engine")
+	}
 	dir := testenv.Faces(t)
 	e, err := engine.New(testenv.Models(t), engine.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	var out bytes.Buffer
-	res, err := demo.Run(e, demo.Options{
+	const enrolled = 4
+	o := demo.Options{
 		Labels: filepath.Join(dir, "labels.csv"), Root: filepath.Join(dir, "images"),
-		People: 4, Video: filepath.Join(t.TempDir(), "demo.avi"), Accept: 0.40, FuseFrames: 3,
-	}, &out)
+		People: enrolled, Video: filepath.Join(t.TempDir(), "demo.avi"),
+	}
+	picks, err := demo.Pick(o.Labels, enrolled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	res, err := demo.Run(context.Background(), e, o, &out)
 	t.Log("\n" + out.String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]int{}
+
+	var want, got []string
+	for _, p := range picks[:enrolled] {
+		want = append(want, p.ID)
+	}
+	var outcomes []kiosk.Outcome
 	for _, r := range res {
-		if r.Got != "" {
-			seen[r.Got]++
+		outcomes = append(outcomes, r.Outcome)
+		switch r.Outcome {
+		case kiosk.OutcomeCheckedIn, kiosk.OutcomeRepeat: // a repeat is a second recognition
+			got = append(got, string(r.Outcome)+" "+r.AttendeeID)
 		}
 	}
-	const enrolled = 4
-	if len(seen) != enrolled {
-		t.Errorf("recognised %v, want each of %d enrolled people", seen, enrolled)
+	for i := range want {
+		want[i] = string(kiosk.OutcomeCheckedIn) + " " + want[i]
 	}
-	for id, n := range seen {
-		if n != 1 {
-			t.Errorf("%s recognised %d times, want once", id, n)
+	if !slices.Equal(got, want) {
+		t.Errorf("check-ins %q, want each enrolled person once, in order: %q (outcomes %v)", got, want, outcomes)
+	}
+	// The person not enrolled walks up last: an approach that ends without
+	// a check-in.
+	if len(res) == 0 || res[len(res)-1].Outcome == kiosk.OutcomeCheckedIn || res[len(res)-1].Outcome == kiosk.OutcomeRepeat {
+		t.Errorf("outcomes %v: want the last, not enrolled person's approach to end without a check-in", outcomes)
+	}
+	if !slices.Contains(outcomes, kiosk.OutcomeNotFound) {
+		t.Errorf("outcomes %v: want %s not recognised", outcomes, picks[enrolled].ID)
+	}
+
+	text := out.String()
+	for _, p := range picks[:enrolled] {
+		if n := strings.Count(text, "  checked in "+p.ID+"  score "); n != 1 {
+			t.Errorf("%d check-in lines for %s, want 1", n, p.ID)
 		}
 	}
-	if strings.Count(out.String(), "blink") < 3 {
-		t.Errorf("blinks seen: %d, want most approaches to show one", strings.Count(out.String(), "blink"))
+	if strings.Contains(text, picks[enrolled].ID+"  score") {
+		t.Errorf("%s, not enrolled, named in a result line", picks[enrolled].ID)
+	}
+	if !strings.Contains(text, "  not recognised  ") {
+		t.Error("no not-recognised line")
+	}
+	if !strings.Contains(text, "  prompt: Please blink") {
+		t.Error("the kiosk never asked for the blink it requires")
+	}
+	if strings.Contains(text, `{"event"`) {
+		t.Error("JSON lines in the demo's output")
 	}
 }
