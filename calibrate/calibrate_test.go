@@ -302,3 +302,27 @@ func TestImpostorsBytes(t *testing.T) {
 		t.Error("malformed template scored")
 	}
 }
+
+// BenchmarkCalibrate is the server's recalibration of a 5,000-attendee
+// event, half of them with a kept check-in capture: 200,000 sampled pairs
+// (server.Config.CalibrationMaxPairs), each the best of one attendee's
+// templates, then the tail fit and the thresholds.
+func BenchmarkCalibrate(b *testing.B) {
+	r := rand.New(rand.NewPCG(9, 9))
+	people := make([][][]byte, 5000)
+	for i := range people {
+		for range 1 + i%2 {
+			t := make([]byte, WireDim)
+			for k := range t {
+				t[k] = byte(128 + int(r.NormFloat64()*30))
+			}
+			people[i] = append(people[i], t)
+		}
+	}
+	for b.Loop() {
+		tail := Fit(ImpostorsBytes(people, 200_000, 1))
+		if a, _ := Thresholds(tail, 1e-3, len(people)); math.IsNaN(a) {
+			b.Fatal("no threshold")
+		}
+	}
+}
