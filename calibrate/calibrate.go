@@ -20,9 +20,9 @@
 // a finite sample of a tail like the dev faces' shows, not what the scores
 // far beyond it do. Fitted on pairs of half the dev faces' identities
 // (~24,000 pairs, the GPD regime) and measured on pairs of the others, a
-// free shape (fitted -0.02 to -0.17) let through 1.16x, 1.81x and 2.94x the
+// free shape (fitted -0.02 to -0.17) let through 1.18x, 1.92x and 3.19x the
 // per-comparison rate at 1e-3, 3e-4 and 1e-4; with the shape at least 0,
-// 0.83x, 0.84x and 0.51x (measure.TestTailHeldOutDevFaces). On a lighter,
+// 0.84x, 0.85x and 0.46x (measure.TestTailHeldOutDevFaces). On a lighter,
 // Gaussian tail this errs strict, on a heavier one the positive shape is
 // kept.
 //
@@ -89,10 +89,10 @@ type Comparable[T any] interface {
 // the registration photo), and the score of a pair of attendees (a, b) is
 // the best of a's templates against b's first, since 1:N takes the best
 // template of each attendee (which of the two is a alternates from pair to
-// pair). With one template each these are the plain
-// pair scores; with more, an attendee's extra templates are extra chances
-// for an impostor and the scores say so, so the gallery size stays the
-// number of attendees. All n(n-1)/2 pairs are scored, or, when that exceeds
+// pair). With one template each these are the plain pair scores; with
+// more, an attendee's extra templates are extra chances for an impostor
+// and the scores say so, so the gallery size stays the number of
+// attendees. All n(n-1)/2 pairs are scored, or, when that exceeds
 // maxPairs > 0, maxPairs ordered pairs drawn at random (with replacement)
 // from a generator seeded with seed, so the cost stays fixed for large
 // galleries and the result is reproducible. Attendees without templates are
