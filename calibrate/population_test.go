@@ -138,7 +138,9 @@ func countAtOrAbove(xs []float64, t float64) int {
 // quantiles per decade shrink: 0.19, 0.15, 0.09 for A), unlike the dev
 // faces' (0.12, 0.10, 0.10), so the calibration, which never extrapolates a
 // tail lighter than exponential, is strict on them (logged, not checked;
-// docs/accuracy.md). A free GPD shape let 2.3-10x the target through here.
+// docs/accuracy.md). On an earlier version of these populations with
+// Gaussian-like tails, a free GPD shape let 2.3-10x the target through at
+// 300 attendees.
 func TestCalibrationAcrossPopulations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scores ~15 million template pairs")
