@@ -41,6 +41,11 @@ const (
 	// each, target 1e-3) 5 attendees gave thresholds as low as 0.12 and 7.7x
 	// the target's false accepts (docs/accuracy.md, "Small events").
 	MinCalibrationAttendees = 15
+	// SmallGalleryAttendees is the gallery size below which the panel says
+	// the calibration errs strict: the 50 scores the tail is fitted on are
+	// then more than a tenth of the pairs (docs/accuracy.md, "Small events":
+	// 0.08-0.42 of the target at 15-20 attendees, 1.0 at 30).
+	SmallGalleryAttendees = 30
 	// histBin is the width of the dashboard's histogram bins (cosine).
 	histBin = 0.02
 )
@@ -339,6 +344,10 @@ func (s *Server) recalibrate(ctx context.Context, st *calState, ev *store.Event,
 			"the conservative default thresholds stay in force.", n, MinCalibrationAttendees)
 	default:
 		rep.Status = CalibrationCalibrated
+		if n < SmallGalleryAttendees {
+			rep.Note = fmt.Sprintf("With %d attendees the tail is fitted on a large share of the pairs, which errs strict: "+
+				"expect more attendees to be asked \"Are you NAME?\" until the gallery reaches about %d.", n, SmallGalleryAttendees)
+		}
 	}
 	if changed {
 		detail := fmt.Sprintf("accept %.3f→%.3f, confirm %.3f→%.3f, %d attendees, target %s",

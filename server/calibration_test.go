@@ -139,7 +139,7 @@ func TestCalibrationRecompute(t *testing.T) {
 	}
 	t.Logf("60 random attendees: accept %.3f, confirm %.3f", th.Accept, th.Confirm)
 	c = getCalibration(t, a, s.Event.ID)
-	if c.Status != server.CalibrationCalibrated || c.Stale || c.Pairs != 60*59/2 || c.Sampled || c.Attendees != 60 {
+	if c.Status != server.CalibrationCalibrated || c.Note != "" || c.Stale || c.Pairs != 60*59/2 || c.Sampled || c.Attendees != 60 {
 		t.Fatalf("report: %+v", c)
 	}
 	// The implied rate of the calibrated accept threshold is the target.
@@ -355,5 +355,9 @@ func TestSettingsAfterRegistrations(t *testing.T) {
 	if th.CalibratedAt.IsZero() || th.Pinned || th.GallerySize != n || th.TargetFPIR != server.DefaultTargetFPIR ||
 		th.Accept == store.DefaultThresholds.Accept || th.Confirm > th.Accept {
 		t.Fatalf("settings after %d registrations: %+v", n, th)
+	}
+	// A gallery this small calibrates strict, and the panel says so.
+	if c := getCalibration(t, a, s.Event.ID); c.Status != server.CalibrationCalibrated || !strings.Contains(c.Note, "errs strict") {
+		t.Errorf("small gallery: status %s, note %q", c.Status, c.Note)
 	}
 }
