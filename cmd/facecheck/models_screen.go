@@ -29,9 +29,9 @@ func modelsProblem(err error) bool {
 
 // showModels opens the window on the models screen for err (from
 // prepare): it downloads the models as `facecheck models fetch` does and
-// then finishes the start-up in the same window. With --shots it saves
-// the screen as 0-models-missing.png and closes the window, downloading
-// nothing.
+// then finishes the start-up in the same window. With --fetch-models the
+// download starts at once; otherwise, with --shots, it saves the screen as
+// 0-models-missing.png and closes the window, downloading nothing.
 func (s *kioskStart) showModels(err error) error {
 	st, oerr := models.Open(*s.kf.models)
 	if oerr != nil {
@@ -50,6 +50,12 @@ func (s *kioskStart) showModels(err error) error {
 	}
 	s.win.SetContent(m.Content())
 	m.BindKeys(s.win.Canvas())
+	if s.fetchNow {
+		// As if the button were pressed, once the window runs; the
+		// screen still shows the progress and any failure.
+		fyne.Do(m.Download)
+		return nil
+	}
 	if s.shots != "" {
 		go func() {
 			s.shotErr = shootModels(s.ctx, s.shots, s.win, s.stdout)

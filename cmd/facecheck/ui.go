@@ -52,6 +52,7 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	demo := fs.Bool("demo", false, "run on a generated video of the dev faces ($FACECHECK_FACES or ../shared/data/faces), enrolled into a temporary database")
 	demoFallback := fs.Bool("demo-fallback", false, "run the demo when the camera cannot be opened")
 	demoPeople := fs.Int("demo-people", 2, "people enrolled in the demo (one more walks up unknown)")
+	fetchNow := fs.Bool("fetch-models", false, "when the models are missing or damaged, download them without waiting for a click (unattended kiosks)")
 	shots := fs.String("shots", "", "save screenshots of idle, guidance, result, not found, settings and the overlays into DIR (or of the models screen when the models are missing), print the preview frame rate and exit (for tests)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -93,7 +94,7 @@ func runUI(args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := &kioskStart{ctx: ctx, cancel: cancel, fs: fs, cfg: cfg, kf: kf, lang: *lang, event: *event,
-		demo: *demo, demoPeople: *demoPeople, fps: *fps, loop: *loop, shots: *shots,
+		demo: *demo, demoPeople: *demoPeople, fps: *fps, loop: *loop, shots: *shots, fetchNow: *fetchNow,
 		fa: fa, win: win, stdout: stdout, stderr: stderr}
 	defer s.close()
 	// Opening the kiosk parts verifies the models. When they are missing or
@@ -148,6 +149,7 @@ type kioskStart struct {
 	fps            float64
 	loop           bool
 	shots          string
+	fetchNow       bool // download missing models without a click
 	fa             fyne.App
 	win            fyne.Window
 	stdout, stderr io.Writer
@@ -394,6 +396,7 @@ func (s *kioskStart) run() {
 	}
 	go s.k.RunPreview(s.ctx)
 	s.runDone = make(chan error, 1)
+	fmt.Fprintln(s.stderr, "ui: kiosk running")
 	go func() {
 		err := s.runner.Run(s.ctx)
 		if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -16,10 +18,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/facecheck/facecheck/internal/testenv"
+	"github.com/facecheck/facecheck/models"
 	"github.com/facecheck/facecheck/ui"
 )
 
@@ -346,4 +350,95 @@ func TestCheckEllipse(t *testing.T) {
 	} else {
 		t.Logf("rectangle rejected: %v", err)
 	}
+}
+
+// TestUIXvfbFetchModels is a fresh kiosk's first start, unattended: plain
+// `facecheck ui --demo --fetch-models` in a real window with an empty
+// model directory. The window opens on the models screen, downloads the
+// models from a registry on 127.0.0.1 (testenv.NPMRegistry: the real npm
+// pack, extraction and sha256 check) and starts the kiosk in the same
+// window; Ctrl-C then closes it, and it exits 0 only if the kiosk had
+// started.
+func TestUIXvfbFetchModels(t *testing.T) {
+	x := newXvfbRun(t)
+	faces := testenv.Faces(t)
+	testenv.NPMRegistry(t, testenv.Models(t), "")
+	empty := filepath.Join(x.dir, "models")
+	args := x.args("ui", "--demo", "--windowed", "--size", fmt.Sprintf("%dx%d", xvfbW, xvfbH), "--fetch-models")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Dir = x.dir
+	cmd.Env = append(os.Environ(), "FACECHECK_MODELS="+empty, "FACECHECK_FACES="+faces, "FYNE_SCALE=1", "LANG=en_US.UTF-8")
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	started := false
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		log.WriteString(sc.Text() + "\n")
+		if sc.Text() == "ui: kiosk running" {
+			started = true
+			break
+		}
+	}
+	if started {
+		time.Sleep(time.Second) // the preview runs a little
+		// Ctrl-C to facecheck itself (under xvfb-run it is a child).
+		pid, err := pidOf(x.bin)
+		if err != nil {
+			cmd.Process.Kill()
+			t.Fatal(err)
+		}
+		syscall.Kill(pid, syscall.SIGINT)
+	}
+	rest, _ := io.ReadAll(stderr)
+	log.Write(rest)
+	err = cmd.Wait()
+	t.Logf("stderr:\n%s\nstdout:\n%s", log.String(), stdout.String())
+	if !started {
+		t.Fatalf("the kiosk did not start after the download (exit: %v)", err)
+	}
+	if err != nil {
+		t.Fatalf("facecheck exited with %v after Ctrl-C: the kiosk had not started, or closing failed", err)
+	}
+	st, err := models.Open(empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Verify(); err != nil {
+		t.Errorf("models after the window's download: %v", err)
+	}
+	if !strings.Contains(log.String(), "model file missing") {
+		t.Error("stderr does not say the models were missing at start")
+	}
+}
+
+// pidOf finds the running process whose program is bin (from /proc).
+func pidOf(bin string) (int, error) {
+	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", p.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		if argv0, _, _ := strings.Cut(string(b), "\x00"); argv0 == bin {
+			return pid, nil
+		}
+	}
+	return 0, fmt.Errorf("no process runs %s", bin)
 }
