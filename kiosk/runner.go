@@ -353,7 +353,7 @@ func (r *Runner) readLoop(ctx context.Context) error {
 			if err != nil {
 				r.cameraError(ctx, fmt.Errorf("%w (retrying in %s)", err, backoff.Round(time.Millisecond)))
 				broken = true
-				if !r.sleep(ctx, backoff) {
+				if !sleep(ctx, backoff, r.reopen) {
 					return nil
 				}
 				backoff = min(2*backoff, r.opts.MaxBackoff)
@@ -369,7 +369,7 @@ func (r *Runner) readLoop(ctx context.Context) error {
 		for ctx.Err() == nil {
 			if interval > 0 {
 				if d := time.Until(next); d > 0 {
-					if !sleep(ctx, d) {
+					if !sleep(ctx, d, nil) {
 						return nil
 					}
 				} else if d < -interval {
@@ -395,7 +395,7 @@ func (r *Runner) readLoop(ctx context.Context) error {
 				if r.opts.Open == nil {
 					return ErrCameraGone
 				}
-				if !r.sleep(ctx, backoff) {
+				if !sleep(ctx, backoff, r.reopen) {
 					return nil
 				}
 				backoff = min(2*backoff, r.opts.MaxBackoff)
@@ -442,8 +442,9 @@ func (r *Runner) note(ctx context.Context, c command) {
 	}
 }
 
-// sleep waits d, or less when Reopen is called; false when ctx ends.
-func (r *Runner) sleep(ctx context.Context, d time.Duration) bool {
+// sleep waits d, or less when wake fires (a nil wake never does); false
+// when ctx ends first.
+func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -451,19 +452,7 @@ func (r *Runner) sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	case <-t.C:
 		return true
-	case <-r.reopen:
-		return true
-	}
-}
-
-// sleep waits d; false when ctx ends first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
+	case <-wake:
 		return true
 	}
 }

@@ -130,6 +130,17 @@ func (h *harness) state(s kiosk.State) {
 	h.app.Handle(kiosk.Event{Kind: kiosk.EventState, State: s})
 }
 
+// openSettings sets the admin PIN 0000 and opens the settings pane with
+// it, through the gear and the PIN prompt.
+func (h *harness) openSettings() {
+	h.t.Helper()
+	h.pins.SetPINHash(hashPIN("0000"))
+	test.Tap(h.app.main.gear)
+	test.Type(h.app.pin.pin, "0000")
+	test.Tap(h.app.pin.submit)
+	h.wantScreen(ScreenSettings)
+}
+
 func (h *harness) wantScreen(want Screen) {
 	h.t.Helper()
 	if got := h.app.Screen(); got != want {

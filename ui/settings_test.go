@@ -107,11 +107,7 @@ func TestSettingsValidation(t *testing.T) {
 	}
 	h := newHarness(t, func(o *Options) { o.Settings = specs })
 	a := h.app
-	h.pins.SetPINHash(hashPIN("0000"))
-	test.Tap(a.main.gear)
-	test.Type(a.pin.pin, "0000")
-	test.Tap(a.pin.submit)
-	h.wantScreen(ScreenSettings)
+	h.openSettings()
 
 	size, url := a.settings.fields[0], a.settings.fields[1]
 	for _, c := range []struct{ in, want string }{
@@ -198,11 +194,7 @@ func TestSettingsReset(t *testing.T) {
 		}
 	})
 	a := h.app
-	h.pins.SetPINHash(hashPIN("0000"))
-	test.Tap(a.main.gear)
-	test.Type(a.pin.pin, "0000")
-	test.Tap(a.pin.submit)
-	h.wantScreen(ScreenSettings)
+	h.openSettings()
 
 	test.Tap(a.settings.reset)
 	if resets != 0 || a.settings.reset.Text != "Tap again to reset" {
@@ -233,11 +225,7 @@ func TestSettingsInForce(t *testing.T) {
 	}
 	h := newHarness(t, func(o *Options) { o.Settings = specs })
 	a := h.app
-	h.pins.SetPINHash(hashPIN("0000"))
-	test.Tap(a.main.gear)
-	test.Type(a.pin.pin, "0000")
-	test.Tap(a.pin.submit)
-	h.wantScreen(ScreenSettings)
+	h.openSettings()
 
 	minF, maxF := a.settings.fields[0], a.settings.fields[1]
 	maxF.entry.SetText("0.8") // the admin is editing this one
