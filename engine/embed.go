@@ -12,7 +12,7 @@ const AlignSize = 112
 
 // arcfaceRef are the ArcFace reference positions of the five alignment
 // points in a 112x112 crop.
-var arcfaceRef = [5]gocv.Point2f{
+var arcfaceRef = [5]Point{
 	{X: 38.2946, Y: 51.6963}, {X: 73.5318, Y: 51.5014}, {X: 56.0252, Y: 71.7366},
 	{X: 41.5493, Y: 92.3655}, {X: 70.7299, Y: 92.2041},
 }
@@ -40,26 +40,16 @@ func alignMat(frame gocv.Mat, lm Landmarks) (gocv.Mat, error) {
 
 func alignMatScaled(frame gocv.Mat, lm Landmarks, k float32) (gocv.Mat, error) {
 	five := lm.Five()
-	src := make([]gocv.Point2f, 5)
-	for i, p := range five {
-		src[i] = gocv.Point2f{X: p.X, Y: p.Y}
+	ref := make([]Point, len(arcfaceRef))
+	for i, p := range arcfaceRef {
+		ref[i] = Point{X: 56 + (p.X-56)*k, Y: 56 + (p.Y-56)*k}
 	}
-	from := gocv.NewPoint2fVectorFromPoints(src)
-	defer from.Close()
-	ref := arcfaceRef
-	for i := range ref {
-		ref[i].X = 56 + (ref[i].X-56)*k
-		ref[i].Y = 56 + (ref[i].Y-56)*k
+	s, err := fitSimilarity(five[:], ref)
+	if err != nil {
+		return gocv.Mat{}, fmt.Errorf("align: %w: %v", ErrNoFace, err)
 	}
-	to := gocv.NewPoint2fVectorFromPoints(ref[:])
-	defer to.Close()
-	// estimateAffinePartial2D uses RANSAC by default; with 5 points and a
-	// rigid face that keeps all of them as inliers, it is a least-squares fit.
-	t := gocv.EstimateAffinePartial2D(from, to)
+	t := s.mat()
 	defer t.Close()
-	if t.Empty() {
-		return gocv.Mat{}, fmt.Errorf("align: %w: landmarks give no similarity transform", ErrNoFace)
-	}
 	out := gocv.NewMat()
 	gocv.WarpAffineWithParams(frame, &out, t, image.Pt(AlignSize, AlignSize), gocv.InterpolationLinear, gocv.BorderReplicate, colorBlack)
 	return out, nil
