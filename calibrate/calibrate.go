@@ -53,8 +53,9 @@ import (
 // (measured/target 0.73 at FPIR 1e-2 and 0.27 at 3e-3, 47-attendee
 // galleries, 50 splits), because cosine impostor scores are lighter-tailed
 // than exponential near the bulk; over the top 5% it gave 1.26-1.91 at 1e-2
-// and 1.01-1.83 at 3e-3 over 8 seeds (docs/accuracy.md). That choice was
-// still made on the same faces the honesty check runs on.
+// and 1.01-1.83 at 3e-3 over 8 seeds, and 1.03-2.04 and 0.71-2.22 after
+// the engine's alignment fix (docs/accuracy.md). That choice was still made
+// on the same faces the honesty check runs on.
 const (
 	TailFraction   = 0.05
 	MinExceedances = 50
