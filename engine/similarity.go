@@ -53,15 +53,6 @@ func fitSimilarity(src, dst []Point) (similarity, error) {
 	}, nil
 }
 
-// apply maps p through s.
-func (s similarity) apply(p Point) Point {
-	x, y := float64(p.X), float64(p.Y)
-	return Point{
-		X: float32(s[0][0]*x + s[0][1]*y + s[0][2]),
-		Y: float32(s[1][0]*x + s[1][1]*y + s[1][2]),
-	}
-}
-
 // mat returns s as the CV_64F 2x3 Mat that warpAffine takes.
 func (s similarity) mat() gocv.Mat {
 	m := gocv.NewMatWithSize(2, 3, gocv.MatTypeCV64F)

@@ -5,6 +5,15 @@ import (
 	"testing"
 )
 
+// apply maps p through s.
+func (s similarity) apply(p Point) Point {
+	x, y := float64(p.X), float64(p.Y)
+	return Point{
+		X: float32(s[0][0]*x + s[0][1]*y + s[0][2]),
+		Y: float32(s[1][0]*x + s[1][1]*y + s[1][2]),
+	}
+}
+
 func sse(s similarity, src, dst []Point) float64 {
 	var e float64
 	for i := range src {
