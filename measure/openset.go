@@ -143,6 +143,10 @@ type OpenSetReport struct {
 	All    OpenSetFigures             `json:"all"`
 	Groups map[string]*OpenSetFigures `json:"groups,omitempty"`
 
+	// Seeds, when the caller ran Seeds, repeats the headline figures over
+	// consecutive split seeds.
+	Seeds []SeedFigures `json:"seeds,omitempty"`
+
 	det map[string][]DETPoint
 }
 

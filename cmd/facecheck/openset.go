@@ -26,6 +26,7 @@ func runOpenSet(args []string, stdout, stderr io.Writer) error {
 	splits := fs.Int("splits", 10, "random enrolled/non-enrolled splits")
 	enrolK := fs.Int("enrol-per-id", 1, "photos enrolled per enrolled identity")
 	seed := fs.Uint64("seed", 1, "split seed")
+	seeds := fs.Int("seeds", 1, "also repeat the headline figures (FNIR @ FPIR 1e-2, the calibrated ratio and FNIR) over this many consecutive seeds from --seed, and give their range and mean")
 	cal := fs.Bool("calibrate", false, "derive thresholds from the enrolled templates alone and measure them")
 	target := fs.Float64("target-fpir", 1e-2, "target false-positive identification rate per check-in for --calibrate")
 	maxPairs := fs.Int("max-pairs", 0, "impostor pairs sampled for calibration (0 = all)")
@@ -41,8 +42,8 @@ func runOpenSet(args []string, stdout, stderr io.Writer) error {
 	if *labels == "" || *root == "" {
 		return fmt.Errorf("eval --open-set needs --labels and --root")
 	}
-	if *splits < 1 || *enrolK < 1 {
-		return fmt.Errorf("eval --open-set: --splits and --enrol-per-id must be at least 1")
+	if *splits < 1 || *enrolK < 1 || *seeds < 1 {
+		return fmt.Errorf("eval --open-set: --splits, --enrol-per-id and --seeds must be at least 1")
 	}
 	if *fuse < 0 || *fuse > 32 {
 		return fmt.Errorf("eval --open-set: --fuse %d, want 0..32 frames", *fuse)
@@ -73,15 +74,22 @@ func runOpenSet(args []string, stdout, stderr io.Writer) error {
 		// split reuses them.
 		frames = measure.EncodeFrames(e, *root, samples, *fuse, *seed, stderr)
 	}
-	rep, err := measure.OpenSet(probes, measure.OpenSetOptions{
+	opts := measure.OpenSetOptions{
 		Splits: *splits, EnrolPerID: *enrolK, Seed: *seed,
 		Calibrate: *cal, TargetFPIR: *target, MaxPairs: *maxPairs,
 		Margin: *margin, Frames: frames,
-	})
+	}
+	rep, err := measure.OpenSet(probes, opts)
 	if err != nil {
 		return err
 	}
 	rep.Print(stdout)
+	if *seeds > 1 {
+		if rep.Seeds, err = measure.Seeds(probes, opts, *seeds); err != nil {
+			return err
+		}
+		measure.PrintSeeds(stdout, rep.Seeds)
+	}
 	if *detOut != "" {
 		if err := measure.PlotDET(*detOut, "facecheck open-set DET ("+*labels+relabelNote(*relabel)+")", rep.DET()); err != nil {
 			return err
