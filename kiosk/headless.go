@@ -8,12 +8,11 @@ import (
 	"io"
 	"path/filepath"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/facecheck/facecheck/api"
-	"github.com/facecheck/facecheck/assets"
 	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/i18n"
 	"github.com/facecheck/facecheck/measure"
 	"github.com/facecheck/facecheck/storage"
 )
@@ -220,22 +219,14 @@ func who(name, id string) string {
 	return name + " (" + id + ")"
 }
 
-// promptText is the kiosk screen's English sentence for p (the UI's
-// translation, assets/i18n/en.json), or p itself when it has none.
+// promptText is the kiosk screen's English sentence for p (the shared
+// catalogue, package i18n), or p itself when it has none.
 func promptText(p Prompt) string {
-	if s, ok := englishPrompts()["prompt."+string(p)]; ok && s != "" {
-		return s
+	if en := i18n.MustNew(i18n.Default); en.Has("prompt." + string(p)) {
+		return en.T("prompt." + string(p))
 	}
 	return string(p)
 }
-
-var englishPrompts = sync.OnceValue(func() map[string]string {
-	m := map[string]string{}
-	if b, err := assets.Translation("en"); err == nil {
-		_ = json.Unmarshal(b, &m) // a broken file leaves the prompt names
-	}
-	return m
-})
 
 // Encoder is what enrolment needs from the engine.
 type Encoder interface {
