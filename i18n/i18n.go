@@ -213,3 +213,34 @@ func (p *Printer) Date(t time.Time) string { return t.Format(p.T("format.date"))
 
 // DateTime formats t as date and time of day in the locale.
 func (p *Printer) DateTime(t time.Time) string { return t.Format(p.T("format.datetime")) }
+
+// Messages returns the messages whose key starts with prefix, for a
+// page's scripts: key → text, or key → plural forms ("one", "other", …)
+// for a plural message. Keys missing in the language come from the
+// default language.
+func (p *Printer) Messages(prefix string) map[string]any {
+	c, err := load()
+	if err != nil {
+		return nil
+	}
+	out := map[string]any{}
+	for _, lang := range []string{Default, p.lang} {
+		for id, m := range c.ids[lang] {
+			if !strings.HasPrefix(id, prefix) {
+				continue
+			}
+			forms := map[string]string{}
+			for name, s := range map[string]string{"zero": m.Zero, "one": m.One, "two": m.Two, "few": m.Few, "many": m.Many, "other": m.Other} {
+				if s != "" {
+					forms[name] = s
+				}
+			}
+			if len(forms) == 1 {
+				out[id] = m.Other
+			} else {
+				out[id] = forms
+			}
+		}
+	}
+	return out
+}
