@@ -302,9 +302,11 @@ func (a *App) setState(ev kiosk.Event) {
 	case kiosk.StateIdle:
 		a.target = 0
 		a.prompt.reset()
-		a.candidate, a.result = nil, nil
 		a.face = nil
+		// The welcome on screen keeps its person until it returns: later
+		// events re-render it ("Welcome, !" when they were cleared here).
 		if !a.resultShowing() {
+			a.candidate, a.result = nil, nil
 			a.show(ScreenMain)
 		}
 	case kiosk.StateApproach, kiosk.StateCooldown:
@@ -368,6 +370,7 @@ func (a *App) show(s Screen) {
 			}
 			a.returnT = nil
 			a.screen = ScreenMain
+			a.candidate, a.result = nil, nil
 			if a.state == kiosk.StateWelcome || a.state == kiosk.StateNotFound || a.state == kiosk.StateCooldown {
 				a.state = kiosk.StateIdle
 				a.target = 0

@@ -375,9 +375,12 @@ func (r *resultScreen) setWelcome(tr *Translator, res *kiosk.Result, cand *kiosk
 	if name == "" && cand != nil {
 		name = cand.Name
 	}
-	if repeat {
+	switch {
+	case name == "":
+		r.title.SetText(tr.T("welcome.plain")) // never "Welcome, !"
+	case repeat:
 		r.title.SetText(tr.T("welcome.repeat", name))
-	} else {
+	default:
 		r.title.SetText(tr.T("welcome.title", name))
 	}
 	r.detail.SetText(info)
