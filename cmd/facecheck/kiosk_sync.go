@@ -13,6 +13,7 @@ import (
 
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/internal/version"
 	"github.com/facecheck/facecheck/kiosk"
 	"github.com/facecheck/facecheck/storage"
 )
@@ -84,7 +85,7 @@ func startSync(ctx context.Context, sf *syncFlags, keyPath string, db *storage.D
 	enc := json.NewEncoder(out)
 	cfg := kiosk.DefaultSyncConfig()
 	cfg.PairingPath = path
-	cfg.AppVersion = "dev"
+	cfg.AppVersion = version.Get().Short()
 	cfg.Timeout = *sf.timeout
 	cfg.RetryMax = *sf.retries
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

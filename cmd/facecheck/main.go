@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+
+	"github.com/facecheck/facecheck/internal/version"
 )
 
 const usage = `facecheck — face-recognition check-in kiosk
@@ -26,6 +28,7 @@ usage:
   facecheck eval --open-set --labels CSV --root DIR [--calibrate --target-fpir R] [--det F.png]
                                               open-set 1:N (FNIR at FPIR), self-calibrated thresholds
   facecheck bench --input DIR_OR_VIDEO        per-stage speed [--json F]
+  facecheck --version                         version, commit and build date
 
 Models are looked up in $FACECHECK_MODELS or the user cache dir; every
 command that needs them accepts --models DIR. Without them the window
@@ -44,6 +47,10 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version") {
+		fmt.Fprintln(stdout, "facecheck", version.Get())
+		return nil
+	}
 	if len(args) == 0 || (len(args[0]) > 1 && args[0][0] == '-' && args[0] != "-h" && args[0] != "--help") {
 		// Plain `facecheck [flags]` is the kiosk window.
 		return runUI(args, stdout, stderr)
