@@ -28,6 +28,9 @@ func main() {
 		fmt.Println("facecheck-server", version.Get())
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "models" {
+		os.Exit(runModels(ctx, os.Args[2:], os.Stdout, os.Stderr))
+	}
 	if len(os.Args) > 1 && os.Args[1] == "loadtest" {
 		os.Exit(runLoadtest(ctx, os.Args[2:], os.Stdout, os.Stderr))
 	}

