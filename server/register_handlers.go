@@ -173,7 +173,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	if ok, wait := s.registerRate.take(clientIP(r)); !ok {
 		s.metrics.inc("facecheck_rate_limited_total", "what", "registration")
 		w.Header().Set("Retry-After", retryAfter(wait))
-		page.Error = "Too many registrations from here right now. Wait a minute and try again."
+		page.Error = "web.err.rate_limited"
 		s.render(w, r, http.StatusTooManyRequests, "register.html", page)
 		return
 	}
