@@ -36,7 +36,7 @@ func main() {
 	}
 	m := NewMain()
 	if err := m.ParseFlags(ctx, os.Args[1:]); errors.Is(err, flag.ErrHelp) {
-		os.Exit(2)
+		os.Exit(0) // asked for help and got it
 	} else if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -107,10 +107,25 @@ func defaultDataDir() string {
 	return "facecheck-data"
 }
 
+const serverUsage = `facecheck-server — the central server: kiosk API, registration pages, admin dashboard
+
+usage:
+  facecheck-server --data DIR [--db postgres://…] [--addr :8443 --tls-cert F --tls-key F] [flags]
+  facecheck-server models fetch|verify [--dir DIR]   get or check the face models (registration needs them)
+  facecheck-server loadtest [flags]                  drive a running server with simulated kiosks (loadtest --help)
+  facecheck-server --version
+
+flags:
+`
+
 // ParseFlags reads the command line; FACECHECK_ADMIN_PASSWORD supplies the
 // first admin's password when --admin-password is not given.
 func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("facecheck-server", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), serverUsage)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&m.Config.Addr, "addr", m.Config.Addr, "listen address")
 	fs.StringVar(&m.DataDir, "data", m.DataDir, "data directory (SQLite database, server key)")
 	fs.StringVar(&m.DSN, "db", "", "PostgreSQL URL (postgres://...); default SQLite in --data")
