@@ -104,7 +104,12 @@ type mainScreen struct {
 	idle     *fyne.Container // event name and "look here"
 	syncText *canvas.Text
 	gear     *keyButton
-	overlay  *overlay // face-size boxes and live measurements, when switched on
+	// eventLine is the idle screen's "Welcome to EVENT".
+	eventLine *widget.Label
+	// langs are the attendee's language buttons (EN / 日本語 / 한국어),
+	// top right of the main screen, above the idle dimming.
+	langs   map[string]*keyButton
+	overlay *overlay // face-size boxes and live measurements, when switched on
 }
 
 func newMainScreen(a *App) *mainScreen {
@@ -129,6 +134,7 @@ func newMainScreen(a *App) *mainScreen {
 		welcomeLine.SetText(a.tr.T("idle.event", a.opts.EventName))
 		event.Text = ""
 	}
+	m.eventLine = welcomeLine
 	m.idle = container.NewVBox(container.NewCenter(arrow), container.NewCenter(look), layout.NewSpacer(),
 		welcomeLine, container.NewCenter(event), layout.NewSpacer())
 
@@ -145,8 +151,33 @@ func newMainScreen(a *App) *mainScreen {
 		m.veil,
 		container.NewPadded(m.idle),
 		container.NewPadded(container.NewBorder(container.NewHBox(m.overlay.readout), nil, nil, nil)),
+		container.NewPadded(container.NewBorder(m.langRow(a), nil, nil, nil)),
 	)
 	return m
+}
+
+// langRow is the attendee's language choice: one button per language in
+// its own name, the current one highlighted. A tap switches the whole flow
+// for this attendee; the kiosk returns to its default language when they
+// leave (App.attendeeLeft).
+func (m *mainScreen) langRow(a *App) fyne.CanvasObject {
+	row := container.NewHBox(layout.NewSpacer())
+	m.langs = map[string]*keyButton{}
+	for _, l := range Languages() {
+		code, name := l[0], l[1]
+		if code == "en" {
+			name = "EN"
+		}
+		b := a.newButton(name, nil, func() { a.ChooseLanguage(code) })
+		if code == a.tr.Lang() {
+			b.Importance = widget.HighImportance
+		} else {
+			b.Importance = widget.LowImportance
+		}
+		m.langs[code] = b
+		row.Add(b)
+	}
+	return row
 }
 
 func (m *mainScreen) update(a *App) {
