@@ -59,7 +59,7 @@
     });
     var label = document.createElementNS(SVG, "text");
     label.setAttribute("x", 2); label.setAttribute("y", 9);
-    label.textContent = peak + "/min";
+    label.textContent = peak + msg("web.js.per_min");
     svg.appendChild(label);
     var now = document.createElementNS(SVG, "text");
     now.setAttribute("x", w - 2); now.setAttribute("y", h - 2);
