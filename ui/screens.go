@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"errors"
 	"image"
 	"image/color"
+	"regexp"
+	"strconv"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -367,9 +370,22 @@ func (s *secondScreen) setMessage(tr *Translator, detail string) {
 		s.msg.Hide()
 		return
 	}
-	s.msg.SetText(tr.T("second.wrong") + "\n" + detail)
+	// The kiosk's detail is English ("… (1 of 3)."): the attendee reads
+	// the sentence in their language and the attempt count; the rest goes
+	// to the log.
+	text := tr.T("second.wrong")
+	if m := attemptRE.FindStringSubmatch(detail); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		of, _ := strconv.Atoi(m[2])
+		text += "\n" + tr.T("second.attempts", n, of)
+	}
+	fyne.LogError("ui: second verification", errors.New(detail))
+	s.msg.SetText(text)
 	s.msg.Show()
 }
+
+// attemptRE finds the attempt count in the kiosk's wrong-code message.
+var attemptRE = regexp.MustCompile(`\((\d+) of (\d+)\)`)
 
 // resultScreen is a full-screen message: welcome, not found, error.
 type resultScreen struct {
