@@ -96,11 +96,10 @@ func DefaultConfig() Config {
 // Fusion is a way to fuse several frames of one person into one decision.
 type Fusion string
 
-// Fusions. On the dev faces' kiosk-like frames (3 per probe, 50 splits,
-// corrected labels; docs/accuracy.md) the best score over the frames
-// misses 4.56% of genuine attendees at FPIR 1e-2 against 4.93% for one
-// frame and 5.02% for the mean embedding, which averages a good frame
-// with worse ones.
+// Fusions. The best score over the frames misses fewer genuine attendees
+// than one frame, and the mean embedding, which averages a good frame with
+// worse ones, misses more (docs/accuracy.md, "Multi-frame decisions and
+// margin routing").
 const (
 	FusionMax  Fusion = "max"
 	FusionMean Fusion = "mean"

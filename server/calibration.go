@@ -36,14 +36,12 @@ const (
 	// MinCalibrationAttendees is the smallest gallery calibrated; smaller
 	// ones keep store.DefaultThresholds (conservative placeholders). 15
 	// attendees give 105 pairs, the least the eval calls measurable
-	// (measure.MinCalibrationPairs): on the dev faces (300 random galleries
-	// each, target 1e-3) 5 attendees gave thresholds as low as 0.12 and 7.7x
-	// the target's false accepts (docs/accuracy.md, "Small events").
+	// (measure.MinCalibrationPairs); smaller galleries gave thresholds far
+	// too low (docs/accuracy.md, "Self-calibrated thresholds", small events).
 	MinCalibrationAttendees = 15
 	// SmallGalleryAttendees is the gallery size below which the panel says
 	// the calibration errs strict: the 50 scores the tail is fitted on are
-	// then more than a tenth of the pairs (docs/accuracy.md, "Small events":
-	// 0.08-0.42 of the target at 15-20 attendees, 1.0 at 30).
+	// then more than a tenth of the pairs (docs/accuracy.md, small events).
 	SmallGalleryAttendees = 30
 	// histBin is the width of the dashboard's histogram bins (cosine).
 	histBin = 0.02
