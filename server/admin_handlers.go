@@ -7,13 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/facecheck/facecheck/api"
+	"github.com/facecheck/facecheck/i18n"
 	"github.com/facecheck/facecheck/server/store"
 )
 
@@ -58,9 +58,10 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 // handleLogin checks the form and starts a session. Failures are
 // rate-limited per IP.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	if ok, wait := s.loginRate.allow(clientIP(r)); !ok {
+	ip := clientIP(r)
+	if ok, wait := s.loginRate.take(ip); !ok {
 		s.metrics.inc("facecheck_logins_total", "result", "rate_limited")
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		w.Header().Set("Retry-After", retryAfter(wait))
 		s.renderError(w, r, http.StatusTooManyRequests, "Too many log-in attempts. Wait a minute and try again.")
 		return
 	}
@@ -72,24 +73,23 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(loginCookie)
 	form := r.PostForm.Get(csrfField)
 	if err != nil || form == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(form)) != 1 {
-		s.loginRate.fail(clientIP(r))
 		s.metrics.inc("facecheck_logins_total", "result", "csrf")
 		s.renderError(w, r, http.StatusForbidden, "This form has expired. Reload the log-in page and try again.")
 		return
 	}
 	user, pass := r.PostForm.Get("username"), r.PostForm.Get("password")
-	err = s.store.AuthenticateAdmin(r.Context(), user, pass)
+	err = s.checkPassword(r.Context(), user, pass)
 	if errors.Is(err, store.ErrInvalidCredentials) {
-		s.loginRate.fail(clientIP(r))
 		s.metrics.inc("facecheck_logins_total", "result", "failed")
 		s.audit(r, user, "admin.login_failed", user, "")
-		s.render(w, r, http.StatusUnauthorized, "login.html", loginPage{CSRF: form, Username: user, Error: "Wrong user name or password."})
+		s.render(w, r, http.StatusUnauthorized, "login.html", loginPage{CSRF: form, Username: user, Error: "web.admin.wrong_login"})
 		return
 	}
 	if err != nil {
 		s.renderInternal(w, r, err)
 		return
 	}
+	s.loginRate.refund(ip)
 	token, _, err := s.store.CreateSession(r.Context(), user, s.cfg.SessionTTL)
 	if err != nil {
 		s.renderInternal(w, r, err)
@@ -188,6 +188,8 @@ type eventPage struct {
 	TargetOptions []targetOption
 	// CaptureTemplates is the event's api.SettingCaptureTemplates.
 	CaptureTemplates bool
+	// Language is the event's default language (settingLanguage).
+	Language string
 }
 
 type kioskRow struct {
@@ -204,7 +206,10 @@ func (s *Server) eventPage(r *http.Request, id string) (eventPage, error) {
 	ev = s.calibrated(r.Context(), ev)
 	p := eventPage{User: sess.Username, CSRF: sess.CSRFToken, Event: ev.API(), Query: r.URL.Query().Get("q"),
 		RegisterPath: "/register/" + ev.ID, TargetOptions: targetOptions(ev.Thresholds),
-		CaptureTemplates: ev.Settings[api.SettingCaptureTemplates] == "true"}
+		CaptureTemplates: ev.Settings[api.SettingCaptureTemplates] == "true", Language: ev.Settings[settingLanguage]}
+	if p.Language == "" {
+		p.Language = i18n.Default
+	}
 	if err := checkText("search", p.Query, 0, 200); err != nil {
 		return p, err
 	}
@@ -270,6 +275,33 @@ func (s *Server) handleEventPageCapture(w http.ResponseWriter, r *http.Request) 
 	}
 	s.audit(r, sessionFrom(r.Context()).Username, "event.capture", ev.ID, fmt.Sprintf("keep check-in captures as templates: %v", on))
 	http.Redirect(w, r, "/admin/events/"+ev.ID+"#capture", http.StatusSeeOther)
+}
+
+// handleEventPageLanguage sets the event's default language: the
+// registration pages' when a visitor's browser names none of ours, and the
+// kiosks' (the same setting key) until an attendee picks one.
+func (s *Server) handleEventPageLanguage(w http.ResponseWriter, r *http.Request) {
+	ev, err := s.store.FindEventByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.renderErr(w, r, notFoundError(err, "event"))
+		return
+	}
+	lang := r.PostFormValue("language")
+	if !i18n.Supported(lang) {
+		s.renderErr(w, r, errorf(http.StatusBadRequest, "invalid_language", "unknown language %q", lang))
+		return
+	}
+	values := make(map[string]string, len(ev.Settings)+1)
+	for k, v := range ev.Settings {
+		values[k] = v
+	}
+	values[settingLanguage] = lang
+	if _, err := s.store.UpdateEventSettings(r.Context(), ev.ID, nil, values); err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	s.audit(r, sessionFrom(r.Context()).Username, "event.language", ev.ID, "default language: "+lang)
+	http.Redirect(w, r, "/admin/events/"+ev.ID+"#language", http.StatusSeeOther)
 }
 
 func (s *Server) handleEventPageRevokeKiosk(w http.ResponseWriter, r *http.Request) {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,9 +21,10 @@ import (
 // event's template key. Failures are rate-limited per IP against code
 // guessing.
 func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
-	if ok, wait := s.pairRate.allow(clientIP(r)); !ok {
+	ip := clientIP(r)
+	if ok, wait := s.pairRate.take(ip); !ok {
 		s.metrics.inc("facecheck_pairings_total", "result", "rate_limited")
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		w.Header().Set("Retry-After", retryAfter(wait))
 		s.writeError(w, r, errorf(http.StatusTooManyRequests, "rate_limited", "too many attempts; try again later"))
 		return
 	}
@@ -45,12 +45,10 @@ func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
 	k, token, err := s.store.Pair(r.Context(), req.Code, req.DeviceName, req.AppVersion)
 	switch {
 	case errors.Is(err, store.ErrInvalidCredentials):
-		s.pairRate.fail(clientIP(r))
 		s.metrics.inc("facecheck_pairings_total", "result", "invalid")
 		s.writeError(w, r, errorf(http.StatusUnauthorized, "pairing_code_invalid", "unknown or already used pairing code"))
 		return
 	case errors.Is(err, store.ErrExpired):
-		s.pairRate.fail(clientIP(r))
 		s.metrics.inc("facecheck_pairings_total", "result", "expired")
 		s.writeError(w, r, errorf(http.StatusUnauthorized, "pairing_code_expired", "the pairing code has expired; ask for a new one"))
 		return
@@ -63,6 +61,7 @@ func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.pairRate.refund(ip)
 	s.metrics.inc("facecheck_pairings_total", "result", "ok")
 	s.audit(r, "kiosk:"+k.ID, "kiosk.pair", k.ID, fmt.Sprintf("device %q, event %s", k.Name, ev.ID))
 	s.writeJSON(w, r, http.StatusCreated, api.PairResponse{
@@ -266,6 +265,12 @@ func (s *Server) handleIdentify(w http.ResponseWriter, r *http.Request) {
 // its client-generated id (which becomes the attendee id).
 func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 	k, ev := kioskFrom(r.Context()), eventFrom(r.Context())
+	if ok, wait := s.enrolRate.take(clientIP(r)); !ok {
+		s.metrics.inc("facecheck_rate_limited_total", "what", "enrolment")
+		w.Header().Set("Retry-After", retryAfter(wait))
+		s.writeError(w, r, errorf(http.StatusTooManyRequests, "rate_limited", "too many enrolments; try again later"))
+		return
+	}
 	var req api.EnrolRequest
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
