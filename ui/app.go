@@ -138,6 +138,7 @@ type App struct {
 	staff    *staffScreen
 	camera   *cameraPanel
 
+	pins     *kiosk.PINGuard
 	afterPIN Screen // what the PIN unlocks: ScreenSettings or ScreenStaff
 	inline   bool   // tests: run Staff and Pair calls on the UI goroutine
 
@@ -189,6 +190,7 @@ func New(fa fyne.App, opts Options) (*App, error) {
 		frameSize:    fyne.NewSize(4, 3),
 		showOverlays: fa.Preferences().Bool(prefsOverlaysKey),
 		pairedWith:   opts.PairedWith,
+		pins:         kiosk.NewPINGuard(opts.PINs, nil),
 	}
 	a.prompt.minShow, a.prompt.settle = opts.PromptMinShow, opts.PromptSettle
 	a.applyTheme()
