@@ -13,6 +13,7 @@ import (
 
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/internal/version"
 	"github.com/facecheck/facecheck/models"
 	"github.com/facecheck/facecheck/storage"
 )
@@ -220,7 +221,7 @@ func (s *Station) openSync(ctx context.Context) error {
 	sc := cfg.Sync
 	sc.PairingPath = cfg.Pairing
 	if sc.AppVersion == "" {
-		sc.AppVersion = "dev"
+		sc.AppVersion = version.Get().Short()
 	}
 	if sc.Logger == nil {
 		sc.Logger = slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelWarn}))

