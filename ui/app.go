@@ -7,7 +7,10 @@
 // It renders kiosk.Event values and calls back through the small
 // Controller interface and the functions in Options; it holds no business
 // logic and knows nothing of the engine or storage. Handle may be called
-// from any goroutine.
+// from any goroutine. Run (window.go) is the kiosk window as
+// `facecheck ui` starts it: it opens a kiosk.Station and puts an App on
+// it, or first the models screen when the models need downloading. This
+// is the only package that imports Fyne.
 package ui
 
 import (
