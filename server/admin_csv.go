@@ -144,10 +144,10 @@ func (s *Server) handleAttendeesImport(w http.ResponseWriter, r *http.Request) {
 		if len(rec) < 2 || len(rec) > 3 {
 			row.Error = fmt.Sprintf("expected name,email[,info]: got %d fields", len(rec))
 		} else {
-			row.Name, row.Email = strings.TrimSpace(rec[0]), strings.ToLower(strings.TrimSpace(rec[1]))
+			row.Name, row.Email = normText(rec[0]), strings.ToLower(strings.TrimSpace(rec[1]))
 			info := ""
 			if len(rec) == 3 {
-				info = strings.TrimSpace(rec[2])
+				info = normText(rec[2])
 			}
 			if err := s.importAttendee(r, ev, &row, info, origin); err != nil {
 				var e *Error

@@ -14,7 +14,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/skip2/go-qrcode"
 
@@ -131,7 +130,7 @@ func formError(err error) error {
 
 func readField(p *multipart.Part) (string, error) {
 	b, err := io.ReadAll(io.LimitReader(p, 4<<10))
-	return strings.TrimSpace(string(b)), err
+	return normText(string(b)), err
 }
 
 // checkPhoto verifies by content, not by name or declared type, that the

@@ -23,6 +23,10 @@ import (
 type Config struct {
 	// Addr is the listen address, e.g. "127.0.0.1:8080" or ":0".
 	Addr string
+	// MetricsAddr, when set, serves GET /metrics without a log-in on its
+	// own listener (plain HTTP, for a scraper on a private address); on
+	// Addr, /metrics needs an admin session either way.
+	MetricsAddr string
 	// TLSCert and TLSKey are PEM files; both set means HTTPS.
 	TLSCert, TLSKey string
 	// SecureCookies marks cookies Secure even without TLS here (TLS ends at
@@ -125,9 +129,12 @@ type Server struct {
 	encoder FaceEncoder
 	logger  *slog.Logger
 
-	ln      net.Listener
-	srv     *http.Server
-	handler http.Handler
+	ln  net.Listener
+	srv *http.Server
+	// metricsLn and metricsSrv serve MetricsAddr.
+	metricsLn  net.Listener
+	metricsSrv *http.Server
+	handler    http.Handler
 	// done is closed by Close so long-lived streams (SSE) end.
 	done chan struct{}
 
@@ -221,6 +228,12 @@ func (s *Server) Open() error {
 		ln = tls.NewListener(ln, s.srv.TLSConfig)
 	}
 	s.ln = ln
+	if s.cfg.MetricsAddr != "" {
+		if err := s.openMetrics(); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	s.bg.Add(1)
 	go s.calibrationLoop()
 	go func() {
@@ -262,7 +275,38 @@ func (s *Server) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return s.srv.Shutdown(ctx)
+	var errs []error
+	if s.metricsSrv != nil {
+		errs = append(errs, s.metricsSrv.Shutdown(ctx))
+	}
+	return errors.Join(append(errs, s.srv.Shutdown(ctx))...)
+}
+
+// openMetrics serves GET /metrics alone on MetricsAddr.
+func (s *Server) openMetrics() error {
+	ln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listen for metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", s.handleMetrics)
+	s.metricsLn = ln
+	s.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,
+		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := s.metricsSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logger.Error("serve metrics", "err", err)
+		}
+	}()
+	return nil
+}
+
+// MetricsURL is the URL of the metrics listener, "" without MetricsAddr.
+func (s *Server) MetricsURL() string {
+	if s.metricsLn == nil {
+		return ""
+	}
+	return "http://" + s.metricsLn.Addr().String() + "/metrics"
 }
 
 // routes maps every route; middleware wraps the whole mux.
@@ -270,7 +314,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
-	mux.HandleFunc("GET /metrics", s.handleMetrics)
+	mux.Handle("GET /metrics", s.adminAPI(s.handleMetrics))
 
 	mux.HandleFunc("GET /v1/openapi.yaml", s.handleOpenAPIYAML)
 	mux.HandleFunc("GET /v1/openapi.json", s.handleOpenAPIJSON)
@@ -301,6 +345,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /admin/login", s.handleLoginPage)
 	mux.HandleFunc("POST /admin/login", s.handleLogin)
 	mux.Handle("POST /admin/logout", s.adminPage(s.handleLogout))
+	mux.Handle("GET /admin/password", s.adminPage(s.handlePasswordPage))
+	mux.Handle("POST /admin/password", s.adminPage(s.handlePasswordChange))
 	mux.Handle("GET /admin/{$}", s.adminPage(s.handleDashboard))
 	mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusSeeOther))
 	mux.Handle("POST /admin/events", s.adminPage(s.handleDashboardCreateEvent))
@@ -327,7 +373,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /register/{event}/me/{attendee}", s.handleRegisteredPage)
 	mux.HandleFunc("POST /register/{event}/me/{attendee}/delete", s.handleWithdraw)
 
-	mux.Handle("GET /static/", http.FileServerFS(staticFS))
+	mux.Handle("GET /static/", noListing(http.FileServerFS(staticFS)))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/admin/", http.StatusSeeOther)
 	})
