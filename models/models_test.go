@@ -7,7 +7,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestManifestComplete(t *testing.T) {
@@ -124,11 +126,42 @@ func writeTgz(t *testing.T, path string, files map[string][]byte) {
 
 func TestFetchReal(t *testing.T) {
 	if os.Getenv("FACECHECK_TEST_FETCH") == "" {
-		t.Skip("set FACECHECK_TEST_FETCH=1 to run npm pack against the registry")
+		t.Skip("set FACECHECK_TEST_FETCH=1 to download the package from the real npm registry")
 	}
 	s, _ := Open(t.TempDir())
 	var log bytes.Buffer
 	if err := s.Fetch(t.Context(), &log); err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	clock := time.Unix(0, 0)
+	now := func() time.Time { return clock }
+	step := func(p Progress, d time.Duration, done, total int64) {
+		clock = clock.Add(d)
+		p(done, total)
+	}
+	var tty bytes.Buffer
+	p := progressLine(&tty, true, now)
+	step(p, time.Second, 10e6, 40e6)
+	step(p, 100*time.Millisecond, 11e6, 40e6) // too soon: not written
+	step(p, time.Second, 20e6, 40e6)
+	step(p, time.Millisecond, 40e6, 40e6) // the end is always written
+	lines := strings.Split(tty.String(), "\r")
+	if len(lines) != 4 || !strings.HasSuffix(tty.String(), "\n") {
+		t.Fatalf("terminal output %q: want 3 rewrites of one line, then a newline", tty.String())
+	}
+	if got := strings.TrimSpace(lines[1]); got != "models: 10.0 of 40.0 MB, 10.0 MB/s, 3 s left" {
+		t.Errorf("first line %q", got)
+	}
+
+	var log bytes.Buffer
+	p = progressLine(&log, false, now)
+	for done := int64(0); done <= 40e6; done += 1e6 {
+		step(p, 10*time.Millisecond, done, 40e6)
+	}
+	if n := strings.Count(log.String(), "\n"); n != 4 {
+		t.Errorf("log output has %d lines, want one a quarter:\n%s", n, log.String())
 	}
 }

@@ -12,7 +12,6 @@ APT_PACKAGES=(
   chromium                   # browser tests of the server's pages
   fonts-noto-cjk             # Japanese and Korean text in the kiosk UI
   postgresql                 # the server's scale-out store, tested in CI
-  npm                        # `npm pack` fetches the models
 )
 
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -23,20 +22,16 @@ need_apt() {
     [[ $p == \#* ]] && continue
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
-  # npm may come with a Node.js installed outside apt.
-  if command -v npm >/dev/null; then
-    local keep=(); for p in "${missing[@]}"; do [[ $p == npm ]] || keep+=("$p"); done; missing=("${keep[@]}")
-  fi
   printf '%s\n' "${missing[@]}"
 }
 
 install_system() {
   case "$(uname -s)" in
-    Darwin) say "macOS: install Go 1.26 and run: brew install opencv@4 pkg-config node — then re-run. (gocv v0.31.0 needs OpenCV 4.6; see README)"; return 1 ;;
+    Darwin) say "macOS: install Go 1.26 and run: brew install opencv@4 pkg-config — then re-run. (gocv v0.31.0 needs OpenCV 4.6; see README)"; return 1 ;;
     MINGW*|MSYS*|CYGWIN*) say "Windows: use WSL2 with Ubuntu 22.04+/Debian 12 and re-run there (see README)"; return 1 ;;
   esac
   if ! command -v apt-get >/dev/null; then
-    say "this is not Debian/Ubuntu: install OpenCV 4.6 dev files, pkg-config, Node.js/npm, Xvfb and Chromium with your package manager, then re-run"
+    say "this is not Debian/Ubuntu: install OpenCV 4.6 dev files, pkg-config, Xvfb and Chromium with your package manager, then re-run"
     return 1
   fi
   mapfile -t missing < <(need_apt | grep -v '^$' || true)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/facecheck/facecheck"
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/server/store"
 )
@@ -120,30 +120,18 @@ func (s *Server) handleGallery(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var checkInMethods = map[string]bool{
-	api.MethodFace: true, api.MethodConfirm: true, api.MethodQR: true, api.MethodCode: true, api.MethodManual: true,
-}
-
-// validateCheckIn checks one check-in's shape; a batch with one bad item is
+// validateCheckIn checks one check-in (facecheck.ValidateCheckIn and
+// CheckInTime against the server's clock); a batch with one bad item is
 // refused whole, before anything is written.
 func (s *Server) validateCheckIn(i int, c api.CheckIn) error {
-	bad := func(format string, args ...any) error {
-		return errorf(http.StatusUnprocessableEntity, "invalid_checkin", "checkins[%d]: %s", i, fmt.Sprintf(format, args...))
+	err := facecheck.ValidateCheckIn(c)
+	if err == nil {
+		err = facecheck.CheckInTime(c.At, s.Now())
 	}
-	switch {
-	case !validUUID(c.ID):
-		return bad("id must be a UUID in canonical lower-case form")
-	case c.AttendeeID == "" || len(c.AttendeeID) > 64:
-		return bad("attendee_id must be 1 to 64 characters")
-	case !checkInMethods[c.Method]:
-		return bad("unknown method %q", c.Method)
-	case c.At.IsZero() || c.At.After(s.Now().Add(24*time.Hour)):
-		return bad("at must be set and not in the future")
-	case math.IsNaN(float64(c.Score)) || math.IsInf(float64(c.Score), 0) ||
-		math.IsNaN(float64(c.Margin)) || math.IsInf(float64(c.Margin), 0):
-		return bad("score and margin must be finite")
+	if ce := (*facecheck.CheckInError)(nil); errors.As(err, &ce) {
+		return errorf(http.StatusUnprocessableEntity, "invalid_checkin", "checkins[%d]: %s", i, ce.Reason)
 	}
-	return nil
+	return err
 }
 
 // handleCheckIns ingests a batch of check-ins, idempotent by id.
@@ -261,7 +249,10 @@ func (s *Server) handleIdentify(w http.ResponseWriter, r *http.Request) {
 	resp := api.IdentifyResponse{Decision: api.DecisionReject}
 	if m.found {
 		resp.Score, resp.Margin = m.score, m.margin
-		resp.Decision = decide(s.calibrated(r.Context(), ev).Thresholds, m.score, m.margin)
+		// The identify API cannot see the person: a code check is the
+		// client's, so verify is always an answer (facecheck doc).
+		d, _ := thresholds(s.calibrated(r.Context(), ev).Thresholds).Decide(m.score, m.margin, facecheck.RiskNone, true)
+		resp.Decision = string(d)
 		if resp.Decision != api.DecisionReject {
 			resp.Found, resp.AttendeeID, resp.Name = true, m.id, m.name
 		}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/facecheck/facecheck/server/store"
@@ -33,14 +32,14 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 	ip := clientIP(r)
 	if ok, wait := s.loginRate.take(ip); !ok {
 		w.Header().Set("Retry-After", retryAfter(wait))
-		fail(http.StatusTooManyRequests, "Too many attempts. Wait a minute and try again.")
+		fail(http.StatusTooManyRequests, "web.err.too_many_attempts")
 		return
 	}
 	current, next, confirm := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("confirm")
 	err := s.checkPassword(r.Context(), sess.Username, current)
 	if errors.Is(err, store.ErrInvalidCredentials) {
 		s.audit(r, sess.Username, "admin.password_change_failed", sess.Username, "wrong current password")
-		fail(http.StatusUnauthorized, "The current password is wrong.")
+		fail(http.StatusUnauthorized, "web.admin.password_wrong")
 		return
 	}
 	if err != nil {
@@ -50,13 +49,13 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 	s.loginRate.refund(ip)
 	switch {
 	case len(next) < store.MinPasswordLength:
-		fail(http.StatusUnprocessableEntity, fmt.Sprintf("The new password must be at least %d characters.", store.MinPasswordLength))
+		fail(http.StatusUnprocessableEntity, "web.admin.password_short")
 		return
 	case next != confirm:
-		fail(http.StatusUnprocessableEntity, "The two new passwords differ.")
+		fail(http.StatusUnprocessableEntity, "web.admin.password_differ")
 		return
 	case next == current:
-		fail(http.StatusUnprocessableEntity, "The new password is the current one.")
+		fail(http.StatusUnprocessableEntity, "web.admin.password_same")
 		return
 	}
 	keep := ""
@@ -68,6 +67,6 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.audit(r, sess.Username, "admin.password_change", sess.Username, "other sessions ended")
-	s.render(w, r, http.StatusOK, "message.html", messagePage{Title: "Password changed",
-		Message: "Your password has been changed. Every other session of yours has been logged out.", Status: http.StatusOK})
+	s.render(w, r, http.StatusOK, "message.html", messagePage{Title: "web.admin.password_changed_title",
+		Message: "web.admin.password_changed", Status: http.StatusOK})
 }

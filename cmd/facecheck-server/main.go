@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/facecheck/facecheck/internal/version"
 	"github.com/facecheck/facecheck/server"
 	"github.com/facecheck/facecheck/server/store"
 )
@@ -23,6 +24,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(os.Args) > 1 && (os.Args[1] == "--version" || os.Args[1] == "-version" || os.Args[1] == "version") {
+		fmt.Println("facecheck-server", version.Get())
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "models" {
+		os.Exit(runModels(ctx, os.Args[2:], os.Stdout, os.Stderr))
+	}
 	if len(os.Args) > 1 && os.Args[1] == "loadtest" {
 		os.Exit(runLoadtest(ctx, os.Args[2:], os.Stdout, os.Stderr))
 	}

