@@ -99,10 +99,9 @@ func (s *Server) handleAttendeesImport(w http.ResponseWriter, r *http.Request) {
 	}
 	defer f.Close()
 
-	origin := "http://" + r.Host
-	if r.TLS != nil || s.cfg.SecureCookies {
-		origin = "https://" + r.Host
-	}
+	// Never r.Host: a forged Host header would put the attacker's site in
+	// the links an admin mails to attendees.
+	origin := s.PublicURL()
 	cr := csv.NewReader(f)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true

@@ -89,7 +89,7 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "+
 			"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
-		if s.cfg.TLSCert != "" {
+		if s.cfg.tls() {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		if private(r.URL.Path) {

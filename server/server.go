@@ -13,8 +13,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/crypto/acme"
+	"golang.org/x/crypto/acme/autocert"
 
 	"github.com/facecheck/facecheck/server/store"
 )
@@ -29,9 +34,22 @@ type Config struct {
 	MetricsAddr string
 	// TLSCert and TLSKey are PEM files; both set means HTTPS.
 	TLSCert, TLSKey string
+	// ACMEHost, instead of TLSCert, gets and renews a certificate for this
+	// public host name from an ACME CA (Let's Encrypt) over TLS-ALPN-01 on
+	// Addr (which must be reachable as ACMEHost:443), kept in ACMECacheDir.
+	// ACMEDirectory overrides the CA's directory URL (a staging CA).
+	ACMEHost, ACMECacheDir, ACMEDirectory string
 	// SecureCookies marks cookies Secure even without TLS here (TLS ends at
 	// a proxy in front). Always on with TLSCert.
 	SecureCookies bool
+	// InsecureHTTP allows plain HTTP on an address other than loopback
+	// (TLS ends at a proxy on a private network). Without it, Validate
+	// refuses: the pairing answer carries the event key and a token.
+	InsecureHTTP bool
+	// PublicURL is the server's address as attendees and kiosks reach it
+	// (https://checkin.example.org): every link the server builds starts
+	// with it, never with a request's Host header. Empty: URL().
+	PublicURL string
 
 	// MaxBodyBytes bounds JSON request bodies.
 	MaxBodyBytes int64
@@ -101,6 +119,14 @@ func (c Config) Validate() error {
 	switch {
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		return errors.New("config: --tls-cert and --tls-key go together")
+	case c.ACMEHost != "" && c.TLSCert != "":
+		return errors.New("config: --acme-host gets its own certificate: leave out --tls-cert and --tls-key")
+	case c.ACMEHost != "" && c.ACMECacheDir == "":
+		return errors.New("config: --acme-host needs a cache directory for the certificates")
+	case c.TLSCert == "" && c.ACMEHost == "" && !c.InsecureHTTP && !loopback(c.Addr):
+		return fmt.Errorf("config: %s is reachable from other machines and there is no TLS: give --tls-cert/--tls-key or --acme-host, listen on 127.0.0.1, or say --insecure-http (TLS ends at a proxy)", c.Addr)
+	case c.PublicURL != "" && !validPublicURL(c.PublicURL):
+		return fmt.Errorf("config: --public-url %q must be an http:// or https:// URL with a host and no path, query or fragment", c.PublicURL)
 	case c.MaxBodyBytes < 1024:
 		return errors.New("config: max body bytes must be at least 1024")
 	case c.MaxUploadBytes < 64<<10:
@@ -119,6 +145,55 @@ func (c Config) Validate() error {
 		return errors.New("config: calibration interval and pair cap must not be negative")
 	}
 	return nil
+}
+
+// tls reports whether the server itself speaks HTTPS.
+func (c Config) tls() bool { return c.TLSCert != "" || c.ACMEHost != "" }
+
+// acmeTLSConfig gets certificates for ACMEHost alone: a handshake naming
+// any other host fails, so the CA is never asked for names an attacker
+// chooses.
+func (s *Server) acmeTLSConfig() *tls.Config {
+	m := &autocert.Manager{
+		Prompt:     autocert.AcceptTOS,
+		HostPolicy: autocert.HostWhitelist(s.cfg.ACMEHost),
+		Cache:      autocert.DirCache(s.cfg.ACMECacheDir),
+	}
+	if s.cfg.ACMEDirectory != "" {
+		m.Client = &acme.Client{DirectoryURL: s.cfg.ACMEDirectory}
+	}
+	c := m.TLSConfig()
+	c.MinVersion = tls.VersionTLS12
+	return c
+}
+
+// loopback reports whether a listen address only accepts connections from
+// this machine.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func validPublicURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil &&
+		(u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.Fragment == ""
+}
+
+// PublicURL is the base of every link the server builds: Config.PublicURL,
+// or the listen URL when it is not set.
+func (s *Server) PublicURL() string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimSuffix(s.cfg.PublicURL, "/")
+	}
+	return s.URL()
 }
 
 // Server serves facecheck over HTTP(S). Create it with NewServer, start it
@@ -167,7 +242,7 @@ func NewServer(cfg Config, db *store.DB, enc FaceEncoder, logger *slog.Logger) (
 	if logger == nil {
 		logger = slog.Default()
 	}
-	if cfg.TLSCert != "" {
+	if cfg.tls() {
 		cfg.SecureCookies = true
 	}
 	p, err := loadPages()
@@ -218,13 +293,17 @@ func (s *Server) Open() error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
-	if s.cfg.TLSCert != "" {
+	switch {
+	case s.cfg.TLSCert != "":
 		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("tls: %w", err)
 		}
 		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, s.srv.TLSConfig)
+	case s.cfg.ACMEHost != "":
+		s.srv.TLSConfig = s.acmeTLSConfig()
 		ln = tls.NewListener(ln, s.srv.TLSConfig)
 	}
 	s.ln = ln
@@ -250,7 +329,7 @@ func (s *Server) URL() string {
 		return ""
 	}
 	scheme := "http"
-	if s.cfg.TLSCert != "" {
+	if s.cfg.tls() {
 		scheme = "https"
 	}
 	addr := s.ln.Addr().(*net.TCPAddr)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/facecheck/facecheck/server/store"
@@ -18,7 +19,7 @@ import (
 // the admin ends. It is for an admin who lost the password; a logged-in
 // admin changes theirs on the dashboard.
 func runAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	usage := "usage: facecheck-server admin reset-password [--data DIR] [--db URL] [--user NAME] < new-password"
+	usage := "usage: facecheck-server admin reset-password [--data DIR] [--db URL] [--key-file F] [--user NAME] < new-password"
 	if len(args) == 0 || args[0] != "reset-password" {
 		fmt.Fprintln(stderr, usage)
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
@@ -31,6 +32,7 @@ func runAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs.SetOutput(stderr)
 	fs.StringVar(&m.DataDir, "data", m.DataDir, "data directory (SQLite database, server key)")
 	fs.StringVar(&m.DSN, "db", "", "PostgreSQL URL (postgres://...); default SQLite in --data")
+	fs.StringVar(&m.KeyFile, "key-file", os.Getenv("FACECHECK_SERVER_KEY_FILE"), "server key file (default server.key in --data)")
 	user := fs.String("user", "admin", "the admin whose password is reset")
 	if err := fs.Parse(args[1:]); errors.Is(err, flag.ErrHelp) {
 		return 0

@@ -63,6 +63,10 @@ type Main struct {
 	DataDir string
 	// DSN is a postgres:// URL; empty means SQLite in DataDir.
 	DSN string
+	// KeyFile holds the server key; empty means server.key in DataDir.
+	// Keep it elsewhere (another disk, a secrets mount) so a copy of the
+	// data folder is not a copy of every template.
+	KeyFile string
 	// AdminUser and AdminPassword create the first admin on first start; an
 	// empty password is generated and written to AdminPasswordFile in
 	// DataDir (0600), never to the terminal or the command line.
@@ -122,6 +126,11 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	fs.StringVar(&m.Config.MetricsAddr, "metrics-addr", "", "also serve /metrics without log-in on this address (e.g. 127.0.0.1:9100); on --addr it needs an admin session")
 	fs.StringVar(&m.DataDir, "data", m.DataDir, "data directory (SQLite database, server key)")
 	fs.StringVar(&m.DSN, "db", "", "PostgreSQL URL (postgres://...); default SQLite in --data")
+	fs.StringVar(&m.KeyFile, "key-file", os.Getenv("FACECHECK_SERVER_KEY_FILE"), "server key file, 0600 (or FACECHECK_SERVER_KEY_FILE; default server.key in --data)")
+	fs.StringVar(&m.Config.PublicURL, "public-url", "", "the address attendees and kiosks use, e.g. https://checkin.example.org: the base of every link the server builds")
+	fs.BoolVar(&m.Config.InsecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback --addr (TLS ends at a proxy)")
+	fs.StringVar(&m.Config.ACMEHost, "acme-host", "", "get a certificate for this public host name from Let's Encrypt (TLS-ALPN-01 on --addr, which must be reachable on port 443)")
+	fs.StringVar(&m.Config.ACMEDirectory, "acme-directory", "", "ACME directory URL (default Let's Encrypt production)")
 	fs.StringVar(&m.Config.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	fs.StringVar(&m.Config.TLSKey, "tls-key", "", "TLS key file (PEM)")
 	fs.BoolVar(&m.Config.SecureCookies, "secure-cookies", false, "mark cookies Secure (TLS ends at a proxy)")
@@ -134,6 +143,9 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if m.Config.ACMEHost != "" {
+		m.Config.ACMECacheDir = filepath.Join(m.DataDir, "acme")
 	}
 	m.AdminPassword = os.Getenv("FACECHECK_ADMIN_PASSWORD")
 	return m.Config.Validate()
@@ -171,6 +183,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "facecheck-server listening on %s (data %s, %s)\n", m.Server.URL(), m.DataDir, m.DB.Dialect())
+	if m.Server.PublicURL() != m.Server.URL() {
+		fmt.Fprintf(m.Stdout, "public address %s\n", m.Server.PublicURL())
+	}
 	if b.AdminCreated {
 		if passwordFile != "" {
 			fmt.Fprintf(m.Stdout, "created admin %q; its password is in %s (readable by you only): log in, change it, delete the file\n", b.Username, passwordFile)
@@ -179,7 +194,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	if b.Event != nil {
-		fmt.Fprintf(m.Stdout, "created event %q: registration page %s/register/%s\n", b.Event.Name, m.Server.URL(), b.Event.ID)
+		fmt.Fprintf(m.Stdout, "created event %q: registration page %s/register/%s\n", b.Event.Name, m.Server.PublicURL(), b.Event.ID)
 	}
 	if m.Encoder == nil {
 		m.Logger.Warn("no face encoder wired: photo registration answers 503")
@@ -198,7 +213,11 @@ func (m *Main) openStore(ctx context.Context) (*store.DB, error) {
 	if v := os.Getenv("FACECHECK_SERVER_KEY"); v != "" {
 		key, err = server.ParseKey(v)
 	} else {
-		key, err = server.LoadOrCreateKey(filepath.Join(m.DataDir, "server.key"))
+		path := m.KeyFile
+		if path == "" {
+			path = filepath.Join(m.DataDir, "server.key")
+		}
+		key, err = server.LoadOrCreateKey(path)
 	}
 	if err != nil {
 		return nil, err
