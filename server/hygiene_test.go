@@ -40,6 +40,14 @@ func TestHygieneHeadersAndListing(t *testing.T) {
 			if got := resp.Header.Get("Cache-Control") == "no-store"; got != tt.noStore {
 				t.Errorf("GET %s: Cache-Control %q, want no-store %v", tt.path, resp.Header.Get("Cache-Control"), tt.noStore)
 			}
+			for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"} {
+				if got := resp.Header.Get(h); got != want {
+					t.Errorf("GET %s: %s %q, want %q", tt.path, h, got, want)
+				}
+			}
+			if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+				t.Errorf("GET %s: Content-Security-Policy %q", tt.path, csp)
+			}
 			if strings.Contains(body, `href="style.css"`) {
 				t.Errorf("GET %s lists a directory", tt.path)
 			}
