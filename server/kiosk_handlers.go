@@ -33,7 +33,7 @@ func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	req.DeviceName = strings.TrimSpace(req.DeviceName)
+	req.DeviceName = normText(req.DeviceName)
 	if err := checkText("device_name", req.DeviceName, 1, 100); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -276,7 +276,7 @@ func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	req.Name, req.Email = strings.TrimSpace(req.Name), strings.TrimSpace(req.Email)
+	req.Name, req.Email = normText(req.Name), strings.TrimSpace(req.Email)
 	if err := validateEnrol(req); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -388,7 +388,7 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 // valid UTF-8 without control characters.
 func checkText(field, v string, minLen, maxLen int) error {
 	n := utf8.RuneCountInString(v)
-	if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) || hasInvisibleFormat(v) {
 		return errorf(http.StatusUnprocessableEntity, "invalid_"+strings.ReplaceAll(field, ".", "_"), "%s contains invalid characters", field)
 	}
 	if n < minLen || n > maxLen {

@@ -458,17 +458,27 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestHealthAndMetrics(t *testing.T) {
-	s := newTestServer(t)
+	s := newTestServer(t, func(c *server.Config) { c.MetricsAddr = "127.0.0.1:0" })
 	resp, body := do(t, httpc, "GET", s.URL()+"/healthz", nil, "")
 	if resp.StatusCode != 200 || !strings.Contains(body, `"ok"`) {
 		t.Fatalf("healthz = %d %s", resp.StatusCode, body)
 	}
 	do(t, httpc, "GET", s.URL()+"/v1/settings", nil, "") // a 401 to count
-	resp, body = do(t, httpc, "GET", s.URL()+"/metrics", nil, "")
+	// The failed log-in counts are for admins: no session, no metrics.
+	if resp, _ := do(t, httpc, "GET", s.URL()+"/metrics", nil, ""); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("anonymous /metrics = %d, want 401", resp.StatusCode)
+	}
+	a := login(t, s)
+	if resp, body := do(t, a.c, "GET", s.URL()+"/metrics", nil, ""); resp.StatusCode != 200 || !strings.Contains(body, "facecheck_http_requests_total") {
+		t.Fatalf("admin /metrics = %d %.200s", resp.StatusCode, body)
+	}
+	// The scraper's own listener needs no session.
+	resp, body = do(t, httpc, "GET", s.MetricsURL(), nil, "")
 	for _, want := range []string{
 		"# TYPE facecheck_http_requests_total counter",
 		`facecheck_http_requests_total{route="GET /healthz",code="200"} 1`,
 		`facecheck_http_requests_total{route="GET /v1/settings",code="401"} 1`,
+		`facecheck_http_requests_total{route="GET /metrics",code="401"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q:\n%s", want, body)
