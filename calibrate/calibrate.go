@@ -42,6 +42,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+
+	"github.com/facecheck/facecheck"
+	"github.com/facecheck/facecheck/api"
 )
 
 // TailFraction is the share of the top impostor scores the tail is fitted
@@ -77,9 +80,9 @@ const MinShapeExceedances = 200
 const ConfirmFactor = 10
 
 // Comparable is a template type whose pointer scores another template of
-// the same type: engine.Template (*engine.Template has Similarity). The
-// package imports nothing of the project, so the server, which must not
-// link OpenCV, can calibrate from wire templates (ImpostorsBytes).
+// the same type: facecheck.Template (engine.Template is the same type).
+// The package imports no gocv, so the server, which must not link OpenCV,
+// calibrates from wire templates (ImpostorsBytes).
 type Comparable[T any] interface {
 	*T
 	Similarity(*T) float32
@@ -158,50 +161,24 @@ func Singles[T any](templates []T) [][]T {
 
 // WireDim is the length of a template on the wire: 512 unsigned bytes, each
 // an int8 component + 128 (api.Template.Data).
-const WireDim = 512
+const WireDim = facecheck.Dim
 
-// wire is a wire template centred to int8 with its inverse norm.
-type wire struct {
-	q   [WireDim]int8
-	inv float32
-}
-
-func (a *wire) Similarity(b *wire) float32 {
-	var d int32
-	for i, x := range a.q {
-		d += int32(x) * int32(b.q[i])
-	}
-	return float32(d) * a.inv * b.inv
-}
-
-func newWire(b []byte) (wire, bool) {
-	var w wire
-	if len(b) != WireDim {
-		return w, false
-	}
-	var n int64
-	for i, x := range b {
-		v := int8(int(x) - 128)
-		w.q[i] = v
-		n += int64(v) * int64(v)
-	}
-	if n == 0 {
-		return w, false
-	}
-	w.inv = float32(1 / math.Sqrt(float64(n)))
-	return w, true
+// parseWire decodes a wire template (facecheck.ParseTemplate).
+func parseWire(b []byte) (facecheck.Template, bool) {
+	t, err := facecheck.ParseTemplate(api.Template{Version: facecheck.TemplateVersion, Data: b})
+	return t, err == nil
 }
 
 // ImpostorsBytes is Impostors on wire templates (WireDim bytes, value+128,
 // all of one model and version), attendees[i] being attendee i's templates:
-// the same scores as engine.Template.Similarity gives. Templates of another
+// the same scores as facecheck.Template.Similarity gives. Templates of another
 // length or all zeros are skipped.
 func ImpostorsBytes(attendees [][][]byte, maxPairs int, seed uint64) []float64 {
-	people := make([][]wire, 0, len(attendees))
+	people := make([][]facecheck.Template, 0, len(attendees))
 	for _, ts := range attendees {
-		var ws []wire
+		var ws []facecheck.Template
 		for _, b := range ts {
-			if w, ok := newWire(b); ok {
+			if w, ok := parseWire(b); ok {
 				ws = append(ws, w)
 			}
 		}
@@ -213,8 +190,8 @@ func ImpostorsBytes(attendees [][][]byte, maxPairs int, seed uint64) []float64 {
 // SimilarityBytes is the cosine of two wire templates (NaN if either is
 // malformed), e.g. for genuine pairs of one attendee's templates.
 func SimilarityBytes(a, b []byte) float64 {
-	wa, ok1 := newWire(a)
-	wb, ok2 := newWire(b)
+	wa, ok1 := parseWire(a)
+	wb, ok2 := parseWire(b)
 	if !ok1 || !ok2 {
 		return math.NaN()
 	}

@@ -93,3 +93,37 @@ func (f *Folder) Read() (engine.Image, error) {
 
 // Close does nothing; it is there for Camera.
 func (f *Folder) Close() error { return nil }
+
+// leadInCamera shows n frames of an empty scene before its camera's, so a
+// demo round starts with nobody there (the idle screen).
+type leadInCamera struct {
+	Camera
+	n  int
+	im engine.Image
+}
+
+func (c *leadInCamera) Read() (engine.Image, error) {
+	if c.n <= 0 {
+		return c.Camera.Read()
+	}
+	if !c.im.Valid() {
+		first, err := c.Camera.Read()
+		if err != nil {
+			return first, err
+		}
+		c.im = engine.Image{W: first.W, H: first.H, Pix: make([]byte, len(first.Pix))}
+		for i := 0; i+2 < len(c.im.Pix); i += 3 { // the fixture's backdrop, BGR
+			c.im.Pix[i], c.im.Pix[i+1], c.im.Pix[i+2] = 104, 96, 90
+		}
+	}
+	c.n--
+	return c.im, nil
+}
+
+// FPS is the wrapped video's rate, so the runner paces the demo as filmed.
+func (c *leadInCamera) FPS() float64 {
+	if v, ok := c.Camera.(interface{ FPS() float64 }); ok {
+		return v.FPS()
+	}
+	return 0
+}

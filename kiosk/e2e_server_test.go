@@ -12,6 +12,7 @@ import (
 
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/engine"
+	files "github.com/facecheck/facecheck/internal/enrol"
 	"github.com/facecheck/facecheck/internal/fixture"
 	"github.com/facecheck/facecheck/internal/testenv"
 	"github.com/facecheck/facecheck/kiosk"
@@ -41,17 +42,17 @@ func TestEndToEndServerKiosk(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	people, err := kiosk.ReadPeople(filepath.Join(faces, "labels.csv"))
+	people, err := files.ReadPeople(filepath.Join(faces, "labels.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pool []kiosk.LabelledPerson
+	var pool []files.Person
 	for _, p := range people {
 		if len(p.Paths) >= 3 {
 			pool = append(pool, p)
 		}
 	}
-	picks := []kiosk.LabelledPerson{pool[1], pool[len(pool)/2], pool[len(pool)-2]}
+	picks := []files.Person{pool[1], pool[len(pool)/2], pool[len(pool)-2]}
 	root := filepath.Join(faces, "images")
 	load := func(rel string) (engine.Image, engine.Encoded) {
 		t.Helper()

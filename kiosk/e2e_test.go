@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/facecheck/facecheck/internal/enrol"
 	"github.com/facecheck/facecheck/internal/fixture"
 )
 
@@ -29,7 +30,7 @@ func TestHeadlessVideo(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			db := openTestDB(t)
-			enrolled, err := EnrolFirst(ctx, eng, db, picks[:2], root, 2)
+			enrolled, err := enrol.First(ctx, eng, db, picks[:2], root, 2)
 			if err != nil || len(enrolled) != 2 {
 				t.Fatalf("enrolled %d: %v", len(enrolled), err)
 			}

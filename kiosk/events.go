@@ -1,6 +1,10 @@
 package kiosk
 
-import "time"
+import (
+	"time"
+
+	"github.com/facecheck/facecheck/storage"
+)
 
 // State is a step of the check-in flow (DESIGN.md, "Kiosk check-in flow").
 type State string
@@ -80,6 +84,17 @@ type Candidate struct {
 	Name       string  `json:"name"`
 	Score      float32 `json:"score"`
 	Margin     float32 `json:"margin"`
+
+	// attendee is the local store's record of AttendeeID, read once when
+	// the match was found and carried to the check-in (welcome line,
+	// capture consent); known is false when the store has no such
+	// attendee, lookupErr set when it could not be read.
+	attendee  storage.Attendee
+	known     bool
+	lookupErr error
+	// repeat (when repeatKnown) is whether the attendee checked in earlier
+	// today, read once on the way from the match to the check-in.
+	repeat, repeatKnown bool
 }
 
 // Outcome is how an approach ended.

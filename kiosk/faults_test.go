@@ -35,6 +35,7 @@ import (
 
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/engine"
+	files "github.com/facecheck/facecheck/internal/enrol"
 	"github.com/facecheck/facecheck/internal/fixture"
 	"github.com/facecheck/facecheck/internal/testenv"
 	"github.com/facecheck/facecheck/kiosk"
@@ -261,6 +262,33 @@ func (p *kioskProc) mustSucceed(t *testing.T, what string) {
 	})
 }
 
+// mustStopUnsent fails the test unless the process exited with status 3
+// (a paired kiosk stopping with items it could not send) and said how
+// many on stderr, with only JSON lines on stdout.
+func (p *kioskProc) mustStopUnsent(t *testing.T, what string, n int) {
+	t.Helper()
+	err := p.wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("%s: kiosk exited with %v after %s, want exit status 3 (check-ins not sent)\nstderr:\n%s", what, err, p.elapsed.Round(time.Millisecond), p.stderrText())
+	}
+	if want := fmt.Sprintf("stopped with %d check-ins or enrolments not sent", n); !strings.Contains(p.stderrText(), want) {
+		t.Errorf("%s: stderr does not say %q:\n%s", what, want, p.stderrText())
+	}
+	p.mu.Lock()
+	bad := p.bad
+	p.mu.Unlock()
+	if len(bad) > 0 {
+		t.Errorf("%s: %d stdout lines are not JSON, e.g. %q", what, len(bad), bad[0])
+	}
+	t.Logf("%s: %d check-ins in %s, exit status 3", what, len(p.checkins()), p.elapsed.Round(time.Millisecond))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s: results:\n%s", what, p.summary())
+		}
+	})
+}
+
 // --- the people and their videos ---------------------------------------------------
 
 type faultPerson struct {
@@ -348,11 +376,11 @@ func findPeople(tb testing.TB, n int) (*faultFixture, error) {
 		return nil, err
 	}
 	defer eng.Close()
-	people, err := kiosk.ReadPeople(filepath.Join(faces, "labels.csv"))
+	people, err := files.ReadPeople(filepath.Join(faces, "labels.csv"))
 	if err != nil {
 		return nil, err
 	}
-	var pool []kiosk.LabelledPerson
+	var pool []files.Person
 	for _, p := range people {
 		if len(p.Paths) >= 3 {
 			pool = append(pool, p)
@@ -667,7 +695,7 @@ func TestFaultServerStoppedRestarted(t *testing.T) {
 			case "down-before-run":
 				rs.stop()
 				run = startKiosk(ctx, t, fx, d, video, nil)
-				run.mustSucceed(t, "offline run")
+				run.mustStopUnsent(t, "offline run", len(want))
 				// (stderr says "N check-ins stay queued" only when the last
 				// push fails, not when every item is in its backoff: the
 				// sync status lines are what tells.)
@@ -915,7 +943,7 @@ func TestFaultFaultyServer(t *testing.T) {
 			}
 
 			run := startKiosk(ctx, t, fx, d, video, nil)
-			run.mustSucceed(t, name+" server")
+			run.mustStopUnsent(t, name+" server", len(want))
 			got := checkedInOnce(t, name+" server", run.checkins(), want)
 			// Video ≈ 3 × 3.3 s at up to real time, plus at most a few
 			// (retries+1) × net-timeout rounds at start and stop.

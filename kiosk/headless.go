@@ -6,16 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
-	"sort"
 	"sync"
 	"time"
 
-	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/assets"
-	"github.com/facecheck/facecheck/engine"
-	"github.com/facecheck/facecheck/measure"
-	"github.com/facecheck/facecheck/storage"
 )
 
 // Line is one JSON line of the headless runner. Event is the event kind,
@@ -76,6 +70,19 @@ type HeadlessOptions struct {
 // JSON line per event to w (or, with o.Text, a readable line per
 // meaningful event) and returns every result.
 func RunHeadless(ctx context.Context, cam Camera, k *Kiosk, o HeadlessOptions, w io.Writer) ([]Result, error) {
+	return runHeadless(ctx, cam, k, o, w, nil)
+}
+
+// RunHeadless plays cam through the station's machine as the package's
+// RunHeadless does, applying settings changed meanwhile (a server push,
+// pairing) between two frames.
+func (s *Station) RunHeadless(ctx context.Context, cam Camera, o HeadlessOptions, w io.Writer) ([]Result, error) {
+	return runHeadless(ctx, cam, s.Machine, o, w, s.applyPending)
+}
+
+// runHeadless is RunHeadless with beforeStep, when not nil, called before
+// each frame is stepped.
+func runHeadless(ctx context.Context, cam Camera, k *Kiosk, o HeadlessOptions, w io.Writer, beforeStep func() error) ([]Result, error) {
 	var results []Result
 	var line func(e Event, frame int) error
 	var text *textWriter
@@ -112,6 +119,13 @@ func RunHeadless(ctx context.Context, cam Camera, k *Kiosk, o HeadlessOptions, w
 		}
 		if err != nil {
 			return results, err
+		}
+		if beforeStep != nil {
+			if err := beforeStep(); err != nil {
+				if werr := write([]Event{{Kind: EventError, At: time.Now(), State: k.State(), Err: "settings: " + err.Error()}}, frame); werr != nil {
+					return results, werr
+				}
+			}
 		}
 		evs, err := k.Step(ctx, im)
 		if werr := write(evs, frame); werr != nil {
@@ -237,94 +251,40 @@ var englishPrompts = sync.OnceValue(func() map[string]string {
 	return m
 })
 
-// Encoder is what enrolment needs from the engine.
-type Encoder interface {
-	Encode(engine.Image) (engine.Encoded, error)
+// HeadlessOut is the headless kiosk's stdout: the runner's lines and the
+// sync worker's status lines, each written whole (the two write from
+// different goroutines).
+type HeadlessOut struct {
+	mu  sync.Mutex
+	w   io.Writer
+	enc *json.Encoder
 }
 
-// LabelledPerson is one identity of a labels CSV (columns path, identity).
-type LabelledPerson struct {
-	ID    string
-	Paths []string // relative to the image root, in CSV order
+// NewHeadlessOut writes to w.
+func NewHeadlessOut(w io.Writer) *HeadlessOut {
+	o := &HeadlessOut{w: w}
+	o.enc = json.NewEncoder(w)
+	return o
 }
 
-// ReadPeople reads a labels CSV (measure.ReadLabelsFile: columns path and
-// identity) and returns its identities sorted by id, for enrolling people
-// from labelled photos in demos and tests.
-func ReadPeople(labels string) ([]LabelledPerson, error) {
-	samples, err := measure.ReadLabelsFile(labels)
-	if err != nil {
-		return nil, fmt.Errorf("kiosk: %w", err)
-	}
-	by := map[string]*LabelledPerson{}
-	for _, s := range samples {
-		p := by[s.Identity]
-		if p == nil {
-			p = &LabelledPerson{ID: s.Identity}
-			by[s.Identity] = p
-		}
-		p.Paths = append(p.Paths, s.Path)
-	}
-	out := make([]LabelledPerson, 0, len(by))
-	for _, p := range by {
-		out = append(out, *p)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
+// Write writes b in one call to the underlying writer.
+func (o *HeadlessOut) Write(b []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.w.Write(b)
 }
 
-// EnrolPhoto encodes the photo at path and stores attendee id/name with its
-// template.
-func EnrolPhoto(ctx context.Context, e Encoder, db *storage.DB, id, name, path string) error {
-	im, err := engine.LoadImage(path)
-	if err != nil {
-		return err
+// SyncLine writes a sync status event as a JSON line (Line has no sync
+// field); other events are ignored. Use it as StationConfig.OnEvent.
+func (o *HeadlessOut) SyncLine(e Event) {
+	if e.Kind != EventSync {
+		return
 	}
-	enc, err := e.Encode(im)
-	if err != nil {
-		return fmt.Errorf("kiosk: enrol %s: %w", id, err)
-	}
-	t, err := engine.Quantize(enc.Embedding)
-	if err != nil {
-		return err
-	}
-	return db.UpsertAttendee(ctx, storage.Attendee{ID: id, Name: name},
-		[]api.Template{{Model: t.Model, Version: t.Version, Data: t.Bytes()}})
-}
-
-// EnrolFirst enrols the first photo of the first n people into db.
-func EnrolFirst(ctx context.Context, e Encoder, db *storage.DB, people []LabelledPerson, root string, n int) ([]LabelledPerson, error) {
-	var done []LabelledPerson
-	for _, p := range people {
-		if len(done) >= n {
-			break
-		}
-		if len(p.Paths) == 0 {
-			continue
-		}
-		if err := EnrolPhoto(ctx, e, db, p.ID, p.ID, filepath.Join(root, p.Paths[0])); err != nil {
-			return done, err
-		}
-		done = append(done, p)
-	}
-	return done, nil
-}
-
-// LoadGallery fills a new gallery from the templates stored in db.
-func LoadGallery(ctx context.Context, db *storage.DB, maxPerID int) (*engine.Gallery, error) {
-	ts, err := db.AllTemplates(ctx)
-	if err != nil {
-		return nil, err
-	}
-	g := engine.NewGallery(maxPerID)
-	for _, gt := range ts {
-		t, err := engine.TemplateFromBytes(gt.Model, gt.Version, gt.Data)
-		if err != nil {
-			return nil, fmt.Errorf("kiosk: template of %s: %w", gt.AttendeeID, err)
-		}
-		if err := g.Add(gt.AttendeeID, t); err != nil {
-			return nil, err
-		}
-	}
-	return g, nil
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_ = o.enc.Encode(struct {
+		Event EventKind   `json:"event"`
+		At    time.Time   `json:"at"`
+		Sync  *SyncStatus `json:"sync"`
+	}{e.Kind, e.At, e.Sync})
 }

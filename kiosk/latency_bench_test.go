@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/internal/enrol"
 	"github.com/facecheck/facecheck/internal/fixture"
 )
 
@@ -35,8 +36,8 @@ import (
 // still); they are in p50/p95 (timed from the first face) but not in the
 // kiosk's share.
 func BenchmarkCheckInLatency(b *testing.B) {
-	w := newWorld(b, func(pool []LabelledPerson) []LabelledPerson {
-		var picks []LabelledPerson
+	w := newWorld(b, func(pool []enrol.Person) []enrol.Person {
+		var picks []enrol.Person
 		for i := 0; i < len(pool) && len(picks) < 8; i += max(1, len(pool)/8) {
 			picks = append(picks, pool[i])
 		}
@@ -78,7 +79,7 @@ func BenchmarkCheckInLatency(b *testing.B) {
 			var stepped uint64
 			for i := 0; i < b.N; i++ {
 				db := openTestDB(b)
-				if _, err := EnrolFirst(ctx, eng, db, picks, root, len(picks)); err != nil {
+				if _, err := enrol.First(ctx, eng, db, picks, root, len(picks)); err != nil {
 					b.Fatal(err)
 				}
 				g, err := LoadGallery(ctx, db, 3)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/facecheck/facecheck"
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/storage"
@@ -60,8 +61,10 @@ type Config struct {
 	// thresholds; well above them one frame's noise does not change the
 	// outcome (measure.EarlyDecision), and waiting only costs time.
 	EarlyLead float32
-	// Accept, Confirm and Margin are the decision thresholds: score ≥ Accept
-	// with margin ≥ Margin checks in; score ≥ Confirm asks "Are you NAME?".
+	// Accept, Confirm and Margin are the decision thresholds of the shared
+	// rule (facecheck.Thresholds.Decide): score ≥ Accept with margin ≥
+	// Margin checks in; score ≥ Confirm asks "Are you NAME?"; a margin
+	// below Margin asks for the code (SecondVerify).
 	Accept, Confirm, Margin float32
 	// LeaveFrames is how many frames without a face end an approach or the
 	// cooldown.
@@ -74,11 +77,12 @@ type Config struct {
 
 	// SecondVerify turns on second verification of risky matches: the
 	// person shows the QR code of their registration e-mail to the camera
-	// or types its short code. A match is risky when its score passes
-	// Accept but its margin is below Margin, when its liveness is below
-	// LivenessMin, or when it is a repeat check-in and VerifyRepeat is set.
-	// Off (or without CodeKey), low margins and liveness doubts ask "Are you
-	// NAME?" instead and repeats are welcomed again.
+	// or types its short code. A match (score ≥ Confirm) is risky when its
+	// margin is below Margin, when its liveness is below LivenessMin, or
+	// when it is a repeat check-in and VerifyRepeat is set (facecheck
+	// package doc: why a low margin needs the code). Off (or without
+	// CodeKey), low margins and liveness doubts ask "Are you NAME?" instead
+	// and repeats are welcomed again.
 	SecondVerify bool
 	VerifyRepeat bool
 	// LivenessMin is the lowest texture-liveness score (0..1, the worst of
@@ -208,7 +212,7 @@ type Kiosk struct {
 	frameN int
 
 	// second verification
-	verifyReason string
+	verifyReason facecheck.Risk
 	verifyStart  time.Time
 	codeFails    int
 	lastQR       string
@@ -666,13 +670,14 @@ func (k *Kiosk) decideEarly(ctx context.Context, frame engine.Image, a *engine.A
 	if err != nil || !m.Found || m.Score < k.cfg.Accept+k.cfg.EarlyLead || m.Margin < k.cfg.Margin+k.cfg.EarlyLead {
 		return false, nil // errors surface when the full fusion decides
 	}
-	if reason, err := k.risk(ctx, &Candidate{AttendeeID: m.ID, Score: m.Score, Margin: m.Margin}); err != nil || reason != "" {
+	c := k.candidate(ctx, m)
+	if risk, err := k.risk(ctx, c); err != nil || risk != facecheck.RiskNone {
 		return false, nil
 	}
 	k.setState(StateIdentify)
 	k.prompt(PromptNone, true)
 	k.emit(Event{Kind: EventTiming, Timings: map[string]float64{"search_ms": ms(took)}})
-	return true, k.decide(ctx, m)
+	return true, k.decideCandidate(ctx, c, facecheck.RiskNone)
 }
 
 func (k *Kiosk) identify(ctx context.Context, t *engine.Track) error {
@@ -687,67 +692,98 @@ func (k *Kiosk) identify(ctx context.Context, t *engine.Track) error {
 	return k.decide(ctx, m)
 }
 
+// thresholds are the configuration's decision thresholds.
+func (c *Config) thresholds() facecheck.Thresholds {
+	return facecheck.Thresholds{Accept: c.Accept, Confirm: c.Confirm, Margin: c.Margin}
+}
+
+// canVerify: second verification is on and codes can be checked.
+func (k *Kiosk) canVerify() bool { return k.cfg.SecondVerify && len(k.cfg.CodeKey) > 0 }
+
+// candidate reads match m's attendee from the store, once for the whole
+// check-in (name, welcome line, capture consent). An attendee the store
+// does not have (or cannot read) is shown by id and sends no capture.
+func (k *Kiosk) candidate(ctx context.Context, m engine.Match) *Candidate {
+	c := &Candidate{AttendeeID: m.ID, Name: m.ID, Score: m.Score, Margin: m.Margin}
+	if at, err := k.store.FindAttendee(ctx, m.ID); err == nil {
+		c.Name, c.attendee, c.known = at.Name, at, true
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		c.lookupErr = err
+	}
+	return c
+}
+
 // decide turns a gallery match into a result, a question or second
-// verification.
+// verification, by the shared rule (facecheck.Thresholds.Decide).
 func (k *Kiosk) decide(ctx context.Context, m engine.Match) error {
-	if !m.Found || m.Score < k.cfg.Confirm {
+	if d, _ := k.cfg.thresholds().Decide(m.Score, m.Margin, facecheck.RiskNone, false); !m.Found || d == facecheck.Reject {
 		k.setState(StateNotFound)
 		r := &Result{Outcome: OutcomeNotFound, Score: m.Score, Margin: m.Margin, Frames: len(k.embeds),
 			LatencyMS: k.latency(), ApproachMS: k.approach()}
 		k.emit(Event{Kind: EventResult, Result: r})
 		return nil
 	}
-	c := &Candidate{AttendeeID: m.ID, Name: m.ID, Score: m.Score, Margin: m.Margin}
-	info := ""
-	if at, err := k.store.FindAttendee(ctx, m.ID); err == nil {
-		c.Name, info = at.Name, at.Info
-	}
+	c := k.candidate(ctx, m)
 	k.emit(Event{Kind: EventCandidate, Candidate: c})
-	reason, err := k.risk(ctx, c)
+	risk, err := k.risk(ctx, c)
 	if err != nil {
 		k.setState(StateError)
 		k.emit(Event{Kind: EventError, Err: err.Error()})
 		return err
 	}
-	if reason != "" && k.cfg.SecondVerify && len(k.cfg.CodeKey) > 0 {
-		k.enterSecondVerify(c, reason)
+	return k.decideCandidate(ctx, c, risk)
+}
+
+// decideCandidate acts on the rule's decision for candidate c (score ≥
+// Confirm) with the kiosk's own risk.
+func (k *Kiosk) decideCandidate(ctx context.Context, c *Candidate, risk facecheck.Risk) error {
+	d, why := k.cfg.thresholds().Decide(c.Score, c.Margin, risk, k.canVerify())
+	switch d {
+	case facecheck.Verify:
+		c.repeatKnown = false // the answer comes later: read it again then
+		k.enterSecondVerify(c, why)
 		return nil
+	case facecheck.Accept:
+		return k.checkIn(ctx, c, api.MethodFace)
 	}
-	if m.Score >= k.cfg.Accept && m.Margin >= k.cfg.Margin && reason != RiskLiveness {
-		return k.checkIn(ctx, c, info, api.MethodFace)
-	}
+	c.repeatKnown = false
 	k.cand = c
 	k.setState(StateConfirm)
 	return nil
 }
 
-// Reasons a match needs second verification.
-const (
-	RiskLowMargin = "low_margin" // accept score, but the second-best is close
-	RiskLiveness  = "liveness"   // texture liveness below Config.LivenessMin
-	RiskRepeat    = "repeat"     // already checked in today (Config.VerifyRepeat)
-)
-
-// risk says why candidate c (score ≥ Confirm) is a risky match, or "".
-func (k *Kiosk) risk(ctx context.Context, c *Candidate) (string, error) {
-	if c.Score >= k.cfg.Accept && c.Margin < k.cfg.Margin {
-		return RiskLowMargin, nil
-	}
+// risk says what the kiosk itself finds risky about candidate c: a
+// liveness doubt, or a repeat check-in when Config.VerifyRepeat is set
+// (remembered on c for the check-in). A close second-best is the rule's.
+func (k *Kiosk) risk(ctx context.Context, c *Candidate) (facecheck.Risk, error) {
 	if k.cfg.LivenessMin > 0 {
 		if l := k.liveness(); !math.IsNaN(float64(l)) && l < k.cfg.LivenessMin {
-			return RiskLiveness, nil
+			return facecheck.RiskLiveness, nil
 		}
 	}
 	if k.cfg.VerifyRepeat {
-		repeat, err := k.store.HasCheckedIn(ctx, c.AttendeeID, k.today())
+		repeat, err := k.repeat(ctx, c)
 		if err != nil {
-			return "", err
+			return facecheck.RiskNone, err
 		}
 		if repeat {
-			return RiskRepeat, nil
+			return facecheck.RiskRepeat, nil
 		}
 	}
-	return "", nil
+	return facecheck.RiskNone, nil
+}
+
+// repeat reports whether c's attendee checked in earlier today, read once
+// per decision.
+func (k *Kiosk) repeat(ctx context.Context, c *Candidate) (bool, error) {
+	if !c.repeatKnown {
+		r, err := k.store.HasCheckedIn(ctx, c.AttendeeID, k.today())
+		if err != nil {
+			return false, err
+		}
+		c.repeat, c.repeatKnown = r, true
+	}
+	return c.repeat, nil
 }
 
 // liveness is the worst liveness score of the fused frames (NaN: not run).
@@ -781,19 +817,17 @@ func (k *Kiosk) Answer(ctx context.Context, yes bool) ([]Event, error) {
 			Score: c.Score, Margin: c.Margin, LatencyMS: k.latency(), ApproachMS: k.approach()}})
 		return k.events, nil
 	}
-	info := ""
-	if at, err := k.store.FindAttendee(ctx, c.AttendeeID); err == nil {
-		info = at.Info
-	}
-	err := k.checkIn(ctx, c, info, api.MethodConfirm)
+	err := k.checkIn(ctx, c, api.MethodConfirm)
 	return k.events, err
 }
 
-func (k *Kiosk) checkIn(ctx context.Context, c *Candidate, info, method string) error {
+// checkIn records c's check-in by method, or welcomes a repeat without
+// recording it again.
+func (k *Kiosk) checkIn(ctx context.Context, c *Candidate, method string) error {
 	now := k.clock()
-	r := &Result{Outcome: OutcomeCheckedIn, AttendeeID: c.AttendeeID, Name: c.Name, Info: info, Method: method,
+	r := &Result{Outcome: OutcomeCheckedIn, AttendeeID: c.AttendeeID, Name: c.Name, Info: c.attendee.Info, Method: method,
 		Score: c.Score, Margin: c.Margin, Frames: len(k.embeds)}
-	repeat, err := k.store.HasCheckedIn(ctx, c.AttendeeID, k.today())
+	repeat, err := k.repeat(ctx, c)
 	if err != nil {
 		k.setState(StateError)
 		k.emit(Event{Kind: EventError, Err: err.Error()})
@@ -804,7 +838,7 @@ func (k *Kiosk) checkIn(ctx context.Context, c *Candidate, info, method string) 
 	} else {
 		r.CheckInID = uuid.NewString()
 		ci := api.CheckIn{ID: r.CheckInID, AttendeeID: c.AttendeeID, Method: method, Score: c.Score, Margin: c.Margin,
-			At: now, Capture: k.capture(ctx, c, method)}
+			At: now, Capture: k.capture(c, method)}
 		r.Captured = ci.Capture != nil
 		if _, err := k.store.RecordCheckIn(ctx, ci); err != nil {
 			k.setState(StateError)
@@ -826,12 +860,12 @@ func (k *Kiosk) checkIn(ctx context.Context, c *Candidate, info, method string) 
 // Matches proved by QR or short code need no lead.
 const captureLead = DefaultEarlyLead
 
-// capture is the template of the face that matched, sealed for
-// attendeeID, to send with check-in c (Config.CaptureTemplates), or nil.
+// capture is the template of the face that matched, sealed for c's
+// attendee, to send with check-in c (Config.CaptureTemplates), or nil.
 // Only attendees stored with CaptureConsent get one: an unknown attendee
 // or a failed lookup sends nothing. A failure to look up or to seal costs
 // the capture, never the check-in.
-func (k *Kiosk) capture(ctx context.Context, c *Candidate, method string) *api.SealedTemplate {
+func (k *Kiosk) capture(c *Candidate, method string) *api.SealedTemplate {
 	if !k.cfg.CaptureTemplates || len(k.cfg.CodeKey) == 0 || k.matched == nil || !api.CaptureMethod(method) {
 		return nil
 	}
@@ -839,18 +873,14 @@ func (k *Kiosk) capture(ctx context.Context, c *Candidate, method string) *api.S
 		return nil
 	}
 	attendeeID := c.AttendeeID
-	at, err := k.store.FindAttendee(ctx, attendeeID)
-	if err != nil {
-		if !errors.Is(err, storage.ErrNotFound) {
-			k.emit(Event{Kind: EventError, Err: fmt.Sprintf("capture for %s not sent: %v", attendeeID, err)})
-		}
+	if c.lookupErr != nil {
+		k.emit(Event{Kind: EventError, Err: fmt.Sprintf("capture for %s not sent: %v", attendeeID, c.lookupErr)})
 		return nil
 	}
-	if !at.CaptureConsent {
+	if !c.known || !c.attendee.CaptureConsent {
 		return nil
 	}
-	q := k.matched
-	st, err := api.SealTemplate(k.cfg.CodeKey, attendeeID, api.Template{Model: q.Model, Version: q.Version, Data: q.Bytes()})
+	st, err := api.SealTemplate(k.cfg.CodeKey, attendeeID, k.matched.Wire())
 	if err != nil {
 		k.emit(Event{Kind: EventError, Err: fmt.Sprintf("capture for %s not sent: %v", attendeeID, err)})
 		return nil

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/internal/enrol"
 	"github.com/facecheck/facecheck/internal/fixture"
 )
 
@@ -216,7 +217,7 @@ func TestRunnerRealEngine(t *testing.T) {
 	for _, confirm := range []bool{false, true} {
 		t.Run(fmt.Sprintf("confirm=%v", confirm), func(t *testing.T) {
 			db := openTestDB(t)
-			if _, err := EnrolFirst(ctx, eng, db, picks[:2], root, 2); err != nil {
+			if _, err := enrol.First(ctx, eng, db, picks[:2], root, 2); err != nil {
 				t.Fatal(err)
 			}
 			g, err := LoadGallery(ctx, db, 3)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"strings"
 	"sync"
 	"time"
@@ -111,24 +112,59 @@ func ValidateEnrolment(name, email string, consent bool) (string, string, error)
 	return name, email, nil
 }
 
-// Enrol registers a walk-up attendee from one camera frame. The fields are
-// checked first (ErrNameRequired, ErrEmailInvalid, ErrConsentRequired), then
-// the frame goes through engine.EnrolPhoto: a frame that is not good enough
-// returns an error wrapping *engine.RejectedError whose Issues say why (use
-// errors.As). On success the attendee and their template are stored locally
+// EnrolRejected is a walk-up enrolment refused for its input, with the
+// reasons as codes the UI explains in words: the fields "name", "email",
+// "consent", "no_photo", and the photo gates' reasons (engine.Reason:
+// "many_faces", "too_small", "blur", …). It wraps the field's error
+// (ErrNameRequired, …) or the *engine.RejectedError.
+type EnrolRejected struct {
+	Reasons []string
+	Err     error
+}
+
+func (e *EnrolRejected) Error() string {
+	return "kiosk: enrolment rejected (" + strings.Join(e.Reasons, ", ") + "): " + e.Err.Error()
+}
+
+func (e *EnrolRejected) Unwrap() error { return e.Err }
+
+// fieldReasons are the EnrolRejected reasons of the field errors.
+var fieldReasons = map[error]string{
+	ErrNameRequired: "name", ErrNameTooLong: "name", ErrEmailInvalid: "email",
+	ErrConsentRequired: "consent", ErrNoPhoto: "no_photo",
+}
+
+// Enrol registers a walk-up attendee from one camera frame (as the camera
+// sees it, not mirrored). The fields are checked first, then the frame
+// goes through engine.EnrolPhoto; input that is not good enough returns an
+// *EnrolRejected (wrapping ErrNameRequired, ErrEmailInvalid,
+// ErrConsentRequired, ErrNoPhoto or the *engine.RejectedError whose Issues
+// say why). On success the attendee and their template are stored locally
 // and added to the gallery, and, when paired, an api.EnrolRequest sealed
 // under the pairing's template key is queued for the sync worker.
-func (s *Staff) Enrol(ctx context.Context, frame engine.Image, name, email string, consent bool) (EnrolResult, error) {
+func (s *Staff) Enrol(ctx context.Context, frame image.Image, name, email string, consent bool) (EnrolResult, error) {
 	name, email, err := ValidateEnrolment(name, email, consent)
 	if err != nil {
-		return EnrolResult{}, err
+		return EnrolResult{}, &EnrolRejected{Reasons: []string{fieldReasons[err]}, Err: err}
 	}
-	if !frame.Valid() {
-		return EnrolResult{}, ErrNoPhoto
+	if frame == nil {
+		return EnrolResult{}, &EnrolRejected{Reasons: []string{"no_photo"}, Err: ErrNoPhoto}
+	}
+	im := engine.FromImage(frame)
+	if !im.Valid() {
+		return EnrolResult{}, &EnrolRejected{Reasons: []string{"no_photo"}, Err: ErrNoPhoto}
 	}
 	s.mu.Lock()
-	enc, err := s.o.Engine.EnrolPhoto(frame)
+	enc, err := s.o.Engine.EnrolPhoto(im)
 	s.mu.Unlock()
+	var rej *engine.RejectedError
+	if errors.As(err, &rej) {
+		r := &EnrolRejected{Err: fmt.Errorf("kiosk: enrol: %w", err)}
+		for _, is := range rej.Issues {
+			r.Reasons = append(r.Reasons, string(is.Reason))
+		}
+		return EnrolResult{}, r
+	}
 	if err != nil {
 		return EnrolResult{}, fmt.Errorf("kiosk: enrol: %w", err)
 	}

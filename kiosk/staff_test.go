@@ -10,6 +10,7 @@ import (
 
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/internal/enrol"
 	"github.com/facecheck/facecheck/internal/testenv"
 	"github.com/facecheck/facecheck/storage"
 )
@@ -66,7 +67,7 @@ func (e *staffEnv) photo(t *testing.T, rel string) engine.Image {
 // firstPhotos returns two photos of one identity from the dev faces.
 func (e *staffEnv) twoPhotos(t *testing.T) (string, string) {
 	t.Helper()
-	people, err := ReadPeople(filepath.Join(e.faces, "labels.csv"))
+	people, err := enrol.ReadPeople(filepath.Join(e.faces, "labels.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func TestStaffEnrolPairedFindable(t *testing.T) {
 	ctx := context.Background()
 	first, second := e.twoPhotos(t)
 
-	res, err := s.Enrol(ctx, e.photo(t, first), "  Walk Up  ", "walk.up@example.com", true)
+	res, err := s.Enrol(ctx, e.photo(t, first).RGBA(false), "  Walk Up  ", "walk.up@example.com", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestStaffEnrolNotPairedKeptLocal(t *testing.T) {
 	s := e.staff(t, false)
 	ctx := context.Background()
 	first, _ := e.twoPhotos(t)
-	res, err := s.Enrol(ctx, e.photo(t, first), "Local Only", "local@example.com", true)
+	res, err := s.Enrol(ctx, e.photo(t, first).RGBA(false), "Local Only", "local@example.com", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,10 +158,10 @@ func TestStaffEnrolRejects(t *testing.T) {
 	s := e.staff(t, true)
 	ctx := context.Background()
 	first, _ := e.twoPhotos(t)
-	good := e.photo(t, first)
+	good := e.photo(t, first).RGBA(false)
 
 	// A group photo: many_faces, named so the UI can say why.
-	_, err := s.Enrol(ctx, e.photo(t, "groups/face_recognition__two_people.jpg"), "Two", "two@example.com", true)
+	_, err := s.Enrol(ctx, e.photo(t, "groups/face_recognition__two_people.jpg").RGBA(false), "Two", "two@example.com", true)
 	var rej *engine.RejectedError
 	if !errors.As(err, &rej) || !hasIssue(rej.Issues, engine.ReasonManyFaces) {
 		t.Fatalf("group photo: %v, want rejection many_faces", err)
@@ -181,7 +182,7 @@ func TestStaffEnrolRejects(t *testing.T) {
 			t.Errorf("%q %q consent=%v: %v, want %v", in.name, in.email, in.consent, err, in.want)
 		}
 	}
-	if _, err := s.Enrol(ctx, engine.Image{}, "X", "x@example.com", true); !errors.Is(err, ErrNoPhoto) {
+	if _, err := s.Enrol(ctx, nil, "X", "x@example.com", true); !errors.Is(err, ErrNoPhoto) {
 		t.Errorf("empty frame: %v", err)
 	}
 	// Nothing was stored or queued by any rejection.

@@ -886,3 +886,46 @@ func TestPairingFile(t *testing.T) {
 		t.Fatalf("world-readable file: %v", err)
 	}
 }
+
+// TestSyncConfigValidate: nonsense is refused with a message naming the
+// setting; zero fields (defaults) and the defaults themselves pass, and
+// NewSyncer refuses what Validate refuses.
+func TestSyncConfigValidate(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(*kiosk.SyncConfig)
+		want string // "" = valid
+	}{
+		{"defaults", func(c *kiosk.SyncConfig) {}, ""},
+		{"zero", func(c *kiosk.SyncConfig) { *c = kiosk.SyncConfig{} }, ""},
+		{"no retries", func(c *kiosk.SyncConfig) { c.RetryMax = 0 }, ""},
+		{"negative timeout", func(c *kiosk.SyncConfig) { c.Timeout = -time.Second }, "network timeout"},
+		{"negative gallery timeout", func(c *kiosk.SyncConfig) { c.GalleryTimeout = -1 }, "gallery timeout"},
+		{"negative retries", func(c *kiosk.SyncConfig) { c.RetryMax = -1 }, "retries -1"},
+		{"too many retries", func(c *kiosk.SyncConfig) { c.RetryMax = 1000 }, "retries 1000"},
+		{"negative batch", func(c *kiosk.SyncConfig) { c.Batch = -5 }, "batch -5"},
+		{"retry range upside down", func(c *kiosk.SyncConfig) { c.RetryWaitMin, c.RetryWaitMax = time.Second, time.Millisecond }, "retry wait maximum"},
+		{"outbox range upside down", func(c *kiosk.SyncConfig) { c.OutboxBackoffMin, c.OutboxBackoffMax = time.Minute, time.Second }, "outbox backoff maximum"},
+		{"negative outbox backoff", func(c *kiosk.SyncConfig) { c.OutboxBackoffMin = -time.Second }, "outbox backoff minimum"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := kiosk.DefaultSyncConfig()
+			tc.edit(&cfg)
+			err := cfg.Validate()
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("Validate = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Validate = %v, want an error saying %q", err, tc.want)
+			}
+			k := newKiosk(t)
+			if _, err := kiosk.NewSyncer(k.DB, k.Gallery, func() kiosk.SyncConfig { cfg.PairingPath = filepath.Join(k.dir, "p.json"); return cfg }()); err == nil {
+				t.Fatal("NewSyncer accepted a configuration Validate refuses")
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/facecheck/facecheck"
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/storage"
@@ -39,15 +40,15 @@ const OutcomeCodeRejected Outcome = "code_rejected"
 const MaxCodeAttempts = 3
 
 // Verification returns the candidate awaiting second verification and why
-// (RiskLowMargin, RiskLiveness, RiskRepeat), or nil.
-func (k *Kiosk) Verification() (*Candidate, string) {
+// (facecheck.RiskLowMargin, RiskLiveness, RiskRepeat), or nil.
+func (k *Kiosk) Verification() (*Candidate, facecheck.Risk) {
 	if k.state != StateSecondVerify {
 		return nil, ""
 	}
 	return k.cand, k.verifyReason
 }
 
-func (k *Kiosk) enterSecondVerify(c *Candidate, reason string) {
+func (k *Kiosk) enterSecondVerify(c *Candidate, reason facecheck.Risk) {
 	k.cand = c
 	k.verifyReason, k.codeFails, k.lastQR = reason, 0, ""
 	k.verifyStart = k.clock()
@@ -113,11 +114,12 @@ func (k *Kiosk) verifyCode(ctx context.Context, code, method string) error {
 		c = &Candidate{AttendeeID: at.ID, Name: at.Name}
 		k.emit(Event{Kind: EventCandidate, Candidate: c})
 	}
+	c.attendee, c.known, c.lookupErr = at, true, nil
 	k.clearQuestion()
 	if k.start.IsZero() {
 		k.start = k.clock()
 	}
-	return k.checkIn(ctx, c, at.Info, method)
+	return k.checkIn(ctx, c, method)
 }
 
 // attendeeByCode finds the attendee whose CodeHash is hash: the pending
@@ -126,10 +128,8 @@ func (k *Kiosk) attendeeByCode(ctx context.Context, hash string) (storage.Attend
 	match := func(a storage.Attendee) bool {
 		return a.CodeHash != "" && subtle.ConstantTimeCompare([]byte(a.CodeHash), []byte(hash)) == 1
 	}
-	if k.cand != nil {
-		if at, err := k.store.FindAttendee(ctx, k.cand.AttendeeID); err == nil && match(at) {
-			return at, true, nil
-		}
+	if c := k.cand; c != nil && c.known && match(c.attendee) {
+		return c.attendee, true, nil
 	}
 	all, err := k.store.ListAttendees(ctx)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/skip2/go-qrcode"
 
+	"github.com/facecheck/facecheck"
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/engine"
 )
@@ -93,7 +94,7 @@ func TestSecondVerifyTypedCode(t *testing.T) {
 	if r.k.State() != StateSecondVerify {
 		t.Fatalf("low margin: state %s, want second verification", r.k.State())
 	}
-	if c, why := r.k.Verification(); c == nil || c.AttendeeID != "alice" || why != RiskLowMargin {
+	if c, why := r.k.Verification(); c == nil || c.AttendeeID != "alice" || why != facecheck.RiskLowMargin {
 		t.Fatalf("verification %+v %q", c, why)
 	}
 	sawQR := false
@@ -164,13 +165,13 @@ func TestSecondVerifyRisks(t *testing.T) {
 		emb    engine.Embedding
 		before bool // alice checked in earlier today
 		state  State
-		reason string
+		reason facecheck.Risk
 	}{
-		{"low margin", nil, between, false, StateSecondVerify, RiskLowMargin},
+		{"low margin", nil, between, false, StateSecondVerify, facecheck.RiskLowMargin},
 		{"low margin without key asks", func(c *Config) { c.CodeKey = nil }, between, false, StateConfirm, ""},
 		{"low margin with verification off asks", func(c *Config) { c.SecondVerify = false }, between, false, StateConfirm, ""},
-		{"liveness doubt", func(c *Config) { c.LivenessMin = 0.5 }, alice, false, StateSecondVerify, RiskLiveness},
-		{"repeat verified", func(c *Config) { c.VerifyRepeat = true }, alice, true, StateSecondVerify, RiskRepeat},
+		{"liveness doubt", func(c *Config) { c.LivenessMin = 0.5 }, alice, false, StateSecondVerify, facecheck.RiskLiveness},
+		{"repeat verified", func(c *Config) { c.VerifyRepeat = true }, alice, true, StateSecondVerify, facecheck.RiskRepeat},
 		{"repeat not verified", nil, alice, true, StateWelcome, ""},
 		{"clear match", func(c *Config) { c.VerifyRepeat = true }, alice, false, StateWelcome, ""},
 	} {

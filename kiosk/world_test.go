@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/internal/enrol"
 	"github.com/facecheck/facecheck/internal/fixture"
 	"github.com/facecheck/facecheck/internal/testenv"
 	"github.com/facecheck/facecheck/storage"
@@ -18,13 +19,13 @@ import (
 type world struct {
 	eng    *engine.Engine
 	root   string // image root of the labels
-	picks  []LabelledPerson
+	picks  []enrol.Person
 	scenes []fixture.Scene
 }
 
 // newWorld loads the engine and the dev faces and picks people with 3+
 // photos; pick chooses among them (nil: spread 3 over the list).
-func newWorld(tb testing.TB, pick func(pool []LabelledPerson) []LabelledPerson) *world {
+func newWorld(tb testing.TB, pick func(pool []enrol.Person) []enrol.Person) *world {
 	tb.Helper()
 	if testing.Short() {
 		tb.Skip("real engine")
@@ -35,11 +36,11 @@ func newWorld(tb testing.TB, pick func(pool []LabelledPerson) []LabelledPerson) 
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { eng.Close() })
-	people, err := ReadPeople(filepath.Join(faces, "labels.csv"))
+	people, err := enrol.ReadPeople(filepath.Join(faces, "labels.csv"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var pool []LabelledPerson
+	var pool []enrol.Person
 	for _, p := range people {
 		if len(p.Paths) >= 3 {
 			pool = append(pool, p)
@@ -49,9 +50,9 @@ func newWorld(tb testing.TB, pick func(pool []LabelledPerson) []LabelledPerson) 
 		tb.Skipf("%d identities with 3+ photos, need 3", len(pool))
 	}
 	if pick == nil {
-		pick = func(pool []LabelledPerson) []LabelledPerson {
+		pick = func(pool []enrol.Person) []enrol.Person {
 			// Spread the picks over the sorted list so sources are mixed.
-			return []LabelledPerson{pool[0], pool[len(pool)/3], pool[2*len(pool)/3]}
+			return []enrol.Person{pool[0], pool[len(pool)/3], pool[2*len(pool)/3]}
 		}
 	}
 	w := &world{eng: eng, root: filepath.Join(faces, "images"), picks: pick(pool)}
@@ -75,7 +76,7 @@ func newWorld(tb testing.TB, pick func(pool []LabelledPerson) []LabelledPerson) 
 // the kiosk rightly answers with "one person at a time" (the many-faces
 // gate), so such a photo does not make a check-in video. Without a solo
 // photo, the second photo.
-func scenePhoto(eng *engine.Engine, root string, p LabelledPerson) (engine.Image, error) {
+func scenePhoto(eng *engine.Engine, root string, p enrol.Person) (engine.Image, error) {
 	var first engine.Image
 	for i, rel := range p.Paths[1:] {
 		photo, err := engine.LoadImage(filepath.Join(root, rel))

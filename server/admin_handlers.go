@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -58,9 +57,10 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 // handleLogin checks the form and starts a session. Failures are
 // rate-limited per IP.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	if ok, wait := s.loginRate.allow(clientIP(r)); !ok {
+	ip := clientIP(r)
+	if ok, wait := s.loginRate.take(ip); !ok {
 		s.metrics.inc("facecheck_logins_total", "result", "rate_limited")
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		w.Header().Set("Retry-After", retryAfter(wait))
 		s.renderError(w, r, http.StatusTooManyRequests, "Too many log-in attempts. Wait a minute and try again.")
 		return
 	}
@@ -72,15 +72,13 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(loginCookie)
 	form := r.PostForm.Get(csrfField)
 	if err != nil || form == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(form)) != 1 {
-		s.loginRate.fail(clientIP(r))
 		s.metrics.inc("facecheck_logins_total", "result", "csrf")
 		s.renderError(w, r, http.StatusForbidden, "This form has expired. Reload the log-in page and try again.")
 		return
 	}
 	user, pass := r.PostForm.Get("username"), r.PostForm.Get("password")
-	err = s.store.AuthenticateAdmin(r.Context(), user, pass)
+	err = s.checkPassword(r.Context(), user, pass)
 	if errors.Is(err, store.ErrInvalidCredentials) {
-		s.loginRate.fail(clientIP(r))
 		s.metrics.inc("facecheck_logins_total", "result", "failed")
 		s.audit(r, user, "admin.login_failed", user, "")
 		s.render(w, r, http.StatusUnauthorized, "login.html", loginPage{CSRF: form, Username: user, Error: "Wrong user name or password."})
@@ -90,6 +88,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.renderInternal(w, r, err)
 		return
 	}
+	s.loginRate.refund(ip)
 	token, _, err := s.store.CreateSession(r.Context(), user, s.cfg.SessionTTL)
 	if err != nil {
 		s.renderInternal(w, r, err)

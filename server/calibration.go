@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/facecheck/facecheck"
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/calibrate"
 	"github.com/facecheck/facecheck/server/store"
@@ -240,7 +241,7 @@ func (s *Server) galleryTemplates(ctx context.Context, ev *store.Event) (gallery
 		var same [][]byte
 		for i := range p.vectors {
 			if modelKey(&p.vectors[i]) == main {
-				same = append(same, wireBytes(&p.vectors[i]))
+				same = append(same, p.vectors[i].Bytes())
 			}
 		}
 		gt.people = append(gt.people, same)
@@ -251,16 +252,7 @@ func (s *Server) galleryTemplates(ctx context.Context, ev *store.Event) (gallery
 	return gt, nil
 }
 
-func modelKey(v *vector) string { return v.model + "\x00" + strconv.Itoa(v.version) }
-
-// wireBytes turns a centred vector back into its wire form (value+128).
-func wireBytes(v *vector) []byte {
-	b := make([]byte, len(v.q))
-	for i, x := range v.q {
-		b[i] = byte(int(x) + 128)
-	}
-	return b
-}
+func modelKey(v *facecheck.Template) string { return v.Model + "\x00" + strconv.Itoa(v.Version) }
 
 // eventSeed makes an event's pair sample reproducible.
 func eventSeed(id string) uint64 {

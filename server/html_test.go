@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"html"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
@@ -22,6 +23,14 @@ import (
 // postRegistration submits the registration form without following the
 // redirect.
 func postRegistration(t *testing.T, s *testServer, path string, fields map[string]string, filename string, photo []byte) (*http.Response, string) {
+	t.Helper()
+	body, ct := registrationForm(t, fields, filename, photo)
+	c := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return do(t, c, "POST", s.URL()+path, body, ct)
+}
+
+// registrationForm is a multipart registration form; photo may be nil.
+func registrationForm(t testing.TB, fields map[string]string, filename string, photo []byte) (io.Reader, string) {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -42,8 +51,7 @@ func postRegistration(t *testing.T, s *testServer, path string, fields map[strin
 	if err := mw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	c := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return do(t, c, "POST", s.URL()+path, &buf, mw.FormDataContentType())
+	return &buf, mw.FormDataContentType()
 }
 
 var reasonRE = regexp.MustCompile(`id="error" data-reason="([^"]*)">([^<]*)<`)

@@ -3,71 +3,27 @@ package server
 import (
 	"context"
 	"fmt"
-	"math"
 	"sync"
 
+	"github.com/facecheck/facecheck"
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/server/store"
 )
 
 // TemplateDim is the length of a template's Data: 512 unsigned bytes, each
-// an int8 component + 128.
-const TemplateDim = 512
+// an int8 component + 128 (facecheck.Template).
+const TemplateDim = facecheck.Dim
 
-// vector is a template ready for comparison: centred int8 values and the
-// inverse of their Euclidean norm.
-type vector struct {
-	model   string
-	version int
-	q       []int8
-	inv     float32
-}
-
-// newVector checks a wire template and centres it. It fails on a wrong
+// newVector checks a wire template and decodes it for comparison
+// (facecheck.ParseTemplate). It fails on another format version, a wrong
 // length or an all-zero vector, which no model yields.
-func newVector(t api.Template) (vector, error) {
-	if len(t.Data) != TemplateDim {
-		return vector{}, fmt.Errorf("template has %d bytes, want %d", len(t.Data), TemplateDim)
-	}
-	v := vector{model: t.Model, version: t.Version, q: make([]int8, TemplateDim)}
-	var n int64
-	for i, b := range t.Data {
-		x := int8(int(b) - 128)
-		v.q[i] = x
-		n += int64(x) * int64(x)
-	}
-	if n == 0 {
-		return vector{}, fmt.Errorf("template is all zeros")
-	}
-	v.inv = float32(1 / math.Sqrt(float64(n)))
-	return v, nil
+func newVector(t api.Template) (facecheck.Template, error) {
+	return facecheck.ParseTemplate(t)
 }
 
-// similarity is the cosine of two vectors of the same model and version,
-// from their integer dot product.
-func similarity(a, b *vector) float32 {
-	bq := b.q[:len(a.q)]
-	var d int32
-	for i, x := range a.q {
-		d += int32(x) * int32(bq[i])
-	}
-	return float32(d) * a.inv * b.inv
-}
-
-// decide maps a score and its margin to the second-best identity onto the
-// event's thresholds (DESIGN.md, kiosk flow): a high score with a low
-// margin is risky and needs second verification.
-func decide(th api.Thresholds, score, margin float32) string {
-	switch {
-	case score >= th.Accept && margin >= th.Margin:
-		return api.DecisionAccept
-	case score >= th.Confirm && margin >= th.Margin:
-		return api.DecisionConfirm
-	case score >= th.Confirm:
-		return api.DecisionVerify
-	default:
-		return api.DecisionReject
-	}
+// thresholds are th as the decision rule takes them.
+func thresholds(th api.Thresholds) facecheck.Thresholds {
+	return facecheck.Thresholds{Accept: th.Accept, Confirm: th.Confirm, Margin: th.Margin}
 }
 
 // galleries caches each event's gallery in memory for identify, kept up to
@@ -87,7 +43,7 @@ type eventGallery struct {
 
 type person struct {
 	name    string
-	vectors []vector
+	vectors []facecheck.Template
 }
 
 // get returns the event's gallery, brought up to date.
@@ -138,7 +94,7 @@ type match struct {
 
 // search scores every person by their best template of the probe's model
 // and version and returns the best person and the second-best score.
-func (eg *eventGallery) search(probe *vector) match {
+func (eg *eventGallery) search(probe *facecheck.Template) match {
 	eg.mu.Lock()
 	defer eg.mu.Unlock()
 	var m match
@@ -147,10 +103,10 @@ func (eg *eventGallery) search(probe *vector) match {
 		best := float32(-2)
 		for i := range p.vectors {
 			v := &p.vectors[i]
-			if v.model != probe.model || v.version != probe.version {
+			if !v.Comparable(probe) {
 				continue
 			}
-			best = max(best, similarity(probe, v))
+			best = max(best, probe.Similarity(v))
 		}
 		if best < -1 {
 			continue

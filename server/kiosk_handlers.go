@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/facecheck/facecheck"
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/server/store"
 )
@@ -21,9 +21,10 @@ import (
 // event's template key. Failures are rate-limited per IP against code
 // guessing.
 func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
-	if ok, wait := s.pairRate.allow(clientIP(r)); !ok {
+	ip := clientIP(r)
+	if ok, wait := s.pairRate.take(ip); !ok {
 		s.metrics.inc("facecheck_pairings_total", "result", "rate_limited")
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		w.Header().Set("Retry-After", retryAfter(wait))
 		s.writeError(w, r, errorf(http.StatusTooManyRequests, "rate_limited", "too many attempts; try again later"))
 		return
 	}
@@ -44,12 +45,10 @@ func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
 	k, token, err := s.store.Pair(r.Context(), req.Code, req.DeviceName, req.AppVersion)
 	switch {
 	case errors.Is(err, store.ErrInvalidCredentials):
-		s.pairRate.fail(clientIP(r))
 		s.metrics.inc("facecheck_pairings_total", "result", "invalid")
 		s.writeError(w, r, errorf(http.StatusUnauthorized, "pairing_code_invalid", "unknown or already used pairing code"))
 		return
 	case errors.Is(err, store.ErrExpired):
-		s.pairRate.fail(clientIP(r))
 		s.metrics.inc("facecheck_pairings_total", "result", "expired")
 		s.writeError(w, r, errorf(http.StatusUnauthorized, "pairing_code_expired", "the pairing code has expired; ask for a new one"))
 		return
@@ -62,6 +61,7 @@ func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.pairRate.refund(ip)
 	s.metrics.inc("facecheck_pairings_total", "result", "ok")
 	s.audit(r, "kiosk:"+k.ID, "kiosk.pair", k.ID, fmt.Sprintf("device %q, event %s", k.Name, ev.ID))
 	s.writeJSON(w, r, http.StatusCreated, api.PairResponse{
@@ -120,30 +120,18 @@ func (s *Server) handleGallery(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-var checkInMethods = map[string]bool{
-	api.MethodFace: true, api.MethodConfirm: true, api.MethodQR: true, api.MethodCode: true, api.MethodManual: true,
-}
-
-// validateCheckIn checks one check-in's shape; a batch with one bad item is
+// validateCheckIn checks one check-in (facecheck.ValidateCheckIn and
+// CheckInTime against the server's clock); a batch with one bad item is
 // refused whole, before anything is written.
 func (s *Server) validateCheckIn(i int, c api.CheckIn) error {
-	bad := func(format string, args ...any) error {
-		return errorf(http.StatusUnprocessableEntity, "invalid_checkin", "checkins[%d]: %s", i, fmt.Sprintf(format, args...))
+	err := facecheck.ValidateCheckIn(c)
+	if err == nil {
+		err = facecheck.CheckInTime(c.At, s.Now())
 	}
-	switch {
-	case !validUUID(c.ID):
-		return bad("id must be a UUID in canonical lower-case form")
-	case c.AttendeeID == "" || len(c.AttendeeID) > 64:
-		return bad("attendee_id must be 1 to 64 characters")
-	case !checkInMethods[c.Method]:
-		return bad("unknown method %q", c.Method)
-	case c.At.IsZero() || c.At.After(s.Now().Add(24*time.Hour)):
-		return bad("at must be set and not in the future")
-	case math.IsNaN(float64(c.Score)) || math.IsInf(float64(c.Score), 0) ||
-		math.IsNaN(float64(c.Margin)) || math.IsInf(float64(c.Margin), 0):
-		return bad("score and margin must be finite")
+	if ce := (*facecheck.CheckInError)(nil); errors.As(err, &ce) {
+		return errorf(http.StatusUnprocessableEntity, "invalid_checkin", "checkins[%d]: %s", i, ce.Reason)
 	}
-	return nil
+	return err
 }
 
 // handleCheckIns ingests a batch of check-ins, idempotent by id.
@@ -261,7 +249,10 @@ func (s *Server) handleIdentify(w http.ResponseWriter, r *http.Request) {
 	resp := api.IdentifyResponse{Decision: api.DecisionReject}
 	if m.found {
 		resp.Score, resp.Margin = m.score, m.margin
-		resp.Decision = decide(s.calibrated(r.Context(), ev).Thresholds, m.score, m.margin)
+		// The identify API cannot see the person: a code check is the
+		// client's, so verify is always an answer (facecheck doc).
+		d, _ := thresholds(s.calibrated(r.Context(), ev).Thresholds).Decide(m.score, m.margin, facecheck.RiskNone, true)
+		resp.Decision = string(d)
 		if resp.Decision != api.DecisionReject {
 			resp.Found, resp.AttendeeID, resp.Name = true, m.id, m.name
 		}
@@ -274,6 +265,12 @@ func (s *Server) handleIdentify(w http.ResponseWriter, r *http.Request) {
 // its client-generated id (which becomes the attendee id).
 func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 	k, ev := kioskFrom(r.Context()), eventFrom(r.Context())
+	if ok, wait := s.enrolRate.take(clientIP(r)); !ok {
+		s.metrics.inc("facecheck_rate_limited_total", "what", "enrolment")
+		w.Header().Set("Retry-After", retryAfter(wait))
+		s.writeError(w, r, errorf(http.StatusTooManyRequests, "rate_limited", "too many enrolments; try again later"))
+		return
+	}
 	var req api.EnrolRequest
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)

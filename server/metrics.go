@@ -34,6 +34,7 @@ func newMetrics() *metrics {
 		"facecheck_rejected_photos_total":         "Registration photos rejected, by reason.",
 		"facecheck_pairings_total":                "Pairing attempts, by result.",
 		"facecheck_logins_total":                  "Admin log-in attempts, by result.",
+		"facecheck_rate_limited_total":            "Registrations and enrolments refused by the rate limits, by what.",
 	} {
 		m.help[name], m.kind[name] = h, "counter"
 	}

@@ -1,15 +1,16 @@
 package server
 
 import (
+	"context"
+	"math"
+	"strconv"
 	"sync"
 	"time"
 )
 
-// rateLimiter limits failed attempts per key (client IP) with a token
-// bucket: burst failures, then one more every interval. Successes cost
-// nothing, so a venue's kiosks pairing from behind one NAT address are not
-// slowed down, while guessing codes or passwords is. Idle buckets are
-// dropped so the map stays small.
+// rateLimiter limits attempts per key (client IP) with a token bucket:
+// burst attempts, then one more every interval. Idle buckets are dropped so
+// the map stays small.
 type rateLimiter struct {
 	mu       sync.Mutex
 	burst    float64
@@ -50,22 +51,85 @@ func (l *rateLimiter) refill(key string) *bucket {
 	return b
 }
 
-// allow reports whether key may make an attempt; when not, also how long
-// until it may.
-func (l *rateLimiter) allow(key string) (bool, time.Duration) {
+// take charges key one token if it has one, atomically: concurrent
+// requests cannot all pass a check made before any of them is charged.
+func (l *rateLimiter) take(key string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.refill(key)
 	if b.tokens < 1 {
 		return false, time.Duration((1 - b.tokens) * float64(l.interval))
 	}
+	b.tokens--
 	return true, 0
 }
 
-// fail charges key for a failed attempt.
-func (l *rateLimiter) fail(key string) {
+// refund gives key back a token taken for an attempt that succeeded.
+func (l *rateLimiter) refund(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.refill(key)
-	b.tokens = max(0, b.tokens-1)
+	b.tokens = min(l.burst, b.tokens+1)
+}
+
+// Rate is a token bucket: Burst attempts, then one more every Every.
+type Rate struct {
+	Burst int
+	Every time.Duration
+}
+
+func (r Rate) valid() bool { return r.Burst >= 1 && r.Every > 0 }
+
+// limiter guards one kind of expensive request with a bucket per client
+// IP and one shared by all clients, both charged before the work starts:
+// the per-IP bucket slows one client down, the global one bounds what many
+// addresses together can make the server do.
+type limiter struct {
+	perIP, global *rateLimiter
+}
+
+func newLimiter(perIP, global Rate, now func() time.Time) *limiter {
+	return &limiter{
+		perIP:  newRateLimiter(perIP.Burst, perIP.Every, now),
+		global: newRateLimiter(global.Burst, global.Every, now),
+	}
+}
+
+// take charges ip and the global bucket, or neither; when refused it says
+// how long to wait.
+func (l *limiter) take(ip string) (bool, time.Duration) {
+	if ok, wait := l.perIP.take(ip); !ok {
+		return false, wait
+	}
+	if ok, wait := l.global.take(""); !ok {
+		l.perIP.refund(ip)
+		return false, wait
+	}
+	return true, 0
+}
+
+// refund returns the tokens of an attempt that succeeded, for limits that
+// only count failures (log-in, pairing: a venue's kiosks share one NAT
+// address and must not slow each other down).
+func (l *limiter) refund(ip string) {
+	l.perIP.refund(ip)
+	l.global.refund("")
+}
+
+// retryAfter is the Retry-After header value for wait, in whole seconds.
+func retryAfter(wait time.Duration) string {
+	return strconv.Itoa(max(1, int(math.Ceil(wait.Seconds()))))
+}
+
+// checkPassword checks an admin's password in one of the PasswordChecks
+// slots: each argon2id check takes 19 MiB, so the slots bound that memory
+// whatever the number of requests.
+func (s *Server) checkPassword(ctx context.Context, user, password string) error {
+	select {
+	case s.passwordSlots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.passwordSlots }()
+	return s.store.AuthenticateAdmin(ctx, user, password)
 }

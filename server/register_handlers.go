@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"image"
+	"image/color"
 	_ "image/jpeg" // registration photos
 	_ "image/png"
 	"io"
@@ -149,6 +150,11 @@ func checkPhoto(b []byte) error {
 	if cfg.Width*cfg.Height > maxPhotoPixels {
 		return &Rejection{Reason: ReasonTooLarge, Detail: fmt.Sprintf("%dx%d", cfg.Width, cfg.Height)}
 	}
+	switch cfg.ColorModel {
+	case color.Gray16Model, color.RGBA64Model, color.NRGBA64Model, color.Alpha16Model:
+		// Twice the memory per pixel, and no camera takes selfies that way.
+		return &Rejection{Reason: ReasonTooLarge, Detail: fmt.Sprintf("%dx%d at 16 bits per channel", cfg.Width, cfg.Height)}
+	}
 	return nil
 }
 
@@ -160,6 +166,13 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := s.newRegisterPage(r, ev)
+	if ok, wait := s.registerRate.take(clientIP(r)); !ok {
+		s.metrics.inc("facecheck_rate_limited_total", "what", "registration")
+		w.Header().Set("Retry-After", retryAfter(wait))
+		page.Error = "Too many registrations from here right now. Wait a minute and try again."
+		s.render(w, r, http.StatusTooManyRequests, "register.html", page)
+		return
+	}
 	fail := func(status int, msg, reason string) {
 		page.Error, page.Reason = msg, reason
 		if reason != "" {

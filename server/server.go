@@ -40,9 +40,21 @@ type Config struct {
 	SessionTTL     time.Duration
 
 	// LoginBurst failed log-ins per IP, refilled one per LoginEvery; the
-	// same limit guards POST /v1/pair against code guessing.
-	LoginBurst int
-	LoginEvery time.Duration
+	// same limit guards POST /v1/pair against code guessing. LoginGlobal
+	// bounds the failures of all addresses together. Every attempt is
+	// charged before the password or code is checked and refunded when it
+	// succeeds (ratelimit.go).
+	LoginBurst  int
+	LoginEvery  time.Duration
+	LoginGlobal Rate
+	// Register and RegisterGlobal bound registration form posts per IP and
+	// in all; Enrol and EnrolGlobal the kiosks' walk-up enrolments. They are
+	// charged before the upload is read, and never refunded.
+	Register, RegisterGlobal Rate
+	Enrol, EnrolGlobal       Rate
+	// PasswordChecks is how many argon2id password checks (19 MiB each) run
+	// at once; more wait for a slot.
+	PasswordChecks int
 
 	// KioskOfflineAfter is how long without a heartbeat before the
 	// dashboard shows a kiosk as offline.
@@ -67,6 +79,12 @@ func DefaultConfig() Config {
 		SessionTTL:        12 * time.Hour,
 		LoginBurst:        5,
 		LoginEvery:        12 * time.Second,
+		LoginGlobal:       Rate{Burst: 30, Every: 2 * time.Second},
+		Register:          Rate{Burst: 20, Every: 10 * time.Second},
+		RegisterGlobal:    Rate{Burst: 60, Every: 250 * time.Millisecond},
+		Enrol:             Rate{Burst: 120, Every: 500 * time.Millisecond},
+		EnrolGlobal:       Rate{Burst: 300, Every: 100 * time.Millisecond},
+		PasswordChecks:    2,
 		KioskOfflineAfter: 2 * time.Minute,
 
 		CalibrateEvery:      10 * time.Second,
@@ -89,6 +107,10 @@ func (c Config) Validate() error {
 		return errors.New("config: pairing code and session lifetimes must be positive")
 	case c.LoginBurst < 1 || c.LoginEvery <= 0:
 		return errors.New("config: login burst must be at least 1 and login refill positive")
+	case !c.LoginGlobal.valid() || !c.Register.valid() || !c.RegisterGlobal.valid() || !c.Enrol.valid() || !c.EnrolGlobal.valid():
+		return errors.New("config: every rate limit needs a burst of at least 1 and a positive refill")
+	case c.PasswordChecks < 1:
+		return errors.New("config: at least one password check must be allowed at once")
 	case c.CalibrateEvery < 0 || c.CalibrationMaxPairs < 0:
 		return errors.New("config: calibration interval and pair cap must not be negative")
 	}
@@ -109,13 +131,17 @@ type Server struct {
 	// done is closed by Close so long-lived streams (SSE) end.
 	done chan struct{}
 
-	metrics   *metrics
-	hub       *hub
-	galleries *galleries
-	loginRate *rateLimiter
-	pairRate  *rateLimiter
-	pages     *pages
-	calib     *calibrator
+	metrics      *metrics
+	hub          *hub
+	galleries    *galleries
+	loginRate    *limiter
+	pairRate     *limiter
+	registerRate *limiter
+	enrolRate    *limiter
+	// passwordSlots bounds concurrent argon2id checks.
+	passwordSlots chan struct{}
+	pages         *pages
+	calib         *calibrator
 	// bg counts background goroutines (the calibration loop) Close waits for.
 	bg sync.WaitGroup
 	// openAPIJSON is openapi.yaml as JSON.
@@ -156,8 +182,12 @@ func NewServer(cfg Config, db *store.DB, enc FaceEncoder, logger *slog.Logger) (
 		pages:       p,
 		Now:         time.Now,
 	}
-	s.loginRate = newRateLimiter(cfg.LoginBurst, cfg.LoginEvery, s.now)
-	s.pairRate = newRateLimiter(cfg.LoginBurst, cfg.LoginEvery, s.now)
+	login := Rate{Burst: cfg.LoginBurst, Every: cfg.LoginEvery}
+	s.loginRate = newLimiter(login, cfg.LoginGlobal, s.now)
+	s.pairRate = newLimiter(login, cfg.LoginGlobal, s.now)
+	s.registerRate = newLimiter(cfg.Register, cfg.RegisterGlobal, s.now)
+	s.enrolRate = newLimiter(cfg.Enrol, cfg.EnrolGlobal, s.now)
+	s.passwordSlots = make(chan struct{}, cfg.PasswordChecks)
 	s.handler = s.routes()
 	return s, nil
 }

@@ -114,7 +114,7 @@ func (db *DB) upsertAttendee(ctx context.Context, tx *sql.Tx, a Attendee, templa
 // template of theirs. Their check-ins stay. It returns ErrNotFound if the
 // attendee is not stored.
 func (db *DB) DeleteAttendee(ctx context.Context, id string) error {
-	return db.update(ctx, "delete attendee "+id, func(tx *sql.Tx) error {
+	err := db.update(ctx, "delete attendee "+id, func(tx *sql.Tx) error {
 		n, err := deleteAttendee(ctx, tx, id)
 		if err != nil {
 			return err
@@ -124,6 +124,10 @@ func (db *DB) DeleteAttendee(ctx context.Context, id string) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return db.scrub(ctx, "delete attendee "+id)
 }
 
 func deleteAttendee(ctx context.Context, tx *sql.Tx, id string) (int64, error) {
@@ -309,7 +313,7 @@ func (db *DB) ApplyGalleryDelta(ctx context.Context, upserts []GalleryUpsert, de
 		}
 		seen[id] = true
 	}
-	return db.update(ctx, "apply gallery delta", func(tx *sql.Tx) error {
+	err := db.update(ctx, "apply gallery delta", func(tx *sql.Tx) error {
 		for _, u := range upserts {
 			if err := db.upsertAttendee(ctx, tx, u.Attendee, u.Templates); err != nil {
 				return err
@@ -322,15 +326,23 @@ func (db *DB) ApplyGalleryDelta(ctx context.Context, upserts []GalleryUpsert, de
 		}
 		return setCursor(ctx, tx, newCursor)
 	})
+	if err != nil || len(deletes) == 0 {
+		return err
+	}
+	return db.scrub(ctx, "apply gallery delta")
 }
 
 // ResetGallery deletes every attendee and template and sets the cursor back
 // to 0, so the next sync pulls the full gallery (after the kiosk is paired to
 // another event, say). Check-ins and the outbox are kept.
 func (db *DB) ResetGallery(ctx context.Context) error {
-	return db.update(ctx, "reset gallery", func(tx *sql.Tx) error {
+	err := db.update(ctx, "reset gallery", func(tx *sql.Tx) error {
 		return resetGallery(ctx, tx)
 	})
+	if err != nil {
+		return err
+	}
+	return db.scrub(ctx, "reset gallery")
 }
 
 func resetGallery(ctx context.Context, tx *sql.Tx) error {

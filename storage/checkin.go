@@ -6,45 +6,23 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
+	"github.com/facecheck/facecheck"
 	"github.com/facecheck/facecheck/api"
 )
-
-func validateCheckIn(c api.CheckIn) error {
-	if _, err := uuid.Parse(c.ID); err != nil {
-		return fmt.Errorf("%w: check-in id %q is not a UUID", ErrInvalid, c.ID)
-	}
-	if strings.TrimSpace(c.AttendeeID) == "" {
-		return fmt.Errorf("%w: check-in %s has no attendee id", ErrInvalid, c.ID)
-	}
-	switch c.Method {
-	case api.MethodFace, api.MethodConfirm, api.MethodQR, api.MethodCode, api.MethodManual:
-	default:
-		return fmt.Errorf("%w: check-in %s has unknown method %q", ErrInvalid, c.ID, c.Method)
-	}
-	if !finite(c.Score) || !finite(c.Margin) {
-		return fmt.Errorf("%w: check-in %s has a non-finite score or margin", ErrInvalid, c.ID)
-	}
-	return nil
-}
-
-func finite(f float32) bool { return !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0) }
 
 // RecordCheckIn stores c and queues it in the outbox for the server, both in
 // one transaction: once it returns nil the check-in is on disk (synchronous
 // FULL) and will be sent. c.ID is the idempotency key: recording an ID that
 // is already stored changes nothing and returns duplicate = true (the first
 // record wins even if the fields differ). A zero c.At is set to now. It
-// returns ErrInvalid for an ID that is not a UUID, an empty attendee id or an
-// unknown method, and ErrDiskFull when the disk is full.
+// returns ErrInvalid (wrapping a *facecheck.CheckInError) for a check-in
+// facecheck.ValidateCheckIn refuses, and ErrDiskFull when the disk is full.
 func (db *DB) RecordCheckIn(ctx context.Context, c api.CheckIn) (duplicate bool, err error) {
-	if err := validateCheckIn(c); err != nil {
-		return false, fmt.Errorf("storage: record check-in: %w", err)
+	if err := facecheck.ValidateCheckIn(c); err != nil {
+		// The server's rule: what it would refuse is never queued.
+		return false, fmt.Errorf("storage: record check-in %q: %w: %w", c.ID, ErrInvalid, err)
 	}
 	now := db.Now()
 	if c.At.IsZero() {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,6 +146,10 @@ func TestRecordCheckIn(t *testing.T) {
 		}{
 			{"EmptyID", func(c *api.CheckIn) { c.ID = "" }},
 			{"IDNotUUID", func(c *api.CheckIn) { c.ID = "checkin-1" }},
+			// The server refuses these (facecheck.ValidateCheckIn): a kiosk
+			// must not queue a check-in it can never send.
+			{"IDUpperCase", func(c *api.CheckIn) { c.ID = strings.ToUpper(c.ID) }},
+			{"LongAttendee", func(c *api.CheckIn) { c.AttendeeID = strings.Repeat("a", 65) }},
 			{"NoAttendee", func(c *api.CheckIn) { c.AttendeeID = " " }},
 			{"UnknownMethod", func(c *api.CheckIn) { c.Method = "telepathy" }},
 			{"NaNScore", func(c *api.CheckIn) { c.Score = float32(math.NaN()) }},

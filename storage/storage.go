@@ -293,6 +293,30 @@ func (db *DB) update(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 	return nil
 }
 
+// scrub makes an erasure hold: secure_delete has zeroed the deleted rows in
+// their pages, but the WAL still holds the frames written before, so a
+// TRUNCATE checkpoint copies the zeroed pages into the database file and
+// empties the WAL. Readers hold it up for at most busy_timeout per try.
+func (db *DB) scrub(ctx context.Context, op string) error {
+	for attempt := 0; ; attempt++ {
+		var busy, frames, done int
+		if err := db.write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done); err != nil {
+			return wrap(op+": checkpoint", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		if attempt == 4 {
+			return fmt.Errorf("storage: %s: checkpoint: readers kept %d of %d WAL frames; the erased rows leave the WAL at the next checkpoint", op, frames-done, frames)
+		}
+		select {
+		case <-ctx.Done():
+			return wrap(op+": checkpoint", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // alreadyRolledBack reports whether a ROLLBACK failed only because SQLite
 // had rolled the transaction back itself, as it may on SQLITE_FULL or
 // SQLITE_IOERR; the SQLite docs call that error harmless.

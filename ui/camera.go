@@ -48,7 +48,7 @@ func newCameraPanel(a *App) *cameraPanel {
 		}
 		if err := c.UseCamera(strings.TrimSpace(spec)); err != nil {
 			p.status.Importance = widget.DangerImportance
-			p.status.SetText(a.tr.T("camera.failed", err.Error()))
+			p.status.SetText(a.tr.T("camera.failed", a.errorText("camera: use "+spec, err)))
 			return
 		}
 		p.status.Importance = widget.MediumImportance

@@ -251,7 +251,7 @@ func (m *ModelsScreen) fail(err error) {
 	var ff *FetchFailed
 	switch {
 	case errors.As(err, &sf):
-		msg = m.tr.T("models.start_failed", sf.err.Error())
+		msg = m.tr.T("models.start_failed", errorText(m.tr, "models: start", sf.err))
 	case errors.As(err, &ff) && ff.Reason == "disk":
 		msg = m.tr.T("models.fail.disk", m.opts.Dir)
 	case errors.As(err, &ff) && (ff.Reason == "npm_missing" || ff.Reason == "network" || ff.Reason == "damaged"):

@@ -153,7 +153,8 @@ func TestModelsScreenStartFails(t *testing.T) {
 	f := &fakeFetch{}
 	m, kb := newModelsHarness(t, f, errors.New("open kiosk.db: permission denied"))
 	kb.press(fyne.KeyEnter)
-	want := "The models are ready, but the kiosk could not start: open kiosk.db: permission denied"
+	// The error's code in words; its own text is for the log only.
+	want := "The models are ready, but the kiosk could not start: Something went wrong on this kiosk; the details are in its log (code: internal)"
 	if m.status.Text != want {
 		t.Errorf("status = %q, want %q", m.status.Text, want)
 	}

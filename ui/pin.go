@@ -238,8 +238,7 @@ func (a *App) submitPIN() {
 			return
 		}
 		if err := a.opts.PINs.SetPINHash(hashPIN(p.pin.Text)); err != nil {
-			fyne.LogError("ui: save admin PIN", err)
-			p.showError(err.Error())
+			p.showError(a.errorText("save admin PIN", err))
 			return
 		}
 		a.unlocked()

@@ -2,8 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -144,14 +142,13 @@ func (a *App) pairKiosk() {
 
 // pairError puts a pairing failure in plain words.
 func (a *App) pairError(err error, server string) string {
-	var he *kiosk.HTTPError
-	switch {
-	case errors.Is(err, kiosk.ErrUnauthorized):
+	switch kiosk.ErrorCode(err) {
+	case kiosk.EUNAUTHORIZED:
 		return a.tr.T("server.err_code")
-	case errors.Is(err, kiosk.ErrOffline), errors.Is(err, context.DeadlineExceeded):
+	case kiosk.EOFFLINE:
 		return a.tr.T("server.err_offline", server)
-	case errors.Is(err, kiosk.ErrProtocol), errors.As(err, &he) && he.Status == http.StatusNotFound:
+	case kiosk.EPROTOCOL:
 		return a.tr.T("server.err_protocol")
 	}
-	return a.tr.T("server.err_other", err.Error())
+	return a.tr.T("server.err_other", a.errorText("pair with "+server, err))
 }

@@ -62,7 +62,8 @@ func TestServerPairing(t *testing.T) {
 			"Cannot reach the server at http://127.0.0.1:9."},
 		{"http://127.0.0.1:9", "K7Q2", fmt.Errorf("kiosk: pair: %w", &kiosk.HTTPError{Method: "POST", Path: "/v1/pair", Status: 404}),
 			"Something answered at this address, but it is not a facecheck server."},
-		{"http://127.0.0.1:9", "K7Q2", errors.New("disk full"), "Pairing failed: disk full"},
+		// Anything else: the code in words, the raw text only in the log.
+		{"http://127.0.0.1:9", "K7Q2", errors.New("disk full"), "Pairing failed: Something went wrong on this kiosk; the details are in its log (code: internal)"},
 	} {
 		s.url.SetText(c.url)
 		s.code.SetText(c.code)

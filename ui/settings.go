@@ -235,7 +235,7 @@ func (a *App) applySettings() {
 	}
 	if len(changed) > 0 && a.opts.ApplySettings != nil {
 		if err := a.opts.ApplySettings(changed); err != nil {
-			s.setStatus(err.Error(), true)
+			s.setStatus(a.errorText("settings: apply", err), true)
 			return
 		}
 	}
@@ -288,7 +288,7 @@ func (a *App) resetSettings() {
 	s.reset.SetText(a.tr.T("settings.reset"))
 	values, err := a.opts.ResetSettings()
 	if err != nil {
-		s.setStatus(err.Error(), true)
+		s.setStatus(a.errorText("settings: reset", err), true)
 		return
 	}
 	for i, f := range s.fields {

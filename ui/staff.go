@@ -1,70 +1,41 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"image"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/facecheck/facecheck/kiosk"
 )
 
-// Staff is what staff mode asks of the kiosk core (kiosk.Staff, adapted by
-// cmd/facecheck). Calls may block on the engine or the database: the UI
-// makes them off the UI goroutine.
+// Staff is what staff mode asks of the kiosk core (kiosk.Staff). Calls may
+// block on the engine or the database: the UI makes them off the UI
+// goroutine.
 type Staff interface {
 	// Enrol registers a walk-up attendee from frame (as the camera sees
 	// it, not mirrored). A frame or field that is not good enough returns
-	// an *EnrolRejected.
-	Enrol(frame image.Image, name, email string, consent bool) (Enrolled, error)
+	// a *kiosk.EnrolRejected.
+	Enrol(ctx context.Context, frame image.Image, name, email string, consent bool) (kiosk.EnrolResult, error)
 	// TodayCount is the number of check-ins today.
-	TodayCount() (int, error)
+	TodayCount(ctx context.Context) (int, error)
 	// Search finds attendees by name.
-	Search(query string) ([]Person, error)
-	// CheckIn checks an attendee in by hand.
-	CheckIn(attendeeID string) (CheckedIn, error)
+	Search(ctx context.Context, query string) ([]kiosk.StaffPerson, error)
+	// ManualCheckIn checks an attendee in by hand, audited under actor.
+	ManualCheckIn(ctx context.Context, attendeeID, actor string) (kiosk.Result, error)
 }
 
-// Enrolled is a successful walk-up enrolment.
-type Enrolled struct {
-	Name string
-	// Queued: on its way to the server; false: kept on this kiosk only
-	// (not paired).
-	Queued bool
-}
+var _ Staff = (*kiosk.Staff)(nil)
 
-// Person is a search hit for manual check-in.
-type Person struct {
-	ID, Name, Info string
-	CheckedIn      bool // already checked in today
-}
-
-// CheckedIn is a manual check-in.
-type CheckedIn struct {
-	Name   string
-	Repeat bool // was already checked in today; nothing recorded
-}
-
-// EnrolRejected says why an enrolment was refused, as reason codes the UI
-// explains in words: the photo gates' reasons (engine.Reason: "many_faces",
-// "too_small", "blur", ...) and the fields "name", "email", "consent",
-// "no_photo".
-type EnrolRejected struct{ Reasons []string }
-
-func (e *EnrolRejected) Error() string { return "enrolment rejected: " + joinReasons(e.Reasons) }
-
-func joinReasons(rs []string) string {
-	s := ""
-	for i, r := range rs {
-		if i > 0 {
-			s += ", "
-		}
-		s += r
-	}
-	return s
-}
+// staffTimeout bounds one staff call: a photo through the gates or a
+// database query.
+const staffTimeout = 30 * time.Second
 
 // staffScreen is staff mode: walk-up enrolment, today's count, manual
 // check-in by name.
@@ -86,11 +57,11 @@ type staffScreen struct {
 	// manual check-in
 	search    *keyEntry
 	results   *fyne.Container
-	hits      []Person
+	hits      []kiosk.StaffPerson
 	confirm   *fyne.Container
 	confirmQ  *widget.Label
 	confirmOK *keyButton
-	picked    *Person
+	picked    *kiosk.StaffPerson
 	checkMsg  *widget.Label
 	close     *keyButton
 	settings  *keyButton
@@ -201,7 +172,9 @@ func (a *App) refreshCount() {
 		return
 	}
 	a.async(func() {
-		n, err := st.TodayCount()
+		ctx, cancel := context.WithTimeout(context.Background(), staffTimeout)
+		n, err := st.TodayCount(ctx)
+		cancel()
 		fyne.Do(func() {
 			if err != nil {
 				a.staff.count.SetText(a.tr.T("staff.count", "?"))
@@ -259,13 +232,15 @@ func (a *App) staffEnrol() {
 	s.enrolMsg.Importance = widget.MediumImportance
 	s.enrolMsg.SetText(a.tr.T("staff.working"))
 	a.async(func() {
-		res, err := st.Enrol(frame, name, email, consent)
+		ctx, cancel := context.WithTimeout(context.Background(), staffTimeout)
+		res, err := st.Enrol(ctx, frame, name, email, consent)
+		cancel()
 		fyne.Do(func() {
 			s.enrol.Enable()
 			if err != nil {
 				s.enrolMsg.Importance = widget.DangerImportance
 				s.enrolMsg.SetText(a.enrolError(err))
-				var rej *EnrolRejected
+				var rej *kiosk.EnrolRejected
 				if errors.As(err, &rej) && frameReason(rej.Reasons) {
 					s.captured = nil // retake: the picture was the problem
 					s.capture.SetText(a.tr.T("staff.capture"))
@@ -303,9 +278,9 @@ func frameReason(rs []string) bool {
 
 // enrolError puts an enrolment error in plain words.
 func (a *App) enrolError(err error) string {
-	var rej *EnrolRejected
+	var rej *kiosk.EnrolRejected
 	if !errors.As(err, &rej) || len(rej.Reasons) == 0 {
-		return a.tr.T("staff.enrol_failed", err.Error())
+		return a.tr.T("staff.enrol_failed", a.errorText("staff: enrol", err))
 	}
 	msg := a.tr.T("staff.rejected")
 	seen := map[string]bool{}
@@ -330,7 +305,9 @@ func (a *App) staffSearch(q string) {
 		return
 	}
 	a.async(func() {
-		hits, err := st.Search(q)
+		ctx, cancel := context.WithTimeout(context.Background(), staffTimeout)
+		hits, err := st.Search(ctx, q)
+		cancel()
 		fyne.Do(func() {
 			if s.search.Text != q {
 				return // typed on since
@@ -339,7 +316,7 @@ func (a *App) staffSearch(q string) {
 			s.hits = hits
 			if err != nil {
 				s.checkMsg.Importance = widget.DangerImportance
-				s.checkMsg.SetText(err.Error())
+				s.checkMsg.SetText(a.errorText("staff: search", err))
 				return
 			}
 			if len(hits) == 0 && q != "" {
@@ -364,7 +341,7 @@ func (a *App) staffSearch(q string) {
 }
 
 // staffPick asks to confirm the manual check-in of p.
-func (a *App) staffPick(p Person) {
+func (a *App) staffPick(p kiosk.StaffPerson) {
 	s := a.staff
 	s.picked = &p
 	s.confirmQ.SetText(a.tr.T("staff.confirm", p.Name))
@@ -381,7 +358,9 @@ func (a *App) staffCheckIn() {
 	p := *s.picked
 	s.confirmOK.Disable()
 	a.async(func() {
-		res, err := st.CheckIn(p.ID)
+		ctx, cancel := context.WithTimeout(context.Background(), staffTimeout)
+		res, err := st.ManualCheckIn(ctx, p.ID, "staff")
+		cancel()
 		fyne.Do(func() {
 			s.confirmOK.Enable()
 			s.picked = nil
@@ -389,9 +368,9 @@ func (a *App) staffCheckIn() {
 			switch {
 			case err != nil:
 				s.checkMsg.Importance = widget.DangerImportance
-				s.checkMsg.SetText(a.tr.T("staff.checkin_failed", err.Error()))
+				s.checkMsg.SetText(a.tr.T("staff.checkin_failed", a.errorText("staff: check-in", err)))
 				return
-			case res.Repeat:
+			case res.Outcome == kiosk.OutcomeRepeat:
 				s.checkMsg.Importance = widget.WarningImportance
 				s.checkMsg.SetText(a.tr.T("staff.checkin_repeat", res.Name))
 			default:

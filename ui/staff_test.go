@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"image"
 	"strings"
@@ -19,12 +20,12 @@ type fakeStaff struct {
 	frames   []image.Image
 	enrolErr error
 	queued   bool
-	people   []Person
+	people   []kiosk.StaffPerson
 	checked  map[string]bool
 	today    int
 }
 
-func (f *fakeStaff) Enrol(frame image.Image, name, email string, consent bool) (Enrolled, error) {
+func (f *fakeStaff) Enrol(_ context.Context, frame image.Image, name, email string, consent bool) (kiosk.EnrolResult, error) {
 	c := "no"
 	if consent {
 		c = "yes"
@@ -32,13 +33,13 @@ func (f *fakeStaff) Enrol(frame image.Image, name, email string, consent bool) (
 	f.enrols = append(f.enrols, name+"|"+email+"|"+c)
 	f.frames = append(f.frames, frame)
 	if f.enrolErr != nil {
-		return Enrolled{}, f.enrolErr
+		return kiosk.EnrolResult{}, f.enrolErr
 	}
-	return Enrolled{Name: name, Queued: f.queued}, nil
+	return kiosk.EnrolResult{Name: name, Queued: f.queued}, nil
 }
-func (f *fakeStaff) TodayCount() (int, error) { return f.today, nil }
-func (f *fakeStaff) Search(q string) ([]Person, error) {
-	var out []Person
+func (f *fakeStaff) TodayCount(context.Context) (int, error) { return f.today, nil }
+func (f *fakeStaff) Search(_ context.Context, q string) ([]kiosk.StaffPerson, error) {
+	var out []kiosk.StaffPerson
 	for _, p := range f.people {
 		if q != "" && strings.Contains(strings.ToLower(p.Name), strings.ToLower(q)) {
 			p.CheckedIn = f.checked[p.ID]
@@ -47,18 +48,18 @@ func (f *fakeStaff) Search(q string) ([]Person, error) {
 	}
 	return out, nil
 }
-func (f *fakeStaff) CheckIn(id string) (CheckedIn, error) {
+func (f *fakeStaff) ManualCheckIn(_ context.Context, id, _ string) (kiosk.Result, error) {
 	for _, p := range f.people {
 		if p.ID == id {
 			if f.checked[id] {
-				return CheckedIn{Name: p.Name, Repeat: true}, nil
+				return kiosk.Result{Outcome: kiosk.OutcomeRepeat, Name: p.Name}, nil
 			}
 			f.checked[id] = true
 			f.today++
-			return CheckedIn{Name: p.Name}, nil
+			return kiosk.Result{Outcome: kiosk.OutcomeCheckedIn, Name: p.Name}, nil
 		}
 	}
-	return CheckedIn{}, errors.New("no such attendee")
+	return kiosk.Result{}, kiosk.Errorf(kiosk.ENOTFOUND, "no attendee %s", id)
 }
 
 func newStaffHarness(t *testing.T, st *fakeStaff) *harness {
@@ -95,7 +96,7 @@ func TestStaffEnrolFlow(t *testing.T) {
 	}
 
 	// No consent: the service says why, in words.
-	st.enrolErr = &EnrolRejected{Reasons: []string{"consent"}}
+	st.enrolErr = &kiosk.EnrolRejected{Err: errors.New("rejected"), Reasons: []string{"consent"}}
 	test.Tap(s.capture)
 	if s.captured == nil || s.capture.Text != "Retake photo" {
 		t.Fatalf("capture did not freeze a frame (%q)", s.capture.Text)
@@ -114,7 +115,7 @@ func TestStaffEnrolFlow(t *testing.T) {
 	}
 
 	// A group photo: many faces, photo to retake.
-	st.enrolErr = &EnrolRejected{Reasons: []string{"many_faces", "yaw"}}
+	st.enrolErr = &kiosk.EnrolRejected{Err: errors.New("rejected"), Reasons: []string{"many_faces", "yaw"}}
 	test.Tap(s.consent)
 	test.Tap(s.enrol)
 	if !strings.Contains(s.enrolMsg.Text, "More than one person") || !strings.Contains(s.enrolMsg.Text, "look straight") {
@@ -153,7 +154,7 @@ func TestStaffEnrolFlow(t *testing.T) {
 }
 
 func TestStaffManualCheckIn(t *testing.T) {
-	st := &fakeStaff{checked: map[string]bool{}, people: []Person{
+	st := &fakeStaff{checked: map[string]bool{}, people: []kiosk.StaffPerson{
 		{ID: "a1", Name: "Kim Min-jun", Info: "Seat B12"}, {ID: "a2", Name: "Sato Hana"}}}
 	h := newStaffHarness(t, st)
 	a := h.app
@@ -262,7 +263,7 @@ type fakeCamera struct {
 func (c *fakeCamera) Retry() { c.retries++ }
 func (c *fakeCamera) UseCamera(spec string) error {
 	if spec == "/nope" {
-		return errors.New("no such file")
+		return kiosk.Errorf(kiosk.EINVALID, "no camera, video or image folder at %s", spec)
 	}
 	c.used = append(c.used, spec)
 	return nil
@@ -289,7 +290,8 @@ func TestCameraErrorActions(t *testing.T) {
 	}
 	test.Type(p.path, "/nope")
 	test.Tap(p.usePath)
-	if !strings.Contains(p.status.Text, "no such file") {
+	// The kiosk's reason and the error code, not a raw error.
+	if !strings.Contains(p.status.Text, "no camera, video or image folder at /nope") || !strings.Contains(p.status.Text, "code: invalid") {
 		t.Errorf("bad path status %q", p.status.Text)
 	}
 	// Another kind of error: no camera actions.

@@ -39,12 +39,10 @@ func newEngineEncoder(modelDir string, n int) (*engineEncoder, error) {
 	return enc, nil
 }
 
-// Encode decodes the photo and runs it through the registration gates.
+// Encode takes an engine first, then decodes the photo and runs it through
+// the registration gates: decoding happens inside the slot, so at most n
+// photos are decoded at once, each within engine.MaxDecodeBytes.
 func (p *engineEncoder) Encode(ctx context.Context, img []byte) (api.Template, error) {
-	im, err := engine.DecodeImage(img)
-	if err != nil {
-		return api.Template{}, &server.Rejection{Reason: server.ReasonNotAnImage, Detail: err.Error()}
-	}
 	var e *engine.Engine
 	select {
 	case e = <-p.pool:
@@ -52,6 +50,13 @@ func (p *engineEncoder) Encode(ctx context.Context, img []byte) (api.Template, e
 		return api.Template{}, ctx.Err()
 	}
 	defer func() { p.pool <- e }()
+	im, err := engine.DecodeImage(img)
+	if errors.Is(err, engine.ErrImageTooLarge) {
+		return api.Template{}, &server.Rejection{Reason: server.ReasonTooLarge, Detail: err.Error()}
+	}
+	if err != nil {
+		return api.Template{}, &server.Rejection{Reason: server.ReasonNotAnImage, Detail: err.Error()}
+	}
 	enc, err := e.EnrolPhoto(im)
 	var rej *engine.RejectedError
 	if errors.As(err, &rej) {

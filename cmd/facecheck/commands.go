@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 
@@ -192,29 +191,19 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 // runDemo is `facecheck demo`: the dev faces walking up on a generated
 // video, played through the kiosk's check-in state machine, a readable line
 // per prompt and result. Ctrl-C stops it.
-func runDemo(args []string, stdout, stderr io.Writer) error {
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
-	faces := os.Getenv("FACECHECK_FACES")
-	if faces == "" {
-		faces = filepath.Join("..", "shared", "data", "faces")
-	}
+	faces := facesDir()
 	var o demo.Options
 	fs.StringVar(&o.Labels, "labels", filepath.Join(faces, "labels.csv"), "labelled faces CSV (default from $FACECHECK_FACES)")
 	fs.StringVar(&o.Root, "root", filepath.Join(faces, "images"), "image root of the CSV")
 	fs.IntVar(&o.People, "people", 5, "enrolled people in the video (one more walks up not enrolled)")
 	fs.StringVar(&o.Video, "video", "", "keep the generated video at this path")
 	fs.BoolVar(&o.Verbose, "v", false, "also print every state change and a line per frame with a face")
-	dir := fs.String("models", "", "model directory")
+	fs.StringVar(&o.Models, "models", "", "model directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	e, err := openEngine(*dir)
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	_, err = demo.Run(ctx, e, o, stdout)
+	_, err := demo.Run(ctx, o, stdout)
 	return err
 }

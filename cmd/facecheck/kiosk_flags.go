@@ -1,104 +1,81 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"io"
+	"os"
+	"strconv"
+	"time"
 
-	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/kiosk"
-	"github.com/facecheck/facecheck/models"
-	"github.com/facecheck/facecheck/storage"
 )
 
-// kioskFlags are the flags `facecheck kiosk` and the window share: where
-// frames come from, the local database and key, models, the server, and
-// the decision thresholds (written into cfg).
-type kioskFlags struct {
-	camera                  *string
-	width, height, repeat   *int
-	dbPath, keyPath, models *string
-	sync                    *syncFlags
+// stationFlags are the flags `facecheck kiosk` and the window share: where
+// frames come from, the local database and key, the models, the server,
+// and the decision thresholds; config turns them into a StationConfig.
+type stationFlags struct {
+	fs  *flag.FlagSet
+	cfg kiosk.StationConfig
 }
 
-func addKioskFlags(fs *flag.FlagSet, cfg *kiosk.Config) kioskFlags {
-	kf := kioskFlags{
-		camera:  fs.String("camera", "0", "camera index, video file or image folder"),
-		width:   fs.Int("width", 0, "capture width requested from a device"),
-		height:  fs.Int("height", 0, "capture height requested from a device"),
-		repeat:  fs.Int("repeat", 10, "frames each image of an image folder is shown"),
-		dbPath:  fs.String("db", "kiosk.db", "kiosk SQLite database"),
-		keyPath: fs.String("key", "kiosk.key", "template key file (created 0600 if missing)"),
-		models:  fs.String("models", "", "model directory (default $FACECHECK_MODELS or the user cache dir)"),
-	}
-	kf.sync = addSyncFlags(fs)
-	fs.Func("accept", fmt.Sprintf("accept threshold (default: the event's calibration, else %.2f)", cfg.Accept), float32Flag(&cfg.Accept))
-	fs.Func("confirm", fmt.Sprintf("confirm threshold: ask \"Are you NAME?\" above it (default %.2f)", cfg.Confirm), float32Flag(&cfg.Confirm))
-	fs.Func("margin", fmt.Sprintf("margin to the second-best identity (default %.2f)", cfg.Margin), float32Flag(&cfg.Margin))
-	fs.BoolVar(&cfg.RequireBlink, "blink", cfg.RequireBlink, "require a blink before identifying")
-	return kf
+func addStationFlags(fs *flag.FlagSet) *stationFlags {
+	sf := &stationFlags{fs: fs, cfg: kiosk.StationConfig{Kiosk: kiosk.DefaultConfig(), Sync: kiosk.DefaultSyncConfig()}}
+	c, k := &sf.cfg, &sf.cfg.Kiosk
+	host, _ := os.Hostname()
+	fs.StringVar(&c.Camera.Source, "camera", "0", "camera index, video file or image folder")
+	fs.IntVar(&c.Camera.Width, "width", 0, "capture width requested from a device")
+	fs.IntVar(&c.Camera.Height, "height", 0, "capture height requested from a device")
+	fs.IntVar(&c.Camera.Repeat, "repeat", 10, "frames each image of an image folder is shown")
+	fs.StringVar(&c.DB, "db", "kiosk.db", "kiosk SQLite database")
+	fs.StringVar(&c.Key, "key", "kiosk.key", "template key file (created 0600 if missing)")
+	fs.StringVar(&c.Models, "models", "", "model directory (default $FACECHECK_MODELS or the user cache dir)")
+	fs.StringVar(&c.Server, "server", "", "facecheck server URL (needed with --pair-code; afterwards the pairing file remembers it)")
+	fs.StringVar(&c.PairCode, "pair-code", "", "one-time pairing code from the admin dashboard")
+	fs.StringVar(&c.DeviceName, "device-name", host, "name this kiosk shows on the dashboard")
+	fs.StringVar(&c.Pairing, "pairing", "", "pairing file, 0600 (default: next to --key, e.g. kiosk.pairing.json)")
+	fs.DurationVar(&c.SyncInterval, "sync-interval", 15*time.Second, "time between sync rounds")
+	fs.DurationVar(&c.Sync.Timeout, "net-timeout", 10*time.Second, "timeout of one HTTP attempt")
+	fs.IntVar(&c.Sync.RetryMax, "net-retries", 3, "retries of one HTTP request")
+	fs.Func("accept", fmt.Sprintf("accept threshold (default: the event's calibration, else %.2f)", k.Accept), float32Flag(&k.Accept))
+	fs.Func("confirm", fmt.Sprintf("confirm threshold: ask \"Are you NAME?\" above it (default %.2f)", k.Confirm), float32Flag(&k.Confirm))
+	fs.Func("margin", fmt.Sprintf("margin to the second-best identity (default %.2f)", k.Margin), float32Flag(&k.Margin))
+	fs.BoolVar(&k.RequireBlink, "blink", k.RequireBlink, "require a blink before identifying")
+	return sf
 }
 
-// kioskParts are what the headless kiosk and the window both open: the
-// local database (with its key), the model store and one engine.
-type kioskParts struct {
-	db     *storage.DB
-	models *models.Store
-	eng    *engine.Engine
+// config is the StationConfig the flags give, with the thresholds given
+// on the command line over the stored settings.
+func (sf *stationFlags) config() kiosk.StationConfig {
+	c := sf.cfg
+	c.Override = kiosk.Values{}
+	overrideFromFlags(sf.fs, c.Override, c.Kiosk)
+	return c
 }
 
-// open loads the engine, then opens the database at the flags' paths
-// (read at call time: the window's demo points them at a temp dir first).
-// The models come first: their errors (wrapping models.ErrMissing and the
-// like) are what the window's models screen offers to fix, and a kiosk
-// that cannot start yet should not leave a new database and key behind.
-func (kf kioskFlags) open() (*kioskParts, error) {
-	st, err := models.Open(*kf.models)
-	if err != nil {
-		return nil, err
+func float32Flag(p *float32) func(string) error {
+	return func(s string) error {
+		var v float64
+		if _, err := fmt.Sscan(s, &v); err != nil {
+			return err
+		}
+		*p = float32(v)
+		return nil
 	}
-	eng, err := engine.New(st, engine.DefaultConfig())
-	if err != nil {
-		return nil, err
-	}
-	key, err := storage.LoadOrCreateKey(*kf.keyPath)
-	if err != nil {
-		eng.Close()
-		return nil, err
-	}
-	db, err := storage.Open(*kf.dbPath, storage.Options{Key: key})
-	if err != nil {
-		eng.Close()
-		return nil, err
-	}
-	return &kioskParts{db: db, models: st, eng: eng}, nil
 }
 
-func (p *kioskParts) Close() {
-	p.eng.Close()
-	p.db.Close()
-}
-
-// applyStored merges the stored settings (defaults < event defaults < local
-// overrides) with the thresholds given on the command line into cfg and the
-// engine, and returns the merged values too (the settings pane lists them);
-// who prefixes the warnings printed to stderr.
-func (p *kioskParts) applyStored(ctx context.Context, fs *flag.FlagSet, cfg kiosk.Config, who string, stderr io.Writer) (kiosk.Values, kiosk.Applied, error) {
-	values, warns, err := kiosk.Load(ctx, p.db)
-	if err != nil {
-		return nil, kiosk.Applied{}, err
+// overrideFromFlags puts the thresholds given on the command line over the
+// stored settings. (--accept and friends are fs.Func flags, whose Value
+// does not print the parsed number: it is read back from cfg.)
+func overrideFromFlags(fs *flag.FlagSet, values map[string]string, cfg kiosk.Config) {
+	given := map[string]string{
+		"accept":  strconv.FormatFloat(float64(cfg.Accept), 'f', -1, 32),
+		"confirm": strconv.FormatFloat(float64(cfg.Confirm), 'f', -1, 32),
+		"margin":  strconv.FormatFloat(float64(cfg.Margin), 'f', -1, 32),
+		"blink":   strconv.FormatBool(cfg.RequireBlink),
 	}
-	for _, w := range warns {
-		fmt.Fprintf(stderr, "%s: settings: %v\n", who, w)
-	}
-	overrideFromFlags(fs, values, cfg)
-	applied, err := kiosk.Apply(values, kiosk.Applied{Kiosk: cfg, Engine: p.eng.Config()})
-	if err != nil {
-		return nil, kiosk.Applied{}, fmt.Errorf("%s: settings: %w", who, err)
-	}
-	if err := p.eng.SetConfig(applied.Engine); err != nil {
-		return nil, kiosk.Applied{}, fmt.Errorf("%s: settings: %w", who, err)
-	}
-	return values, applied, nil
+	fs.Visit(func(f *flag.Flag) {
+		if v, ok := given[f.Name]; ok {
+			values["face."+f.Name] = v
+		}
+	})
 }

@@ -1,6 +1,7 @@
 // Command facecheck is the kiosk and its tools: `facecheck models fetch`,
-// `facecheck eval`, `facecheck bench`, `facecheck demo`. Each subcommand is a
-// thin wrapper: flags in, a package call, output out.
+// `facecheck eval`, `facecheck bench`, `facecheck demo`. Each subcommand is
+// flags in, a package call, output out; the kiosk itself is a
+// kiosk.Station, in the window (ui.Run) or headless.
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"os/signal"
 
 	"github.com/facecheck/facecheck/internal/version"
+	"github.com/facecheck/facecheck/kiosk"
 )
 
 const usage = `facecheck — face-recognition check-in kiosk
@@ -33,17 +35,32 @@ usage:
 Models are looked up in $FACECHECK_MODELS or the user cache dir; every
 command that needs them accepts --models DIR. Without them the window
 opens anyway, on a screen that downloads them and then starts the kiosk.
+
+Exit status: 0 done, 1 failed, 3 a paired kiosk stopped with check-ins or
+enrolments it could not send to the server (kept for the next start).
 `
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "facecheck:", err)
-		}
-		os.Exit(1)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode reports err on stderr and returns the exit status for it.
+func exitCode(err error, stderr io.Writer) int {
+	var unsent *kiosk.UnsentError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 1
+	case errors.As(err, &unsent):
+		fmt.Fprintln(stderr, "facecheck:", err)
+		return 3
 	}
+	fmt.Fprintln(stderr, "facecheck:", err)
+	return 1
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -53,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if len(args) == 0 || (len(args[0]) > 1 && args[0][0] == '-' && args[0] != "-h" && args[0] != "--help") {
 		// Plain `facecheck [flags]` is the kiosk window.
-		return runUI(args, stdout, stderr)
+		return runUI(ctx, args, stdout, stderr)
 	}
 	switch args[0] {
 	case "models":
@@ -63,11 +80,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "bench":
 		return runBench(args[1:], stdout, stderr)
 	case "demo":
-		return runDemo(args[1:], stdout, stderr)
+		return runDemo(ctx, args[1:], stdout, stderr)
 	case "kiosk":
-		return runKiosk(args[1:], stdout, stderr)
+		return runKiosk(ctx, args[1:], stdout, stderr)
 	case "ui":
-		return runUI(args[1:], stdout, stderr)
+		return runUI(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,9 +1,10 @@
 // Package demo is the check-in demo `facecheck demo` runs (and scripts/run
-// when there is no display): it enrols a few people from the labelled dev
-// faces into a temporary kiosk database, renders a video of them (and of
-// someone not enrolled) walking up to a kiosk, and plays it through the
-// kiosk's own check-in state machine (kiosk.Kiosk, blink required), printing
-// each prompt, check-in and other result as it happens.
+// when there is no display), and the window's --demo: it enrols a few
+// people from the labelled dev faces into a temporary kiosk database,
+// renders a video of them (and of someone not enrolled) walking up to a
+// kiosk, and plays it through a kiosk.Station as the camera. The headless
+// demo prints each prompt, check-in and other result as it happens
+// (blink required).
 package demo
 
 import (
@@ -12,9 +13,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/internal/enrol"
 	"github.com/facecheck/facecheck/internal/fixture"
 	"github.com/facecheck/facecheck/kiosk"
 	"github.com/facecheck/facecheck/storage"
@@ -22,6 +23,7 @@ import (
 
 // Options configure a demo run.
 type Options struct {
+	Models       string // model directory ("" = the default)
 	Labels, Root string // labelled faces: CSV and image root
 	People       int    // enrolled people shown in the video
 	Video        string // where to write the video ("" = a temp file)
@@ -33,38 +35,75 @@ type Options struct {
 // Pick chooses the demo's people from the labels CSV: people+1 identities
 // with 3+ photos, spread over the sorted list so sources are mixed. The
 // first people are enrolled; the last walks up without being enrolled.
-func Pick(labels string, people int) ([]kiosk.LabelledPerson, error) {
+func Pick(labels string, people int) ([]enrol.Person, error) {
+	return pick(labels, people, 3)
+}
+
+func pick(labels string, people, minPhotos int) ([]enrol.Person, error) {
 	if people < 1 {
 		return nil, fmt.Errorf("demo: %d people, want at least 1", people)
 	}
-	all, err := kiosk.ReadPeople(labels)
+	all, err := enrol.ReadPeople(labels)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	var pool []kiosk.LabelledPerson
+	var pool []enrol.Person
 	for _, p := range all {
-		if len(p.Paths) >= 3 {
+		if len(p.Paths) >= minPhotos {
 			pool = append(pool, p)
 		}
 	}
 	if len(pool) < people+1 {
-		return nil, fmt.Errorf("demo: %d identities with 3+ photos in %s, need %d", len(pool), labels, people+1)
+		return nil, fmt.Errorf("demo: %d identities with %d+ photos in %s, need %d", len(pool), minPhotos, labels, people+1)
 	}
-	picks := make([]kiosk.LabelledPerson, 0, people+1)
+	picks := make([]enrol.Person, 0, people+1)
 	for i := 0; i <= people; i++ {
 		picks = append(picks, pool[i*len(pool)/(people+1)])
 	}
 	return picks, nil
 }
 
+// build enrols the first photo of each of the first n picks into db and
+// writes to video their second photos walking up, then the others' (not
+// enrolled): nobody is matched against the picture they were enrolled
+// from. It returns who was enrolled and each scene's label.
+func build(ctx context.Context, eng *engine.Engine, db *storage.DB, picks []enrol.Person, n int, root, video string) ([]enrol.Person, []string, error) {
+	enrolled, err := enrol.First(ctx, eng, db, picks[:n], root, n)
+	if err != nil {
+		return nil, nil, fmt.Errorf("demo: %w", err)
+	}
+	scenes := make([]fixture.Scene, 0, len(picks))
+	var labels []string
+	for i, p := range picks {
+		photo, err := engine.LoadImage(filepath.Join(root, p.Paths[1]))
+		if err != nil {
+			return nil, nil, fmt.Errorf("demo: %w", err)
+		}
+		enc, err := eng.Encode(photo)
+		if err != nil {
+			return nil, nil, fmt.Errorf("demo: %s: %w", p.Paths[1], err)
+		}
+		label := p.ID
+		if i >= n {
+			label = "(not enrolled) " + p.ID
+		}
+		scenes = append(scenes, fixture.Scene{Photo: photo, Landmarks: &enc.Landmarks, Label: label})
+		labels = append(labels, label)
+	}
+	if _, err := fixture.Write(video, scenes, fixture.DefaultOptions()); err != nil {
+		return nil, nil, fmt.Errorf("demo: %w", err)
+	}
+	return enrolled, labels, nil
+}
+
 // Run enrols the first photo of each picked person (Pick) into a temporary
 // kiosk database, writes a video of their second photos walking up, then of
-// the person not enrolled, and plays it through a kiosk with the default
-// configuration and a blink required, printing readable lines to out
+// the person not enrolled, and plays it through a kiosk.Station with the
+// default settings and a blink required, printing readable lines to out
 // (kiosk.RunHeadless in text mode; "Are you NAME?" is answered no). It
 // returns the kiosk's results in order. The database is removed at the end;
 // the video too unless o.Video names where to keep it.
-func Run(ctx context.Context, e *engine.Engine, o Options, out io.Writer) ([]kiosk.Result, error) {
+func Run(ctx context.Context, o Options, out io.Writer) (_ []kiosk.Result, err error) {
 	picks, err := Pick(o.Labels, o.People)
 	if err != nil {
 		return nil, err
@@ -74,79 +113,83 @@ func Run(ctx context.Context, e *engine.Engine, o Options, out io.Writer) ([]kio
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	key, err := storage.LoadOrCreateKey(filepath.Join(dir, "kiosk.key"))
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	db, err := storage.Open(filepath.Join(dir, "kiosk.db"), storage.Options{Key: key})
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	defer db.Close()
-
-	enrolled, err := kiosk.EnrolFirst(ctx, e, db, picks[:o.People], o.Root, o.People)
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	for _, p := range enrolled {
-		fmt.Fprintf(out, "enrolled %s from %s\n", p.ID, p.Paths[0])
-	}
-	gallery, err := kiosk.LoadGallery(ctx, db, 3)
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-
-	// Second photos, so nobody is matched against the picture they were
-	// enrolled from.
-	scenes := make([]fixture.Scene, 0, len(picks))
-	for i, p := range picks {
-		photo, err := engine.LoadImage(filepath.Join(o.Root, p.Paths[1]))
-		if err != nil {
-			return nil, fmt.Errorf("demo: %w", err)
-		}
-		enc, err := e.Encode(photo)
-		if err != nil {
-			return nil, fmt.Errorf("demo: %s: %w", p.Paths[1], err)
-		}
-		label := p.ID
-		if i >= o.People {
-			label = "(not enrolled) " + p.ID
-		}
-		scenes = append(scenes, fixture.Scene{Photo: photo, Landmarks: &enc.Landmarks, Label: label})
-	}
 	path := o.Video
 	if path == "" {
 		path = filepath.Join(dir, "demo.avi")
 	}
-	if _, err := fixture.Write(path, scenes, fixture.DefaultOptions()); err != nil {
+	var enrolled []enrol.Person
+	st, err := kiosk.OpenStation(ctx, kiosk.StationConfig{
+		Models: o.Models, DB: filepath.Join(dir, "kiosk.db"), Key: filepath.Join(dir, "kiosk.key"),
+		Kiosk:    kiosk.DefaultConfig(),
+		Override: kiosk.Values{"face.blink": "true"}, // the video's people blink: the demo shows the liveness step
+		Setup: func(ctx context.Context, eng *engine.Engine, db *storage.DB) (string, error) {
+			var err error
+			enrolled, _, err = build(ctx, eng, db, picks, o.People, o.Root, path)
+			return path, err
+		},
+	})
+	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
+	}
+	defer func() {
+		if cerr := st.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("demo: %w", cerr)
+		}
+	}()
+	for _, p := range enrolled {
+		fmt.Fprintf(out, "enrolled %s from %s\n", p.ID, p.Paths[0])
 	}
 	where := path
 	if o.Video == "" {
 		where = "generated (--video PATH keeps it)"
 	}
 	fmt.Fprintf(out, "video: %s; %d people walk up: the %d enrolled, then %s, not enrolled\n",
-		where, len(scenes), o.People, picks[o.People].ID)
-
-	cfg := kiosk.DefaultConfig()
-	cfg.RequireBlink = true // the video's people blink: the demo shows the liveness step
-	k, err := kiosk.New(cfg, e, gallery, db, time.Now)
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
+		where, len(picks), o.People, picks[o.People].ID)
+	cfg := st.Machine.Config()
 	fmt.Fprintf(out, "kiosk: accept %.2f, ask \"Are you NAME?\" from %.2f (answered no), margin %.2f, blink required\n",
 		cfg.Accept, cfg.Confirm, cfg.Margin)
-	cam, err := kiosk.OpenVideo(path, 0, 0)
+	cam, err := st.Camera().Open()
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	defer cam.Close()
-	res, err := kiosk.RunHeadless(ctx, cam, k, kiosk.HeadlessOptions{Text: true, Faces: o.Verbose, AutoConfirm: false}, out)
+	res, err := st.RunHeadless(ctx, cam, kiosk.HeadlessOptions{Text: true, Faces: o.Verbose, AutoConfirm: false}, out)
 	if err != nil {
 		return res, fmt.Errorf("demo: playing the video: %w", err)
 	}
 	summarise(out, res, len(enrolled))
 	return res, nil
+}
+
+// Window makes cfg the window's demo: a temporary database and key, n
+// people of the labelled dev faces in dir faces enrolled, and a video of
+// them, then of one person not enrolled, walking up as the camera, with a
+// lead-in of nobody there before each round. The cleanup removes the
+// temporary files.
+func Window(cfg *kiosk.StationConfig, faces string, n int, log io.Writer) (cleanup func(), err error) {
+	dir, err := os.MkdirTemp("", "facecheck-ui-demo-")
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	cfg.DB, cfg.Key = filepath.Join(dir, "kiosk.db"), filepath.Join(dir, "kiosk.key")
+	cfg.Camera.LeadIn = 45 // 3 s of nobody there before each round
+	cfg.Setup = func(ctx context.Context, eng *engine.Engine, db *storage.DB) (string, error) {
+		picks, err := pick(filepath.Join(faces, "labels.csv"), max(1, n), 2)
+		if err != nil {
+			return "", fmt.Errorf("the demo needs the labelled dev faces (set FACECHECK_FACES): %w", err)
+		}
+		video := filepath.Join(dir, "demo.avi")
+		done, labels, err := build(ctx, eng, db, picks, max(1, n), filepath.Join(faces, "images"), video)
+		if err != nil {
+			return "", err
+		}
+		for _, l := range labels {
+			fmt.Fprintf(log, "ui: demo: %s\n", l)
+		}
+		fmt.Fprintf(log, "ui: demo: enrolled %d people, video %s\n", len(done), video)
+		return video, nil
+	}
+	return func() { os.RemoveAll(dir) }, nil
 }
 
 // summarise prints how the approaches ended.

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/internal/demo"
 	"github.com/facecheck/facecheck/internal/testenv"
 	"github.com/facecheck/facecheck/kiosk"
@@ -23,13 +22,9 @@ func TestDemoChecksInEnrolledPeople(t *testing.T) {
 		t.Skip("real engine")
 	}
 	dir := testenv.Faces(t)
-	e, err := engine.New(testenv.Models(t), engine.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
 	const enrolled = 4
 	o := demo.Options{
+		Models: testenv.Models(t).Dir,
 		Labels: filepath.Join(dir, "labels.csv"), Root: filepath.Join(dir, "images"),
 		People: enrolled, Video: filepath.Join(t.TempDir(), "demo.avi"),
 	}
@@ -38,7 +33,7 @@ func TestDemoChecksInEnrolledPeople(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	res, err := demo.Run(context.Background(), e, o, &out)
+	res, err := demo.Run(context.Background(), o, &out)
 	t.Log("\n" + out.String())
 	if err != nil {
 		t.Fatal(err)

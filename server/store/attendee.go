@@ -283,6 +283,11 @@ func (db *DB) DeleteAttendee(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete attendee: %w", err)
 	}
+	// Also when it was deleted before: a retry after a failed scrub
+	// finishes the job.
+	if err := db.scrub(ctx); err != nil {
+		return fmt.Errorf("delete attendee: %w", err)
+	}
 	return nil
 }
 

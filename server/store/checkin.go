@@ -14,17 +14,22 @@ import (
 // one transaction and answers each: accepted (Repeat when the attendee had
 // checked in before under another id), duplicate (the id was stored before;
 // nothing changes, Repeat as first recorded) or rejected (the attendee is
-// not of this event, or the id belongs to another event). Each id counts
-// once however often it is replayed.
+// not of this event or deleted, or the id belongs to another event). Each
+// id counts once however often it is replayed.
 func (db *DB) RecordCheckIns(ctx context.Context, eventID, kioskID string, cs []api.CheckIn) ([]api.CheckInResult, error) {
 	res := make([]api.CheckInResult, len(cs))
 	now := ms(db.Now())
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
 		for i, c := range cs {
 			r := api.CheckInResult{ID: c.ID}
+			// A deleted attendee's check-in (a kiosk offline since the
+			// tombstone) is refused like an unknown one: it would count
+			// someone whose data is gone.
 			var attEvent string
-			err := tx.QueryRowContext(ctx, `SELECT event_id FROM attendees WHERE id = $1`, c.AttendeeID).Scan(&attEvent)
-			if errors.Is(err, sql.ErrNoRows) || (err == nil && attEvent != eventID) {
+			var deleted bool
+			err := tx.QueryRowContext(ctx, `SELECT event_id, deleted_at IS NOT NULL FROM attendees WHERE id = $1`,
+				c.AttendeeID).Scan(&attEvent, &deleted)
+			if errors.Is(err, sql.ErrNoRows) || (err == nil && (attEvent != eventID || deleted)) {
 				r.Status = api.StatusRejected
 				res[i] = r
 				continue

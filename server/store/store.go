@@ -109,15 +109,49 @@ const PostgresMaxConns = 20
 // connection gets them (foreign_keys is per connection). WAL lets the
 // gallery stream read while check-ins are written; _txlock=immediate takes
 // the write lock at BEGIN, so two writers queue on busy_timeout instead of
-// failing when a read transaction upgrades.
+// failing when a read transaction upgrades. secure_delete zeroes deleted
+// rows and freed pages, so an erased attendee's name, e-mail and sealed
+// templates do not linger in the file (see scrub for the WAL).
 func sqliteDSN(path string) string {
 	q := url.Values{}
 	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "secure_delete(1)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(wal)")
 	q.Add("_pragma", "synchronous(normal)")
 	q.Set("_txlock", "immediate")
 	return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
+}
+
+// scrub makes an erasure hold on SQLite: secure_delete has zeroed the
+// deleted content in the pages, but the WAL still holds the frames written
+// before, so a TRUNCATE checkpoint copies the zeroed pages into the
+// database and empties the WAL. It waits for readers (busy_timeout) and
+// retries a few times when a long gallery stream keeps one open. On
+// PostgreSQL dead rows stay in the table files until VACUUM reuses their
+// space (docs/security.md); the event purge runs it.
+func (db *DB) scrub(ctx context.Context) error {
+	if db.dialect != SQLite {
+		return nil
+	}
+	for attempt := 0; ; attempt++ {
+		var busy, logFrames, done int
+		err := db.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done)
+		if err != nil {
+			return fmt.Errorf("checkpoint after erasure: %w", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		if attempt == 4 {
+			return fmt.Errorf("checkpoint after erasure: database busy (%d of %d WAL frames copied)", done, logFrames)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("checkpoint after erasure: %w", ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // Dialect returns SQLite or Postgres.

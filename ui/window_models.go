@@ -1,4 +1,4 @@
-package main
+package ui
 
 import (
 	"bytes"
@@ -18,7 +18,6 @@ import (
 	"fyne.io/fyne/v2"
 
 	"github.com/facecheck/facecheck/models"
-	"github.com/facecheck/facecheck/ui"
 )
 
 // modelsProblem reports whether err is a model file missing or failing
@@ -28,38 +27,38 @@ func modelsProblem(err error) bool {
 }
 
 // showModels opens the window on the models screen for err (from
-// prepare): it downloads the models as `facecheck models fetch` does and
+// open): it downloads the models as `facecheck models fetch` does and
 // then finishes the start-up in the same window. With --fetch-models the
 // download starts at once; otherwise, with --shots, it saves the screen as
 // 0-models-missing.png and closes the window, downloading nothing.
-func (s *kioskStart) showModels(err error) error {
-	st, oerr := models.Open(*s.kf.models)
+func (w *window) showModels(err error) error {
+	st, oerr := models.Open(w.o.Station.Models)
 	if oerr != nil {
 		return oerr
 	}
-	fmt.Fprintf(s.stderr, "ui: %v; the window asks to download them\n", err)
-	m, err := ui.NewModelsScreen(s.fa, ui.ModelsOptions{
-		Language: s.lang,
+	fmt.Fprintf(w.o.Stderr, "ui: %v; the window asks to download them\n", err)
+	m, err := NewModelsScreen(w.fa, ModelsOptions{
+		Language: w.o.Language,
 		Dir:      st.Dir,
 		Problems: modelProblems(st),
-		Fetch:    fetchModels(s.ctx, st),
-		Start:    s.startAfterFetch,
+		Fetch:    fetchModels(w.ctx, st),
+		Start:    w.startAfterFetch,
 	})
 	if err != nil {
 		return err
 	}
-	s.win.SetContent(m.Content())
-	m.BindKeys(s.win.Canvas())
-	if s.fetchNow {
+	w.win.SetContent(m.Content())
+	m.BindKeys(w.win.Canvas())
+	if w.o.FetchNow {
 		// As if the button were pressed, once the window runs; the
 		// screen still shows the progress and any failure.
 		fyne.Do(m.Download)
 		return nil
 	}
-	if s.shots != "" {
+	if w.o.Shots != "" {
 		go func() {
-			s.shotErr = shootModels(s.ctx, s.shots, s.win, s.stdout)
-			s.cancel() // closes the window
+			w.shotErr = shootModels(w.ctx, w.o.Shots, w.win, w.o.Stdout)
+			w.cancel() // closes the window
 		}()
 	}
 	return nil
@@ -67,29 +66,32 @@ func (s *kioskStart) showModels(err error) error {
 
 // startAfterFetch is the models screen's Start: the rest of a normal
 // start-up, off the UI goroutine but for attach.
-func (s *kioskStart) startAfterFetch() error {
-	if err := s.prepare(); err != nil {
+func (w *window) startAfterFetch() error {
+	if err := w.open(); err != nil {
 		return err
 	}
 	var err error
-	fyne.DoAndWait(func() { err = s.attach() })
+	fyne.DoAndWait(func() { err = w.attach() })
 	if err != nil {
-		s.mu.Lock()
-		s.undo(0) // so Try again prepares afresh
-		s.mu.Unlock()
+		w.mu.Lock()
+		if w.station != nil { // so Try again opens afresh
+			w.station.Close()
+			w.station = nil
+		}
+		w.mu.Unlock()
 		return err
 	}
-	s.run()
+	w.run()
 	return nil
 }
 
 // modelProblems lists the model files that fail verification, missing or
 // damaged (wrong size or sha256), for the models screen to name.
-func modelProblems(st *models.Store) []ui.ModelProblem {
-	var out []ui.ModelProblem
+func modelProblems(st *models.Store) []ModelProblem {
+	var out []ModelProblem
 	for _, m := range st.Manifest.Models {
 		if _, err := st.Path(m.Name); err != nil {
-			out = append(out, ui.ModelProblem{File: m.File, Damaged: !errors.Is(err, models.ErrMissing)})
+			out = append(out, ModelProblem{File: m.File, Damaged: !errors.Is(err, models.ErrMissing)})
 		}
 	}
 	return out
@@ -114,7 +116,7 @@ func fetchModels(ctx context.Context, st *models.Store) func(context.Context, io
 		err := st.Fetch(fctx, io.MultiWriter(screen, &out))
 		screen.Flush()
 		if err != nil {
-			return &ui.FetchFailed{Reason: fetchReason(err, out.String()), Err: err}
+			return &FetchFailed{Reason: fetchReason(err, out.String()), Err: err}
 		}
 		return nil
 	}

@@ -1,4 +1,4 @@
-package main
+package ui
 
 import (
 	"context"
@@ -19,7 +19,6 @@ import (
 	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/internal/testenv"
 	"github.com/facecheck/facecheck/models"
-	"github.com/facecheck/facecheck/ui"
 )
 
 // The models screen names each file that fails verification, missing or
@@ -81,7 +80,7 @@ func TestFetchReason(t *testing.T) {
 		}
 	}
 
-	fetch := func(t *testing.T) *ui.FetchFailed {
+	fetch := func(t *testing.T) *FetchFailed {
 		t.Helper()
 		st, err := models.Open(t.TempDir())
 		if err != nil {
@@ -91,9 +90,9 @@ func TestFetchReason(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		err = fetchModels(context.Background(), st)(ctx, &log)
-		var ff *ui.FetchFailed
+		var ff *FetchFailed
 		if !errors.As(err, &ff) {
-			t.Fatalf("fetch: %v, want a *ui.FetchFailed (log %q)", err, log.String())
+			t.Fatalf("fetch: %v, want a *FetchFailed (log %q)", err, log.String())
 		}
 		t.Logf("reason %q: %v\nlog:\n%s", ff.Reason, err, log.String())
 		return ff
@@ -133,7 +132,7 @@ func TestModelsScreenDownloadFromRegistry(t *testing.T) {
 	}
 	started := make(chan error, 1)
 	fa := test.NewTempApp(t)
-	m, err := ui.NewModelsScreen(fa, ui.ModelsOptions{
+	m, err := NewModelsScreen(fa, ModelsOptions{
 		Dir:      st.Dir,
 		Problems: modelProblems(st),
 		Fetch:    fetchModels(t.Context(), st),

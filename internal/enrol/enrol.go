@@ -1,0 +1,90 @@
+// Package enrol enrols people into a kiosk database from labelled photos
+// (a labels CSV with columns path and identity), for the demo, the
+// headless kiosk's --enrol-labels and the kiosk's tests. The kiosk itself
+// enrols walk-ups through kiosk.Staff; this is the bulk way in from files.
+package enrol
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+
+	"github.com/facecheck/facecheck/api"
+	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/measure"
+	"github.com/facecheck/facecheck/storage"
+)
+
+// Encoder is what enrolment needs from the engine.
+type Encoder interface {
+	Encode(engine.Image) (engine.Encoded, error)
+}
+
+// Person is one identity of a labels CSV.
+type Person struct {
+	ID    string
+	Paths []string // relative to the image root, in CSV order
+}
+
+// ReadPeople reads a labels CSV (measure.ReadLabelsFile: columns path and
+// identity) and returns its identities sorted by id.
+func ReadPeople(labels string) ([]Person, error) {
+	samples, err := measure.ReadLabelsFile(labels)
+	if err != nil {
+		return nil, fmt.Errorf("enrol: %w", err)
+	}
+	by := map[string]*Person{}
+	for _, s := range samples {
+		p := by[s.Identity]
+		if p == nil {
+			p = &Person{ID: s.Identity}
+			by[s.Identity] = p
+		}
+		p.Paths = append(p.Paths, s.Path)
+	}
+	out := make([]Person, 0, len(by))
+	for _, p := range by {
+		out = append(out, *p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// Photo encodes the photo at path and stores attendee id/name with its
+// template.
+func Photo(ctx context.Context, e Encoder, db *storage.DB, id, name, path string) error {
+	im, err := engine.LoadImage(path)
+	if err != nil {
+		return err
+	}
+	enc, err := e.Encode(im)
+	if err != nil {
+		return fmt.Errorf("enrol %s: %w", id, err)
+	}
+	t, err := engine.Quantize(enc.Embedding)
+	if err != nil {
+		return err
+	}
+	return db.UpsertAttendee(ctx, storage.Attendee{ID: id, Name: name},
+		[]api.Template{{Model: t.Model, Version: t.Version, Data: t.Bytes()}})
+}
+
+// First enrols the first photo of the first n people into db and returns
+// who was enrolled.
+func First(ctx context.Context, e Encoder, db *storage.DB, people []Person, root string, n int) ([]Person, error) {
+	var done []Person
+	for _, p := range people {
+		if len(done) >= n {
+			break
+		}
+		if len(p.Paths) == 0 {
+			continue
+		}
+		if err := Photo(ctx, e, db, p.ID, p.ID, filepath.Join(root, p.Paths[0])); err != nil {
+			return done, err
+		}
+		done = append(done, p)
+	}
+	return done, nil
+}

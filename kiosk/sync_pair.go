@@ -1,0 +1,81 @@
+package kiosk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/facecheck/facecheck/api"
+)
+
+// Pairing returns a copy of the current pairing, or nil.
+func (s *Syncer) Pairing() *Pairing {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pairing == nil {
+		return nil
+	}
+	p := *s.pairing
+	p.TemplateKey = append([]byte(nil), p.TemplateKey...)
+	return &p
+}
+
+// Paired reports whether the kiosk has a pairing.
+func (s *Syncer) Paired() bool { return s.Pairing() != nil }
+
+// Pair exchanges a one-time pairing code at serverURL for a kiosk token and
+// the event's template key, and saves them in the pairing file. When the
+// kiosk was paired with another event or server before (or never), the
+// local gallery is dropped so the next PullGallery fetches the new event's
+// gallery in full; check-ins and the outbox are kept.
+func (s *Syncer) Pair(ctx context.Context, serverURL, code, deviceName string) (*Pairing, error) {
+	s.round.Lock()
+	defer s.round.Unlock()
+	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(serverURL), "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("kiosk: pair: server URL %q: want http(s)://host[:port]", serverURL)
+	}
+	if strings.TrimSpace(code) == "" {
+		return nil, errors.New("kiosk: pair: empty pairing code")
+	}
+	base := u.String()
+	var resp api.PairResponse
+	err = s.doJSON(ctx, base, "", http.MethodPost, api.Version+"/pair", "",
+		api.PairRequest{Code: code, DeviceName: deviceName, AppVersion: s.cfg.AppVersion}, &resp)
+	if err != nil {
+		s.noteResult(err)
+		return nil, fmt.Errorf("kiosk: pair: %w", err)
+	}
+	p := &Pairing{ServerURL: base, KioskID: resp.KioskID, Token: resp.Token, EventID: resp.EventID,
+		EventName: resp.EventName, TemplateKey: resp.TemplateKey, PairedAt: s.cfg.Now().UTC()}
+	if err := p.validate(); err != nil {
+		return nil, fmt.Errorf("kiosk: pair: %w: %v", ErrProtocol, err)
+	}
+	prev := s.Pairing()
+	if prev == nil || prev.EventID != p.EventID || prev.ServerURL != p.ServerURL {
+		if err := s.db.ResetGallery(ctx); err != nil {
+			return nil, fmt.Errorf("kiosk: pair: %w", err)
+		}
+		if s.gallery != nil {
+			for _, id := range s.gallery.IDs() {
+				s.gallery.Remove(id)
+			}
+		}
+	}
+	if err := SavePairing(s.cfg.PairingPath, p); err != nil {
+		return nil, err
+	}
+	if err := s.db.Audit(ctx, "pairing", "kiosk.paired",
+		fmt.Sprintf("paired as kiosk %s with event %q (%s) at %s", p.KioskID, p.EventName, p.EventID, p.ServerURL)); err != nil {
+		s.cfg.Logger.Warn("sync: audit pairing", "err", err)
+	}
+	s.mu.Lock()
+	s.pairing = p
+	s.mu.Unlock()
+	s.noteResult(nil)
+	s.emit()
+	return s.Pairing(), nil
+}

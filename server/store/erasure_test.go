@@ -1,0 +1,119 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/facecheck/facecheck/api"
+	"github.com/facecheck/facecheck/server/store"
+)
+
+// traces lists which of needles occur in any file under dir.
+func traces(t *testing.T, dir string, needles map[string][]byte) []string {
+	t.Helper()
+	var found []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for name, n := range needles {
+			if bytes.Contains(b, n) {
+				found = append(found, name+" in "+filepath.Base(path))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
+}
+
+// Erasure holds on the server's SQLite: after an attendee is deleted, no
+// file of the data folder holds their sealed template, name or e-mail,
+// while the server is running (WAL, shared memory) and after it stops.
+// Before secure_delete and the TRUNCATE checkpoint all three were there.
+func TestErasureLeavesNoTrace(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := store.Open(ctx, filepath.Join(dir, "facecheck.db"), testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := db.CreateEvent(ctx, "Erasure")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := uuid.NewString()[:8]
+	name, email := "Erasable Person "+tag, "erase-"+tag+"@example.com"
+	var others []string
+	// Neighbours on the same pages, so the attendee's rows are not alone.
+	for i := range 20 {
+		tpl := api.Template{Model: "m", Version: 1, Data: bytes.Repeat([]byte{byte(i + 1)}, 512)}
+		r, err := db.CreateAttendee(ctx, store.AttendeeCreate{EventID: ev.ID, Name: "Neighbour", Consent: true, Source: store.SourceWeb, Templates: []api.Template{tpl}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		others = append(others, r.Attendee.ID)
+	}
+	data := make([]byte, 512)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	reg, err := db.CreateAttendee(ctx, store.AttendeeCreate{EventID: ev.ID, Name: name, Email: email, Consent: true,
+		Source: store.SourceWeb, Templates: []api.Template{{Model: "m", Version: 1, Data: data}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sealed []byte
+	if _, _, err := db.StreamGallery(ctx, ev.ID, 0, func(r api.GalleryRecord) error {
+		if r.AttendeeID == reg.Attendee.ID {
+			sealed = r.Templates[0].Sealed
+		}
+		return nil
+	}); err != nil || len(sealed) < 64 {
+		t.Fatalf("sealed template: %d bytes, %v", len(sealed), err)
+	}
+	needles := map[string][]byte{
+		"sealed template": sealed[len(sealed)-48:], // past the nonce: the ciphertext and tag
+		"name":            []byte(name),
+		"e-mail":          []byte(email),
+	}
+	// The check can fail: before the erasure every trace is on disk.
+	if found := traces(t, dir, needles); len(found) < 3 {
+		t.Fatalf("before the erasure only %v found: the scan cannot see the data", found)
+	}
+
+	if err := db.DeleteAttendee(ctx, reg.Attendee.ID); err != nil {
+		t.Fatal(err)
+	}
+	if found := traces(t, dir, needles); len(found) > 0 {
+		t.Errorf("while running, after the erasure: %v", found)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if found := traces(t, dir, needles); len(found) > 0 {
+		t.Errorf("after closing: %v", found)
+	}
+	// The neighbours are intact.
+	db, err = store.Open(ctx, filepath.Join(dir, "facecheck.db"), testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, id := range others {
+		if a, err := db.FindAttendeeByID(ctx, id); err != nil || a.DeletedAt != nil {
+			t.Fatalf("neighbour %s: %+v %v", id, a, err)
+		}
+	}
+}
