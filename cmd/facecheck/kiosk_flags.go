@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -26,8 +27,8 @@ func addStationFlags(fs *flag.FlagSet) *stationFlags {
 	fs.IntVar(&c.Camera.Width, "width", 0, "capture width requested from a device")
 	fs.IntVar(&c.Camera.Height, "height", 0, "capture height requested from a device")
 	fs.IntVar(&c.Camera.Repeat, "repeat", 10, "frames each image of an image folder is shown")
-	fs.StringVar(&c.DB, "db", "kiosk.db", "kiosk SQLite database")
-	fs.StringVar(&c.Key, "key", "kiosk.key", "template key file (created 0600 if missing)")
+	fs.StringVar(&c.DB, "db", kioskFile("kiosk.db"), "kiosk SQLite database")
+	fs.StringVar(&c.Key, "key", kioskFile("kiosk.key"), "template key file (created 0600 if missing)")
 	fs.StringVar(&c.Models, "models", "", "model directory (default $FACECHECK_MODELS or the user cache dir)")
 	fs.StringVar(&c.Server, "server", "", "facecheck server URL (needed with --pair-code; afterwards the pairing file remembers it)")
 	fs.StringVar(&c.PairCode, "pair-code", "", "one-time pairing code from the admin dashboard")
@@ -41,6 +42,19 @@ func addStationFlags(fs *flag.FlagSet) *stationFlags {
 	fs.Func("margin", fmt.Sprintf("margin to the second-best identity (default %.2f)", k.Margin), float32Flag(&k.Margin))
 	fs.BoolVar(&k.RequireBlink, "blink", k.RequireBlink, "require a blink before identifying")
 	return sf
+}
+
+// kioskFile is where the kiosk keeps name by default: in
+// <user config dir>/facecheck (storage creates it 0700), not the current
+// folder, where a key and pairing token end up in whatever directory the
+// kiosk was started from (issue 17 #13). Without a user config dir, the
+// current folder as before.
+func kioskFile(name string) string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return name
+	}
+	return filepath.Join(dir, "facecheck", name)
 }
 
 // config is the StationConfig the flags give, with the thresholds given
