@@ -1,5 +1,6 @@
-// Package assets holds the files embedded into the kiosk binary: the UI
-// translations and, when one is bundled, a CJK-capable font. It imports
+// Package assets holds the embedded files: the message catalogues of kiosk
+// and server (i18n/<lang>.json in go-i18n's JSON format, read through
+// package i18n) and, when one is bundled, a CJK-capable font. It imports
 // nothing but the standard library so every package may use it.
 package assets
 
@@ -34,7 +35,8 @@ func Languages() []string {
 	return langs
 }
 
-// Translation returns the JSON object (key → string) for lang, or an error
+// Translation returns the go-i18n JSON catalogue (key → message, or key →
+// plural forms) for lang, or an error
 // when there is no file for it.
 func Translation(lang string) ([]byte, error) {
 	b, err := i18nFS.ReadFile(path.Join("i18n", lang+".json"))

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/facecheck/facecheck/assets"
+	"github.com/facecheck/facecheck/i18n"
 )
 
 // Line is one JSON line of the headless runner. Event is the event kind,
@@ -234,22 +234,14 @@ func who(name, id string) string {
 	return name + " (" + id + ")"
 }
 
-// promptText is the kiosk screen's English sentence for p (the UI's
-// translation, assets/i18n/en.json), or p itself when it has none.
+// promptText is the kiosk screen's English sentence for p (the shared
+// catalogue, package i18n), or p itself when it has none.
 func promptText(p Prompt) string {
-	if s, ok := englishPrompts()["prompt."+string(p)]; ok && s != "" {
-		return s
+	if en := i18n.MustNew(i18n.Default); en.Has("prompt." + string(p)) {
+		return en.T("prompt." + string(p))
 	}
 	return string(p)
 }
-
-var englishPrompts = sync.OnceValue(func() map[string]string {
-	m := map[string]string{}
-	if b, err := assets.Translation("en"); err == nil {
-		_ = json.Unmarshal(b, &m) // a broken file leaves the prompt names
-	}
-	return m
-})
 
 // HeadlessOut is the headless kiosk's stdout: the runner's lines and the
 // sync worker's status lines, each written whole (the two write from

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/facecheck/facecheck/api"
+	"github.com/facecheck/facecheck/i18n"
 	"github.com/facecheck/facecheck/server/store"
 )
 
@@ -81,7 +82,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, store.ErrInvalidCredentials) {
 		s.metrics.inc("facecheck_logins_total", "result", "failed")
 		s.audit(r, user, "admin.login_failed", user, "")
-		s.render(w, r, http.StatusUnauthorized, "login.html", loginPage{CSRF: form, Username: user, Error: "Wrong user name or password."})
+		s.render(w, r, http.StatusUnauthorized, "login.html", loginPage{CSRF: form, Username: user, Error: "web.admin.wrong_login"})
 		return
 	}
 	if err != nil {
@@ -187,6 +188,8 @@ type eventPage struct {
 	TargetOptions []targetOption
 	// CaptureTemplates is the event's api.SettingCaptureTemplates.
 	CaptureTemplates bool
+	// Language is the event's default language (settingLanguage).
+	Language string
 }
 
 type kioskRow struct {
@@ -203,7 +206,10 @@ func (s *Server) eventPage(r *http.Request, id string) (eventPage, error) {
 	ev = s.calibrated(r.Context(), ev)
 	p := eventPage{User: sess.Username, CSRF: sess.CSRFToken, Event: ev.API(), Query: r.URL.Query().Get("q"),
 		RegisterPath: "/register/" + ev.ID, TargetOptions: targetOptions(ev.Thresholds),
-		CaptureTemplates: ev.Settings[api.SettingCaptureTemplates] == "true"}
+		CaptureTemplates: ev.Settings[api.SettingCaptureTemplates] == "true", Language: ev.Settings[settingLanguage]}
+	if p.Language == "" {
+		p.Language = i18n.Default
+	}
 	if err := checkText("search", p.Query, 0, 200); err != nil {
 		return p, err
 	}
@@ -269,6 +275,33 @@ func (s *Server) handleEventPageCapture(w http.ResponseWriter, r *http.Request) 
 	}
 	s.audit(r, sessionFrom(r.Context()).Username, "event.capture", ev.ID, fmt.Sprintf("keep check-in captures as templates: %v", on))
 	http.Redirect(w, r, "/admin/events/"+ev.ID+"#capture", http.StatusSeeOther)
+}
+
+// handleEventPageLanguage sets the event's default language: the
+// registration pages' when a visitor's browser names none of ours, and the
+// kiosks' (the same setting key) until an attendee picks one.
+func (s *Server) handleEventPageLanguage(w http.ResponseWriter, r *http.Request) {
+	ev, err := s.store.FindEventByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.renderErr(w, r, notFoundError(err, "event"))
+		return
+	}
+	lang := r.PostFormValue("language")
+	if !i18n.Supported(lang) {
+		s.renderErr(w, r, errorf(http.StatusBadRequest, "invalid_language", "unknown language %q", lang))
+		return
+	}
+	values := make(map[string]string, len(ev.Settings)+1)
+	for k, v := range ev.Settings {
+		values[k] = v
+	}
+	values[settingLanguage] = lang
+	if _, err := s.store.UpdateEventSettings(r.Context(), ev.ID, nil, values); err != nil {
+		s.renderErr(w, r, err)
+		return
+	}
+	s.audit(r, sessionFrom(r.Context()).Username, "event.language", ev.ID, "default language: "+lang)
+	http.Redirect(w, r, "/admin/events/"+ev.ID+"#language", http.StatusSeeOther)
 }
 
 func (s *Server) handleEventPageRevokeKiosk(w http.ResponseWriter, r *http.Request) {

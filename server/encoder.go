@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/facecheck/facecheck/api"
+	"github.com/facecheck/facecheck/i18n"
 )
 
 // FaceEncoder turns a photo into a template. It is the server's boundary to
@@ -52,26 +53,17 @@ func (r *Rejection) Error() string {
 	return "photo rejected: " + r.Reason
 }
 
-// rejectionMessages are shown to the person registering.
-var rejectionMessages = map[string]string{
-	ReasonNoFace:     "We couldn't find a face in this photo. Face the camera in good light and try again.",
-	ReasonManyFaces:  "There is more than one face in this photo. Please take a photo of yourself alone.",
-	ReasonBlurry:     "This photo is blurry. Hold the camera still and try again.",
-	ReasonTooSmall:   "Your face is too small in this photo. Come closer to the camera.",
-	ReasonEyesClosed: "Your eyes seem closed. Look at the camera with your eyes open.",
-	ReasonTurnedAway: "Please look straight at the camera.",
-	ReasonNotAnImage: "This file is not a photo we can read. Please use a JPEG or PNG image.",
-	ReasonTooLarge:   "This photo is too large. Please use a smaller image.",
-	ReasonTooBig:     "Your face is too close to the camera. Hold it a little further away.",
-	ReasonCut:        "Part of your face is cut off. Centre your face in the photo.",
-	ReasonTooDark:    "This photo is too dark. Find better light and try again.",
-	ReasonTooBright:  "This photo is too bright. Avoid strong light behind or on you.",
+// rejectionKey is the catalogue key of the message shown for a rejection
+// reason (web.reject.<reason>, or web.reject.other).
+func rejectionKey(reason string) string {
+	if i18n.MustNew(i18n.Default).Has("web.reject." + reason) {
+		return "web.reject." + reason
+	}
+	return "web.reject.other"
 }
 
-// RejectionMessage returns the message shown for a rejection reason.
+// RejectionMessage returns the English message shown for a rejection
+// reason (the pages show it in the visitor's language).
 func RejectionMessage(reason string) string {
-	if m, ok := rejectionMessages[reason]; ok {
-		return m
-	}
-	return "This photo cannot be used. Please try another one."
+	return i18n.MustNew(i18n.Default).T(rejectionKey(reason))
 }

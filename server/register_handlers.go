@@ -40,12 +40,16 @@ type registerPage struct {
 	Error                          string
 	Reason                         string // rejection reason code, for tests and styling
 	MaxMB                          int64
+	// EventLang is the event's default language (settingLanguage).
+	EventLang string
 }
+
+func (p registerPage) eventLanguage() string { return p.EventLang }
 
 func (s *Server) registerEvent(w http.ResponseWriter, r *http.Request) (*store.Event, bool) {
 	ev, err := s.store.FindEventByID(r.Context(), r.PathValue("event"))
 	if errors.Is(err, store.ErrNotFound) {
-		s.renderError(w, r, http.StatusNotFound, "There is no such event. Check the link you were given.")
+		s.renderError(w, r, http.StatusNotFound, "web.err.no_event")
 		return nil, false
 	}
 	if err != nil {
@@ -57,7 +61,7 @@ func (s *Server) registerEvent(w http.ResponseWriter, r *http.Request) (*store.E
 
 func (s *Server) newRegisterPage(r *http.Request, ev *store.Event) registerPage {
 	return registerPage{EventID: ev.ID, EventName: ev.Name, Action: r.URL.Path, MaxMB: s.cfg.MaxUploadBytes >> 20,
-		CaptureAllowed: ev.Settings[api.SettingCaptureTemplates] == "true"}
+		CaptureAllowed: ev.Settings[api.SettingCaptureTemplates] == "true", EventLang: ev.Settings[settingLanguage]}
 }
 
 // handleRegisterPage shows the registration form.
@@ -186,44 +190,44 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	var e *Error
 	switch {
 	case errors.As(err, &rej):
-		fail(http.StatusRequestEntityTooLarge, RejectionMessage(rej.Reason), rej.Reason)
+		fail(http.StatusRequestEntityTooLarge, rejectionKey(rej.Reason), rej.Reason)
 		return
 	case errors.As(err, &e):
-		fail(e.Status, e.Detail, "")
+		fail(e.Status, errMessage(e), "")
 		return
 	case err != nil:
 		s.renderInternal(w, r, err)
 		return
 	}
 	if err := checkText("name", reg.name, 1, 200); err != nil {
-		fail(http.StatusUnprocessableEntity, "Please enter your name (at most 200 characters).", "")
+		fail(http.StatusUnprocessableEntity, "web.err.name", "")
 		return
 	}
 	if reg.email == "" || checkEmail(reg.email, true) != nil {
-		fail(http.StatusUnprocessableEntity, "Please enter a valid e-mail address.", "")
+		fail(http.StatusUnprocessableEntity, "web.err.email", "")
 		return
 	}
 	if !reg.consent {
-		fail(http.StatusUnprocessableEntity, "Please give your consent: without it we cannot check you in by face.", "")
+		fail(http.StatusUnprocessableEntity, "web.err.consent", "")
 		return
 	}
 	if len(reg.photo) == 0 {
-		fail(http.StatusUnprocessableEntity, "Please take or choose a photo of your face.", "")
+		fail(http.StatusUnprocessableEntity, "web.err.no_photo", "")
 		return
 	}
 	if err := checkPhoto(reg.photo); err != nil {
 		errors.As(err, &rej)
-		fail(http.StatusUnprocessableEntity, RejectionMessage(rej.Reason), rej.Reason)
+		fail(http.StatusUnprocessableEntity, rejectionKey(rej.Reason), rej.Reason)
 		return
 	}
 	if s.encoder == nil {
-		fail(http.StatusServiceUnavailable, "Registration by photo is not available on this server yet.", "")
+		fail(http.StatusServiceUnavailable, "web.err.unavailable", "")
 		return
 	}
 	t, err := s.encoder.Encode(r.Context(), reg.photo)
 	if errors.As(err, &rej) {
 		s.logger.Info("photo rejected", "event", ev.ID, "reason", rej.Reason, "detail", rej.Detail)
-		fail(http.StatusUnprocessableEntity, RejectionMessage(rej.Reason), rej.Reason)
+		fail(http.StatusUnprocessableEntity, rejectionKey(rej.Reason), rej.Reason)
 		return
 	}
 	if err != nil {
@@ -239,8 +243,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		CaptureConsent: reg.captureConsent && page.CaptureAllowed,
 	})
 	if errors.Is(err, store.ErrConflict) {
-		fail(http.StatusConflict, "This e-mail address is already registered for this event. "+
-			"Use the link on your confirmation page to withdraw first if you want to register again.", "")
+		fail(http.StatusConflict, "web.err.conflict", "")
 		return
 	}
 	if err != nil {
@@ -264,7 +267,10 @@ type registeredPage struct {
 	QR           template.URL
 	WithdrawPath string
 	Token        string
+	EventLang    string
 }
+
+func (p registeredPage) eventLanguage() string { return p.EventLang }
 
 // manageAttendee checks the attendee's link token and that the attendee
 // belongs to the event in the path.
@@ -275,7 +281,7 @@ func (s *Server) manageAttendee(w http.ResponseWriter, r *http.Request, token st
 	}
 	a, err := s.store.CheckManageToken(r.Context(), r.PathValue("attendee"), token)
 	if errors.Is(err, store.ErrInvalidCredentials) || err == nil && a.EventID != ev.ID {
-		s.renderError(w, r, http.StatusNotFound, "This link is not valid, or the registration has been withdrawn.")
+		s.renderError(w, r, http.StatusNotFound, "web.err.bad_link")
 		return nil, nil, false
 	}
 	if err != nil {
@@ -307,7 +313,7 @@ func (s *Server) handleRegisteredPage(w http.ResponseWriter, r *http.Request) {
 		EventName: ev.Name, Name: a.Name, ShortCode: code,
 		QR:           template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
 		WithdrawPath: "/register/" + url.PathEscape(ev.ID) + "/me/" + url.PathEscape(a.ID) + "/delete",
-		Token:        token,
+		Token:        token, EventLang: ev.Settings[settingLanguage],
 	})
 }
 
@@ -324,8 +330,7 @@ func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "message.html", messagePage{
-		Title:   "Registration withdrawn",
-		Message: fmt.Sprintf("Your registration for %s and your face template have been deleted.", ev.Name),
-		Status:  http.StatusOK,
+		Title: "web.withdrawn.title", Message: "web.withdrawn.message", Args: []any{ev.Name},
+		Status: http.StatusOK, EventLang: ev.Settings[settingLanguage],
 	})
 }

@@ -314,6 +314,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /admin/attendees/{id}/delete", s.adminPage(s.handleEventPageDeleteAttendee))
 	mux.Handle("POST /admin/kiosks/{id}/revoke", s.adminPage(s.handleEventPageRevokeKiosk))
 	mux.Handle("POST /admin/events/{id}/capture", s.adminPage(s.handleEventPageCapture))
+	mux.Handle("POST /admin/events/{id}/language", s.adminPage(s.handleEventPageLanguage))
 	mux.Handle("GET /admin/events/{id}/calibration", s.adminPage(s.handleCalibration))
 	mux.Handle("POST /admin/events/{id}/calibration/target", s.adminPage(s.handleCalibrationTarget))
 	mux.Handle("POST /admin/events/{id}/calibration/pin", s.adminPage(s.handleCalibrationPin))

@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 
+	"github.com/facecheck/facecheck/i18n"
 	"github.com/facecheck/facecheck/kiosk"
 )
 
@@ -151,7 +152,7 @@ type App struct {
 // error only for a language without translations.
 func New(fa fyne.App, opts Options) (*App, error) {
 	if opts.Language == "" {
-		opts.Language = fallbackLang
+		opts.Language = i18n.Default
 	}
 	if opts.FPS <= 0 {
 		opts.FPS = 20

@@ -14,6 +14,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/facecheck/facecheck/i18n"
 )
 
 // The models screen (issue 6, errors a person can act on): a kiosk
@@ -104,7 +106,7 @@ type ModelsScreen struct {
 // translations.
 func NewModelsScreen(fa fyne.App, opts ModelsOptions) (*ModelsScreen, error) {
 	if opts.Language == "" {
-		opts.Language = fallbackLang
+		opts.Language = i18n.Default
 	}
 	tr, err := NewTranslator(opts.Language)
 	if err != nil {

@@ -127,7 +127,7 @@ func TestSettingsValidation(t *testing.T) {
 	if len(h.apply) != 0 {
 		t.Fatalf("applied %v with an invalid field", h.apply)
 	}
-	if got := a.settings.status.Text; got != "Fix the 1 marked settings first" {
+	if got := a.settings.status.Text; got != "Fix the marked setting first" {
 		t.Errorf("status = %q", got)
 	}
 	url.entry.SetText("https://kiosk.example")

@@ -6,6 +6,23 @@
 
   function text(el, v) { if (el) el.textContent = v; }
 
+  // msg is a catalogue message (layout.html's #msgs, the web.js.* keys) in
+  // the page's language; a plural message picks its form by the first
+  // number. Arguments replace %d/%s in order.
+  var M = {};
+  try { M = JSON.parse(document.getElementById("msgs").textContent) || {}; } catch (e) { /* keys show */ }
+  var plurals = window.Intl && Intl.PluralRules ? new Intl.PluralRules(document.documentElement.lang || "en") : null;
+  function msg(key) {
+    var args = Array.prototype.slice.call(arguments, 1), m = M[key];
+    if (m === undefined) return key;
+    if (typeof m === "object") {
+      var n = args.filter(function (a) { return typeof a === "number"; })[0];
+      m = (plurals && n !== undefined && m[plurals.select(n)]) || m.other;
+    }
+    var i = 0;
+    return m.replace(/%[ds]/g, function () { return String(args[i++]); });
+  }
+
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function clock(iso) {
     var d = new Date(iso);
@@ -36,7 +53,7 @@
       r.setAttribute("y", (h - bottom - bh).toFixed(1));
       r.setAttribute("height", bh.toFixed(1));
       var title = document.createElementNS(SVG, "title");
-      title.textContent = c + " check-in" + (c === 1 ? "" : "s") + ", " + (n - 1 - i) + " min ago";
+      title.textContent = msg("web.js.checkins_ago", c, n - 1 - i);
       r.appendChild(title);
       svg.appendChild(r);
     });
@@ -47,11 +64,11 @@
     var now = document.createElementNS(SVG, "text");
     now.setAttribute("x", w - 2); now.setAttribute("y", h - 2);
     now.setAttribute("text-anchor", "end");
-    now.textContent = "now";
+    now.textContent = msg("web.js.now");
     svg.appendChild(now);
     var past = document.createElementNS(SVG, "text");
     past.setAttribute("x", 2); past.setAttribute("y", h - 2);
-    past.textContent = "-" + n + " min";
+    past.textContent = msg("web.js.min_ago", n);
     svg.appendChild(past);
   }
 
@@ -72,7 +89,7 @@
     if (!feed.length) {
       var tr = document.createElement("tr");
       tr.className = "feed-empty";
-      var td = cell("", "No check-ins yet.");
+      var td = cell("", msg("web.js.no_checkins"));
       td.colSpan = 5;
       tr.appendChild(td);
       body.appendChild(tr);
@@ -86,7 +103,7 @@
       tr.appendChild(cell("name", f.name));
       tr.appendChild(cell("kiosk", f.kiosk));
       tr.appendChild(cell("method", f.method));
-      tr.appendChild(cell("repeat", f.repeat ? "repeat" : ""));
+      tr.appendChild(cell("repeat", f.repeat ? msg("web.js.repeat") : ""));
       body.appendChild(tr);
     });
   }
@@ -129,7 +146,7 @@
     svgEl("line", { "class": "axis", x1: left, x2: w - right, y1: h - bottom, y2: h - bottom }, svg);
     if (!n) {
       var t = svgEl("text", { x: w / 2, y: h / 2, "text-anchor": "middle" }, svg);
-      t.textContent = "No impostor pairs yet: register at least two attendees.";
+      t.textContent = msg("web.js.no_pairs");
       return;
     }
     var peak = 1, gpeak = 1;
@@ -172,10 +189,10 @@
     var th = c.thresholds;
     text(document.getElementById("calib-accept"), th.accept.toFixed(3));
     text(document.getElementById("calib-confirm"), th.confirm.toFixed(3));
-    var status = { calibrated: "Calibrated from this event's gallery", pinned: "Pinned by an admin",
-      too_few: "Default thresholds (too few attendees to calibrate)" }[c.status] || c.status;
+    var status = { calibrated: msg("web.js.calibrated"), pinned: msg("web.js.pinned"),
+      too_few: msg("web.js.too_few") }[c.status] || c.status;
     var st = document.getElementById("calib-status");
-    if (st) st.firstChild.textContent = status + ": accept ";
+    if (st) st.firstChild.textContent = status + ": " + msg("web.js.accept") + " ";
     text(document.getElementById("calib-target"), rate(c.target_fpir) + " check-ins by unregistered people" +
       (c.calibrated_accept !== null ? " (calibrated accept " + c.calibrated_accept.toFixed(3) + ")" : ""));
     text(document.getElementById("calib-implied"), c.implied_fpir === null ? "not estimable (too few attendees)" :
@@ -195,12 +212,12 @@
       while (ul.firstChild) ul.removeChild(ul.firstChild);
       (c.history || []).forEach(function (e) {
         var li = document.createElement("li");
-        li.textContent = new Date(e.at).toLocaleString() + " · " + e.actor + " · " + e.action + ": " + e.detail;
+        li.textContent = new Date(e.at).toLocaleString(document.documentElement.lang || undefined) + " · " + e.actor + " · " + e.action + ": " + e.detail;
         ul.appendChild(li);
       });
       if (!(c.history || []).length) {
         var li = document.createElement("li");
-        li.textContent = "No threshold changes yet.";
+        li.textContent = msg("web.js.no_changes");
         ul.appendChild(li);
       }
     }
@@ -214,7 +231,7 @@
     fetch(calib.dataset.calibrationUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (c) { showCalibration(c); })
-      .catch(function (e) { text(document.getElementById("calib-note"), "Calibration unavailable: " + e.message); });
+      .catch(function (e) { text(document.getElementById("calib-note"), msg("web.js.calib_unavailable", e.message)); });
   }
   loadCalibration();
 
@@ -239,7 +256,7 @@
   }
   document.querySelectorAll("form.confirm-delete").forEach(function (f) {
     f.addEventListener("submit", function (e) {
-      if (!window.confirm("Delete this attendee and their face template?")) e.preventDefault();
+      if (!window.confirm(f.dataset.confirm || "Delete this attendee and their face template?")) e.preventDefault();
     });
   });
 })();

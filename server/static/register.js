@@ -9,7 +9,7 @@
   var preview = document.getElementById("preview");
   document.querySelectorAll("form.confirm-delete").forEach(function (f) {
     f.addEventListener("submit", function (e) {
-      if (!window.confirm("Delete your registration and face template?")) e.preventDefault();
+      if (!window.confirm(f.dataset.confirm || "Delete your registration and face template?")) e.preventDefault();
     });
   });
   if (!input || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.DataTransfer) return;
@@ -20,7 +20,7 @@
       camera.hidden = false;
       useCam.hidden = true;
     }).catch(function (err) {
-      useCam.textContent = "Camera not available: " + err.name;
+      useCam.textContent = (useCam.dataset.unavailable || "Camera not available: %s").replace("%s", err.name);
     });
   });
   snap.addEventListener("click", function () {
