@@ -372,6 +372,26 @@ func (s *Station) PairedWith() string {
 	return ""
 }
 
+// EventName is the name of the event the kiosk is paired with, "" when
+// none: the idle screen greets with it.
+func (s *Station) EventName() string {
+	if p := s.Sync.Pairing(); p != nil {
+		return p.EventName
+	}
+	return ""
+}
+
+// StoredLanguage is the kiosk language (process.language) that the event
+// (server default) or an admin (local) set, "" when neither did: then the
+// window starts in the system locale's language.
+func (s *Station) StoredLanguage(ctx context.Context) string {
+	st, err := s.DB.GetSettings(ctx)
+	if err != nil {
+		return ""
+	}
+	return st["process.language"].Value
+}
+
 // Pair pairs the kiosk with server by a one-time code from the admin
 // dashboard (the window's Pair button), hands the event's template key to
 // second verification and starts the sync loop, when StartSync ran.

@@ -82,13 +82,16 @@ func Bench(e *engine.Engine, input string, maxFrames int, galleries []int, log i
 	samples := map[string][]time.Duration{}
 	gates := engine.DefaultGates()
 	frames := 0
+	prog := NewProgress(log, "bench", "frames", max(maxFrames, 0))
+	defer func() { prog.Done(frames) }()
 	for maxFrames <= 0 || frames < maxFrames {
+		prog.Step(frames)
 		im, dec, err := next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			fmt.Fprintf(log, "bench: skip frame: %v\n", err)
+			prog.Printf("bench: skip frame: %v\n", err)
 			continue
 		}
 		frames++

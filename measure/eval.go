@@ -26,11 +26,14 @@ type Probe struct {
 	Elapsed   time.Duration
 }
 
-// EncodeAll runs enc over every sample under root, writing one line of
-// progress per failure to log.
+// EncodeAll runs enc over every sample under root, writing a line per
+// failure and a progress line (rate, time left) to log.
 func EncodeAll(enc Encoder, root string, samples []Sample, log io.Writer) []Probe {
 	out := make([]Probe, len(samples))
+	prog := NewProgress(log, "eval", "photos", len(samples))
+	defer func() { prog.Done(len(samples)) }()
 	for i, s := range samples {
+		prog.Step(i)
 		p := Probe{Sample: s}
 		t0 := time.Now()
 		im, err := engine.LoadImage(filepath.Join(root, s.Path))
@@ -45,7 +48,7 @@ func EncodeAll(enc Encoder, root string, samples []Sample, log io.Writer) []Prob
 		p.Elapsed = time.Since(t0)
 		if err != nil {
 			p.Err = err.Error()
-			fmt.Fprintf(log, "eval: %s: %v\n", s.Path, err)
+			prog.Printf("eval: %s: %v\n", s.Path, err)
 		} else {
 			p.Detected = true
 		}

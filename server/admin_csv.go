@@ -50,6 +50,12 @@ func (s *Server) handleAttendeesCSV(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="attendees-`+ev.ID+`.csv"`)
 	w.Header().Set("Cache-Control", "no-store")
+	// A UTF-8 byte-order mark: without it Excel reads the file in the
+	// system's code page and shows Japanese and Korean names as mojibake.
+	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+		s.logger.Debug("attendees csv", "err", err)
+		return
+	}
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"id", "name", "email", "info", "source", "checkins", "templates", "registered_at"})
 	for _, a := range all {

@@ -62,7 +62,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if ok, wait := s.loginRate.take(ip); !ok {
 		s.metrics.inc("facecheck_logins_total", "result", "rate_limited")
 		w.Header().Set("Retry-After", retryAfter(wait))
-		s.renderError(w, r, http.StatusTooManyRequests, "Too many log-in attempts. Wait a minute and try again.")
+		s.renderError(w, r, http.StatusTooManyRequests, "web.admin.login_limited")
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)

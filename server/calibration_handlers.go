@@ -19,6 +19,17 @@ type targetOption struct {
 	Value    string
 	Label    string
 	Selected bool
+	// OneIn is N of "1 in N check-ins", for the page's own language; 0
+	// when the rate is not of that form (then Label).
+	OneIn int
+}
+
+// oneIn is N when r reads "1 in N" (rateText), else 0.
+func oneIn(r float64) int {
+	if r <= 0 || r >= 0.5 {
+		return 0
+	}
+	return int(math.Round(1 / r))
 }
 
 func targetOptions(th api.Thresholds) []targetOption {
@@ -28,10 +39,10 @@ func targetOptions(th api.Thresholds) []targetOption {
 	for _, r := range TargetChoices {
 		sel := math.Abs(r-cur) <= 1e-12
 		found = found || sel
-		out = append(out, targetOption{Value: strconv.FormatFloat(r, 'g', -1, 64), Label: rateText(r) + " check-ins", Selected: sel})
+		out = append(out, targetOption{Value: strconv.FormatFloat(r, 'g', -1, 64), Label: rateText(r) + " check-ins", Selected: sel, OneIn: oneIn(r)})
 	}
 	if !found {
-		out = append(out, targetOption{Value: strconv.FormatFloat(cur, 'g', -1, 64), Label: rateText(cur) + " check-ins", Selected: true})
+		out = append(out, targetOption{Value: strconv.FormatFloat(cur, 'g', -1, 64), Label: rateText(cur) + " check-ins", Selected: true, OneIn: oneIn(cur)})
 	}
 	slices.SortFunc(out, func(a, b targetOption) int {
 		x, _ := strconv.ParseFloat(a.Value, 64)

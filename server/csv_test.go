@@ -107,7 +107,7 @@ func TestAttendeesCSV(t *testing.T) {
 		!strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
 		t.Fatalf("export = %d %v", resp.StatusCode, resp.Header)
 	}
-	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\uFEFF"))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}

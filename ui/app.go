@@ -84,6 +84,10 @@ type Options struct {
 	PINs PINStore
 	// OnLanguage is told when an admin switches language, to persist it.
 	OnLanguage func(lang string)
+	// PairedEvent is the name of the event the kiosk is paired with ("":
+	// none), read again after the settings screen pairs it: the idle
+	// screen greets with it instead of EventName.
+	PairedEvent func() string
 	// Staff backs staff mode (behind the admin PIN); nil shows it disabled.
 	Staff Staff
 	// Camera lets the error screen switch camera when the camera is gone
@@ -129,6 +133,12 @@ type App struct {
 	// screen too (they always show on the settings pane's preview).
 	showOverlays bool
 	pairedWith   string // server URL, "" when not paired
+	// defaultLang is the kiosk's language (Options.Language, or an admin's
+	// choice); an attendee's choice (ChooseLanguage) lasts until they leave.
+	defaultLang string
+	// inFlow: someone went past the idle/approach states since the last
+	// language choice, so the next idle means they left.
+	inFlow bool
 
 	main     *mainScreen
 	screens  map[Screen]fyne.CanvasObject
@@ -179,17 +189,26 @@ func New(fa fyne.App, opts Options) (*App, error) {
 	if opts.PINs == nil {
 		opts.PINs = NewPreferencesPINStore(fa.Preferences())
 	}
+	if opts.Language == "" {
+		opts.Language = StartLanguage("")
+	}
+	if opts.PairedEvent != nil {
+		if n := opts.PairedEvent(); n != "" {
+			opts.EventName = n
+		}
+	}
 	tr, err := NewTranslator(opts.Language)
 	if err != nil {
 		return nil, err
 	}
 	a := &App{
-		fa:     fa,
-		opts:   opts,
-		tr:     tr,
-		root:   container.NewStack(),
-		state:  kiosk.StateIdle,
-		screen: ScreenMain,
+		defaultLang: opts.Language,
+		fa:          fa,
+		opts:        opts,
+		tr:          tr,
+		root:        container.NewStack(),
+		state:       kiosk.StateIdle,
+		screen:      ScreenMain,
 
 		frameSize:    fyne.NewSize(4, 3),
 		showOverlays: fa.Preferences().Bool(prefsOverlaysKey),
@@ -239,6 +258,46 @@ func (a *App) ShownPrompt() kiosk.Prompt { return a.prompt.shown }
 // SetLanguage switches every string to lang and rebuilds the screens. Call
 // it on the UI goroutine. It returns an error for an unknown language.
 func (a *App) SetLanguage(lang string) error {
+	if err := a.useLanguage(lang); err != nil {
+		return err
+	}
+	a.defaultLang = lang
+	if a.opts.OnLanguage != nil {
+		a.opts.OnLanguage(lang)
+	}
+	return nil
+}
+
+// ChooseLanguage is an attendee's tap on a language button: every screen
+// switches to lang for them, and back to the kiosk's language once they
+// leave. Call it on the UI goroutine.
+func (a *App) ChooseLanguage(lang string) {
+	if lang == a.tr.Lang() {
+		return
+	}
+	if err := a.useLanguage(lang); err != nil {
+		fyne.LogError("ui: choose language", err)
+		return
+	}
+	a.inFlow = false
+}
+
+// DefaultLanguage is the kiosk's own language, the one it returns to.
+func (a *App) DefaultLanguage() string { return a.defaultLang }
+
+// attendeeLeft returns to the kiosk's language after an attendee who chose
+// another one has gone through the flow.
+func (a *App) attendeeLeft() {
+	a.inFlow = false
+	if a.tr.Lang() != a.defaultLang {
+		if err := a.useLanguage(a.defaultLang); err != nil {
+			fyne.LogError("ui: back to the kiosk language", err)
+		}
+	}
+}
+
+// useLanguage switches every string to lang and rebuilds the screens.
+func (a *App) useLanguage(lang string) error {
 	tr, err := NewTranslator(lang)
 	if err != nil {
 		return err
@@ -249,10 +308,19 @@ func (a *App) SetLanguage(lang string) error {
 	}
 	a.build()
 	a.render()
-	if a.opts.OnLanguage != nil {
-		a.opts.OnLanguage(lang)
-	}
 	return nil
+}
+
+// pairedEventChanged greets with the event pairing returned.
+func (a *App) pairedEventChanged() {
+	if a.opts.PairedEvent == nil {
+		return
+	}
+	if n := a.opts.PairedEvent(); n != "" && n != a.opts.EventName {
+		a.opts.EventName = n
+		a.build()
+		a.render()
+	}
 }
 
 // Handle shows a kiosk event. It is safe to call from any goroutine: the
@@ -307,9 +375,14 @@ func (a *App) setState(ev kiosk.Event) {
 	case kiosk.StateIdle:
 		a.target = 0
 		a.prompt.reset()
-		a.candidate, a.result = nil, nil
 		a.face = nil
+		// The welcome on screen keeps its person until it returns: later
+		// events re-render it ("Welcome, !" when they were cleared here).
 		if !a.resultShowing() {
+			a.candidate, a.result = nil, nil
+			if a.inFlow {
+				a.attendeeLeft()
+			}
 			a.show(ScreenMain)
 		}
 	case kiosk.StateApproach, kiosk.StateCooldown:
@@ -317,6 +390,7 @@ func (a *App) setState(ev kiosk.Event) {
 			a.show(ScreenMain)
 		}
 	case kiosk.StateGuide, kiosk.StateHoldStill, kiosk.StateLiveness, kiosk.StateIdentify:
+		a.inFlow = true
 		if a.screen != ScreenMain {
 			a.prompt.reset()
 		}
@@ -373,6 +447,10 @@ func (a *App) show(s Screen) {
 			}
 			a.returnT = nil
 			a.screen = ScreenMain
+			a.candidate, a.result = nil, nil
+			if a.inFlow || a.tr.Lang() != a.defaultLang {
+				a.attendeeLeft() // the result was read: the next attendee starts in the kiosk's language
+			}
 			if a.state == kiosk.StateWelcome || a.state == kiosk.StateNotFound || a.state == kiosk.StateCooldown {
 				a.state = kiosk.StateIdle
 				a.target = 0

@@ -103,10 +103,26 @@ func walkScreens(k *App, fa fyne.App, win fyne.Window, dir string, stdout io.Wri
 	}
 	cand := &kiosk.Candidate{AttendeeID: "a1", Name: "Kim Min-jun", Score: 0.52}
 
+	// walk goes through every screen in lang: English as the kiosk's
+	// language, Japanese and Korean as an attendee's tap on the language
+	// buttons (the way a visitor gets them).
 	walk := func(lang string) {
+		// The last walk ended on "not found": its person leaves first, or
+		// the idle shot would show that screen again.
 		fyne.DoAndWait(func() {
-			if err := k.SetLanguage(lang); err != nil {
-				errs = append(errs, err)
+			if k.Screen() == ScreenNotFound {
+				k.leaveNotFound()
+			}
+		})
+		ev(kiosk.Event{Kind: kiosk.EventState, State: kiosk.StateIdle})
+		fyne.DoAndWait(func() {
+			if lang == k.DefaultLanguage() {
+				return
+			}
+			if b := k.main.langs[lang]; b != nil {
+				b.OnTapped()
+			} else {
+				errs = append(errs, fmt.Errorf("ui: demo: no %s language button", lang))
 			}
 		})
 		ev(kiosk.Event{Kind: kiosk.EventSync, State: kiosk.StateIdle, Sync: &kiosk.SyncStatus{Queued: 3}})
@@ -127,6 +143,11 @@ func walkScreens(k *App, fa fyne.App, win fyne.Window, dir string, stdout io.Wri
 		ev(kiosk.Event{Kind: kiosk.EventResult, State: kiosk.StateNotFound, Result: &kiosk.Result{Outcome: kiosk.OutcomeNotFound}})
 		shot(lang + "-7-notfound")
 	}
+	fyne.DoAndWait(func() {
+		if err := k.SetLanguage("en"); err != nil {
+			errs = append(errs, err)
+		}
+	})
 	walk("en")
 	// Settings: first-use PIN screen, then the pane with a face in view.
 	fyne.DoAndWait(k.OpenAdmin)

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"os"
+
 	"github.com/facecheck/facecheck/i18n"
 )
 
@@ -30,4 +32,28 @@ func Languages() [][2]string {
 		out = append(out, [2]string{code, i18n.MustNew(code).T("lang.name")})
 	}
 	return out
+}
+
+// SystemLanguage is the supported language of the system locale (LC_ALL,
+// LC_MESSAGES, LANG, as gettext reads them), "" when it names none.
+func SystemLanguage() string {
+	for _, env := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := os.Getenv(env); v != "" {
+			return i18n.FromLocale(v)
+		}
+	}
+	return ""
+}
+
+// StartLanguage is the kiosk's language at start: stored (the event's
+// default or an admin's choice) when set, else the system locale's, else
+// English.
+func StartLanguage(stored string) string {
+	if i18n.Supported(stored) {
+		return stored
+	}
+	if l := SystemLanguage(); l != "" {
+		return l
+	}
+	return i18n.Default
 }

@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"errors"
 	"image"
 	"image/color"
+	"regexp"
+	"strconv"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -104,7 +107,12 @@ type mainScreen struct {
 	idle     *fyne.Container // event name and "look here"
 	syncText *canvas.Text
 	gear     *keyButton
-	overlay  *overlay // face-size boxes and live measurements, when switched on
+	// eventLine is the idle screen's "Welcome to EVENT".
+	eventLine *widget.Label
+	// langs are the attendee's language buttons (EN / 日本語 / 한국어),
+	// top right of the main screen, above the idle dimming.
+	langs   map[string]*keyButton
+	overlay *overlay // face-size boxes and live measurements, when switched on
 }
 
 func newMainScreen(a *App) *mainScreen {
@@ -129,6 +137,7 @@ func newMainScreen(a *App) *mainScreen {
 		welcomeLine.SetText(a.tr.T("idle.event", a.opts.EventName))
 		event.Text = ""
 	}
+	m.eventLine = welcomeLine
 	m.idle = container.NewVBox(container.NewCenter(arrow), container.NewCenter(look), layout.NewSpacer(),
 		welcomeLine, container.NewCenter(event), layout.NewSpacer())
 
@@ -145,8 +154,33 @@ func newMainScreen(a *App) *mainScreen {
 		m.veil,
 		container.NewPadded(m.idle),
 		container.NewPadded(container.NewBorder(container.NewHBox(m.overlay.readout), nil, nil, nil)),
+		container.NewPadded(container.NewBorder(m.langRow(a), nil, nil, nil)),
 	)
 	return m
+}
+
+// langRow is the attendee's language choice: one button per language in
+// its own name, the current one highlighted. A tap switches the whole flow
+// for this attendee; the kiosk returns to its default language when they
+// leave (App.attendeeLeft).
+func (m *mainScreen) langRow(a *App) fyne.CanvasObject {
+	row := container.NewHBox(layout.NewSpacer())
+	m.langs = map[string]*keyButton{}
+	for _, l := range Languages() {
+		code, name := l[0], l[1]
+		if code == "en" {
+			name = "EN"
+		}
+		b := a.newButton(name, nil, func() { a.ChooseLanguage(code) })
+		if code == a.tr.Lang() {
+			b.Importance = widget.HighImportance
+		} else {
+			b.Importance = widget.LowImportance
+		}
+		m.langs[code] = b
+		row.Add(b)
+	}
+	return row
 }
 
 func (m *mainScreen) update(a *App) {
@@ -336,9 +370,22 @@ func (s *secondScreen) setMessage(tr *Translator, detail string) {
 		s.msg.Hide()
 		return
 	}
-	s.msg.SetText(tr.T("second.wrong") + "\n" + detail)
+	// The kiosk's detail is English ("… (1 of 3)."): the attendee reads
+	// the sentence in their language and the attempt count; the rest goes
+	// to the log.
+	text := tr.T("second.wrong")
+	if m := attemptRE.FindStringSubmatch(detail); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		of, _ := strconv.Atoi(m[2])
+		text += "\n" + tr.T("second.attempts", n, of)
+	}
+	fyne.LogError("ui: second verification", errors.New(detail))
+	s.msg.SetText(text)
 	s.msg.Show()
 }
+
+// attemptRE finds the attempt count in the kiosk's wrong-code message.
+var attemptRE = regexp.MustCompile(`\((\d+) of (\d+)\)`)
 
 // resultScreen is a full-screen message: welcome, not found, error.
 type resultScreen struct {
@@ -375,9 +422,12 @@ func (r *resultScreen) setWelcome(tr *Translator, res *kiosk.Result, cand *kiosk
 	if name == "" && cand != nil {
 		name = cand.Name
 	}
-	if repeat {
+	switch {
+	case name == "":
+		r.title.SetText(tr.T("welcome.plain")) // never "Welcome, !"
+	case repeat:
 		r.title.SetText(tr.T("welcome.repeat", name))
-	} else {
+	default:
 		r.title.SetText(tr.T("welcome.title", name))
 	}
 	r.detail.SetText(info)

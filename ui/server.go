@@ -136,6 +136,7 @@ func (a *App) pairKiosk() {
 			s.code.SetText("")
 			s.setMessage(a.tr.T("server.paired", server), widget.SuccessImportance)
 			s.update(a)
+			a.pairedEventChanged()
 		})
 	})
 }

@@ -152,6 +152,16 @@ func (w *window) open() error {
 	return nil
 }
 
+// language is the kiosk's start language: --lang when given, else the
+// stored setting (the event's default or an admin's), else the system
+// locale's, else English.
+func (w *window) language() string {
+	if w.o.Language != "" {
+		return w.o.Language
+	}
+	return StartLanguage(w.station.StoredLanguage(w.ctx))
+}
+
 // attach puts the kiosk screens on the window. Call it on the UI
 // goroutine (or before the window runs).
 func (w *window) attach() error {
@@ -161,16 +171,17 @@ func (w *window) attach() error {
 		pins = &MemoryPINStore{}
 	}
 	a, err := New(w.fa, Options{
-		EventName:  w.o.EventName,
-		Language:   w.o.Language,
-		Controller: st.Runner,
-		Frames:     st.Runner.LatestFrame,
-		Settings:   SettingSpecs(st.Values()),
-		PINs:       pins,
-		Staff:      st.Staff,
-		Camera:     st,
-		PairedWith: st.PairedWith(),
-		Pair:       st.Pair,
+		EventName:   w.o.EventName,
+		PairedEvent: st.EventName,
+		Language:    w.language(),
+		Controller:  st.Runner,
+		Frames:      st.Runner.LatestFrame,
+		Settings:    SettingSpecs(st.Values()),
+		PINs:        pins,
+		Staff:       st.Staff,
+		Camera:      st,
+		PairedWith:  st.PairedWith(),
+		Pair:        st.Pair,
 		ApplySettings: func(m map[string]string) error {
 			// Validated with every other value, stored (audited), then
 			// applied live between two frames.

@@ -814,6 +814,12 @@ func (b *browser) setUploadFiles(_ context.Context, sel string, files ...string)
 func (b *browser) screenshot(_ context.Context, name string) {
 	b.t.Helper()
 	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	// Right after a navigation the new page may not be laid out yet
+	// ("Cannot take screenshot with 0 width"): give it up to 3 s.
+	for i := 0; i < 30 && err != nil && strings.Contains(err.Error(), "0 width"); i++ {
+		time.Sleep(100 * time.Millisecond)
+		png, err = chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	}
 	if err == nil && !bytes.HasPrefix(png, []byte("\x89PNG")) {
 		err = errors.New("not a PNG")
 	}

@@ -39,7 +39,7 @@ func main() {
 	}
 	m := NewMain()
 	if err := m.ParseFlags(ctx, os.Args[1:]); errors.Is(err, flag.ErrHelp) {
-		os.Exit(2)
+		os.Exit(0) // asked for help and got it
 	} else if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -115,6 +115,18 @@ func defaultDataDir() string {
 	return "facecheck-data"
 }
 
+const serverUsage = `facecheck-server — the central server: kiosk API, registration pages, admin dashboard
+
+usage:
+  facecheck-server --data DIR [--db postgres://…] [--addr :8443 --tls-cert F --tls-key F] [flags]
+  facecheck-server models fetch|verify [--dir DIR]   get or check the face models (registration needs them)
+  facecheck-server loadtest [flags]                  drive a running server with simulated kiosks (loadtest --help)
+  facecheck-server admin reset-password              set a new admin password, read from standard input
+  facecheck-server --version
+
+flags:
+`
+
 // AdminPasswordFile is where a first start leaves the generated password.
 const AdminPasswordFile = "admin-password.txt"
 
@@ -122,6 +134,10 @@ const AdminPasswordFile = "admin-password.txt"
 // first admin's password (a flag would show in ps).
 func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("facecheck-server", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), serverUsage)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&m.Config.Addr, "addr", m.Config.Addr, "listen address")
 	fs.StringVar(&m.Config.MetricsAddr, "metrics-addr", "", "also serve /metrics without log-in on this address (e.g. 127.0.0.1:9100); on --addr it needs an admin session")
 	fs.StringVar(&m.DataDir, "data", m.DataDir, "data directory (SQLite database, server key)")

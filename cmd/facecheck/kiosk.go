@@ -17,7 +17,7 @@ import (
 // stdout.
 func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := newFlags("kiosk", stderr)
-	headless := fs.Bool("headless", false, "run without a display, JSON lines on stdout (required for now)")
+	headless := fs.Bool("headless", false, "run without a display, JSON lines on stdout (without it: the kiosk window, as facecheck ui)")
 	sf := addStationFlags(fs)
 	autoConfirm := fs.String("auto-confirm", "no", `answer "Are you NAME?" with yes or no`)
 	faces := fs.Bool("faces", false, "also write a line per frame with the face box")

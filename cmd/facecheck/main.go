@@ -58,7 +58,7 @@ func exitCode(err error, stderr io.Writer) int {
 	case err == nil:
 		return 0
 	case errors.Is(err, flag.ErrHelp):
-		return 1
+		return 0 // asked for help and got it (Go's and POSIX's convention)
 	case errors.As(err, &unsent):
 		fmt.Fprintln(stderr, "facecheck:", err)
 		return 3

@@ -19,7 +19,7 @@ func runUI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ui", stderr)
 	o := ui.RunOptions{Stdout: stdout, Stderr: stderr}
 	fs.BoolVar(&o.Windowed, "windowed", false, "run in a window instead of fullscreen")
-	fs.StringVar(&o.Language, "lang", "en", "language: en, ja or ko")
+	fs.StringVar(&o.Language, "lang", "", "language: en, ja or ko (default: the event's, else the system locale's)")
 	fs.StringVar(&o.EventName, "event", "DevDay 2025", "event name shown when idle")
 	demoScreens := fs.String("demo-screens", "", "walk through every screen on a synthetic preview, save screenshots into DIR and exit")
 	size := fs.String("size", "1280x800", "window size when windowed")

@@ -83,9 +83,9 @@ func build(ctx context.Context, eng *engine.Engine, db *storage.DB, picks []enro
 		if err != nil {
 			return nil, nil, fmt.Errorf("demo: %s: %w", p.Paths[1], err)
 		}
-		label := p.ID
+		label := enrol.DisplayName(p.ID)
 		if i >= n {
-			label = "(not enrolled) " + p.ID
+			label = "(not enrolled) " + label
 		}
 		scenes = append(scenes, fixture.Scene{Photo: photo, Landmarks: &enc.Landmarks, Label: label})
 		labels = append(labels, label)
@@ -137,14 +137,14 @@ func Run(ctx context.Context, o Options, out io.Writer) (_ []kiosk.Result, err e
 		}
 	}()
 	for _, p := range enrolled {
-		fmt.Fprintf(out, "enrolled %s from %s\n", p.ID, p.Paths[0])
+		fmt.Fprintf(out, "enrolled %s from %s\n", enrol.DisplayName(p.ID), p.Paths[0])
 	}
 	where := path
 	if o.Video == "" {
 		where = "generated (--video PATH keeps it)"
 	}
 	fmt.Fprintf(out, "video: %s; %d people walk up: the %d enrolled, then %s, not enrolled\n",
-		where, len(picks), o.People, picks[o.People].ID)
+		where, len(picks), o.People, enrol.DisplayName(picks[o.People].ID))
 	cfg := st.Machine.Config()
 	fmt.Fprintf(out, "kiosk: accept %.2f, ask \"Are you NAME?\" from %.2f (answered no), margin %.2f, blink required\n",
 		cfg.Accept, cfg.Confirm, cfg.Margin)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/facecheck/facecheck/internal/demo"
+	"github.com/facecheck/facecheck/internal/enrol"
 	"github.com/facecheck/facecheck/internal/testenv"
 	"github.com/facecheck/facecheck/kiosk"
 )
@@ -68,11 +69,16 @@ func TestDemoChecksInEnrolledPeople(t *testing.T) {
 
 	text := out.String()
 	for _, p := range picks[:enrolled] {
-		if n := strings.Count(text, "  checked in "+p.ID+"  score "); n != 1 {
-			t.Errorf("%d check-in lines for %s, want 1", n, p.ID)
+		// A person's name, not the identity key alone ("alejandro_toledo").
+		name := enrol.DisplayName(p.ID) + " (" + p.ID + ")"
+		if n := strings.Count(text, "  checked in "+name+"  score "); n != 1 {
+			t.Errorf("%d check-in lines for %s, want 1", n, name)
+		}
+		if strings.Contains(text, "checked in "+p.ID) || strings.Contains(text, "enrolled "+p.ID) {
+			t.Errorf("the demo shows the key %s where a name belongs", p.ID)
 		}
 	}
-	if strings.Contains(text, picks[enrolled].ID+"  score") {
+	if strings.Contains(text, picks[enrolled].ID+")  score") {
 		t.Errorf("%s, not enrolled, named in a result line", picks[enrolled].ID)
 	}
 	if !strings.Contains(text, "  not recognised  ") {

@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/engine"
@@ -70,6 +73,24 @@ func Photo(ctx context.Context, e Encoder, db *storage.DB, id, name, path string
 		[]api.Template{{Model: t.Model, Version: t.Version, Data: t.Bytes()}})
 }
 
+// DisplayName is the person's name for an identity key of a labels CSV:
+// "alejandro_toledo" → "Alejandro Toledo". Keys with capitals or other
+// scripts are names already; only their underscores become spaces.
+func DisplayName(id string) string {
+	words := strings.FieldsFunc(id, func(r rune) bool { return r == '_' || r == ' ' })
+	lower := id == strings.ToLower(id)
+	for i, w := range words {
+		if lower {
+			r, n := utf8.DecodeRuneInString(w)
+			words[i] = string(unicode.ToUpper(r)) + w[n:]
+		}
+	}
+	if len(words) == 0 {
+		return id
+	}
+	return strings.Join(words, " ")
+}
+
 // First enrols the first photo of the first n people into db and returns
 // who was enrolled.
 func First(ctx context.Context, e Encoder, db *storage.DB, people []Person, root string, n int) ([]Person, error) {
@@ -81,7 +102,7 @@ func First(ctx context.Context, e Encoder, db *storage.DB, people []Person, root
 		if len(p.Paths) == 0 {
 			continue
 		}
-		if err := Photo(ctx, e, db, p.ID, p.ID, filepath.Join(root, p.Paths[0])); err != nil {
+		if err := Photo(ctx, e, db, p.ID, DisplayName(p.ID), filepath.Join(root, p.Paths[0])); err != nil {
 			return done, err
 		}
 		done = append(done, p)

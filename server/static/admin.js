@@ -59,7 +59,7 @@
     });
     var label = document.createElementNS(SVG, "text");
     label.setAttribute("x", 2); label.setAttribute("y", 9);
-    label.textContent = peak + "/min";
+    label.textContent = peak + msg("web.js.per_min");
     svg.appendChild(label);
     var now = document.createElementNS(SVG, "text");
     now.setAttribute("x", w - 2); now.setAttribute("y", h - 2);
@@ -124,10 +124,10 @@
   // Calibration panel: the impostor-score histogram of the event's gallery
   // with the accept / confirm threshold lines, and the rates they imply.
   function rate(r) {
-    if (r === null || r === undefined) return "not estimable";
+    if (r === null || r === undefined) return msg("web.js.not_estimable");
     if (r <= 0) return "0";
     if (r >= 0.5) return (r * 100).toFixed(0) + "%";
-    return "1 in " + Math.round(1 / r).toLocaleString("en-US");
+    return msg("web.js.one_in", Math.round(1 / r).toLocaleString("en-US"));
   }
   function pct(r) { return r === null || r === undefined ? "?" : (r * 100).toFixed(1) + "%"; }
 
@@ -193,17 +193,17 @@
       too_few: msg("web.js.too_few") }[c.status] || c.status;
     var st = document.getElementById("calib-status");
     if (st) st.firstChild.textContent = status + ": " + msg("web.js.accept") + " ";
-    text(document.getElementById("calib-target"), rate(c.target_fpir) + " check-ins by unregistered people" +
-      (c.calibrated_accept !== null ? " (calibrated accept " + c.calibrated_accept.toFixed(3) + ")" : ""));
-    text(document.getElementById("calib-implied"), c.implied_fpir === null ? "not estimable (too few attendees)" :
-      rate(c.implied_fpir) + " check-ins by unregistered people" +
-      (c.implied_fpir > 0 ? " (≈" + (c.implied_fpir * 1000).toFixed(2) + " per 1,000)" : ""));
-    text(document.getElementById("calib-implied-confirm"), rate(c.implied_confirm_fpir) +
-      (c.implied_confirm_fpir === null ? "" : " check-ins by unregistered people"));
+    text(document.getElementById("calib-target"), msg("web.js.strangers", rate(c.target_fpir)) +
+      (c.calibrated_accept !== null ? msg("web.js.calibrated_accept", c.calibrated_accept.toFixed(3)) : ""));
+    text(document.getElementById("calib-implied"), c.implied_fpir === null ? msg("web.js.not_estimable_few") :
+      msg("web.js.strangers", rate(c.implied_fpir)) +
+      (c.implied_fpir > 0 ? msg("web.js.per_1000", (c.implied_fpir * 1000).toFixed(2)) : ""));
+    text(document.getElementById("calib-implied-confirm"), c.implied_confirm_fpir === null ? rate(null) :
+      msg("web.js.strangers", rate(c.implied_confirm_fpir)));
     text(document.getElementById("calib-frr"), c.frr.estimable ?
-      pct(c.frr.at_accept) + " below accept, " + pct(c.frr.at_confirm) + " below confirm. " + c.frr.note : c.frr.note);
-    text(document.getElementById("calib-gallery"), c.gallery_size + " attendees, " + c.pairs.toLocaleString("en-US") +
-      " impostor pairs" + (c.sampled ? " (sampled)" : "") + (c.stale ? "; gallery changed, recalibration pending" : ""));
+      msg("web.js.frr", pct(c.frr.at_accept), pct(c.frr.at_confirm)) + c.frr.note : c.frr.note);
+    text(document.getElementById("calib-gallery"), msg("web.js.gallery", c.gallery_size, c.pairs.toLocaleString("en-US")) +
+      (c.sampled ? msg("web.js.sampled") : "") + (c.stale ? msg("web.js.stale") : ""));
     text(document.getElementById("calib-note"), c.note || "");
     var hist = document.getElementById("calib-hist");
     if (hist) drawHistogram(hist, c);

@@ -12,6 +12,13 @@
       if (!window.confirm(f.dataset.confirm || "Delete your registration and face template?")) e.preventDefault();
     });
   });
+  // The chooser is our own label (the browser's file button speaks the
+  // browser's language, not the page's): show the chosen file's name.
+  var chosen = document.getElementById("photo-name");
+  function showChosen() {
+    if (chosen && input.files && input.files.length) chosen.textContent = input.files[0].name;
+  }
+  if (input) input.addEventListener("change", showChosen);
   if (!input || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.DataTransfer) return;
   useCam.hidden = false;
   useCam.addEventListener("click", function () {
@@ -32,6 +39,7 @@
       var dt = new DataTransfer();
       dt.items.add(new File([blob], "selfie.jpg", { type: "image/jpeg" }));
       input.files = dt.files;
+      showChosen();
       preview.src = URL.createObjectURL(blob);
       preview.hidden = false;
     }, "image/jpeg", 0.92);
