@@ -193,6 +193,46 @@ type eventPage struct {
 type kioskRow struct {
 	*store.Kiosk
 	Online bool
+	// Attention says why the kiosk is worth a look (its heartbeat: degraded,
+	// queue growing, last successful sync long ago); empty when fine.
+	Attention []string
+}
+
+// staleSync is how old a kiosk's last successful sync may be, while it
+// still sends heartbeats, before the dashboard points at it: several sync
+// intervals of every kiosk setting in use.
+const staleSync = 5 * time.Minute
+
+// attention lists what is wrong with a kiosk, from its last heartbeat.
+func attention(k *store.Kiosk, online bool, now time.Time) []string {
+	if k.Revoked || k.SyncState == "" {
+		return nil // revoked, or a kiosk that does not report its sync
+	}
+	var why []string
+	if k.SyncState == api.SyncDegraded || k.SyncState == api.SyncOffline {
+		msg := k.SyncState
+		if k.LastError != "" {
+			msg += ": " + clipText(k.LastError, 160)
+		}
+		why = append(why, msg)
+	}
+	if k.Queued > k.QueuedBefore && k.Queued > 0 {
+		why = append(why, fmt.Sprintf("queue growing (%d → %d)", k.QueuedBefore, k.Queued))
+	}
+	switch {
+	case k.LastSync == nil && online && k.SyncState != api.SyncStarting:
+		why = append(why, "never synced")
+	case k.LastSync != nil && now.Sub(*k.LastSync) > staleSync:
+		why = append(why, "last sync "+now.Sub(*k.LastSync).Round(time.Minute).String()+" ago")
+	}
+	return why
+}
+
+func clipText(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 func (s *Server) eventPage(r *http.Request, id string) (eventPage, error) {
@@ -226,7 +266,7 @@ func (s *Server) eventPage(r *http.Request, id string) (eventPage, error) {
 	}
 	for _, k := range ks {
 		online := !k.Revoked && k.LastSeen != nil && s.Now().Sub(*k.LastSeen) < s.cfg.KioskOfflineAfter
-		p.Kiosks = append(p.Kiosks, kioskRow{Kiosk: k, Online: online})
+		p.Kiosks = append(p.Kiosks, kioskRow{Kiosk: k, Online: online, Attention: attention(k, online, s.Now())})
 	}
 	return p, nil
 }
