@@ -55,6 +55,13 @@ func runKiosk(args []string, stdout, stderr io.Writer) error {
 	defer parts.Close()
 	db, eng := parts.db, parts.eng
 	if *enrolLabels != "" && *enrolFirst > 0 {
+		pairing := *sf.pairingPath
+		if pairing == "" {
+			pairing = kiosk.PairingPathFor(*keyPath)
+		}
+		if err := kiosk.CheckLocalEnrol(pairing, *sf.pairCode); err != nil {
+			return err
+		}
 		people, err := kiosk.ReadPeople(*enrolLabels)
 		if err != nil {
 			return err
