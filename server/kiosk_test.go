@@ -136,7 +136,7 @@ func TestGalleryFeed(t *testing.T) {
 	addAttendee(t, s, other.ID, "Olga", "olga")
 
 	recs, end := readFeed(t, k, 0)
-	if len(recs) != 2 || end.Count != 2 || end.Cursor != recs[1].Cursor {
+	if len(recs) != 2 || end.Count != 2 || end.Cursor != recs[1].Cursor || !end.Snapshot {
 		t.Fatalf("full feed = %+v, end %+v", recs, end)
 	}
 	for i, want := range []string{"Ann", "Bob"} {
@@ -160,7 +160,7 @@ func TestGalleryFeed(t *testing.T) {
 	}
 
 	// Nothing new: empty feed, same cursor.
-	if recs, e := readFeed(t, k, end.Cursor); len(recs) != 0 || e.Cursor != end.Cursor {
+	if recs, e := readFeed(t, k, end.Cursor); len(recs) != 0 || e.Cursor != end.Cursor || e.Snapshot {
 		t.Fatalf("empty delta = %+v %+v", recs, e)
 	}
 
@@ -169,7 +169,7 @@ func TestGalleryFeed(t *testing.T) {
 	addAttendee(t, s, s.Event.ID, "Carl", "carl")
 	recs, end2 := readFeed(t, k, end.Cursor)
 	if len(recs) != 2 || recs[0].Op != api.OpDelete || recs[0].AttendeeID != ann.ID || recs[0].Name != "" ||
-		len(recs[0].Templates) != 0 || recs[1].Op != api.OpUpsert || recs[1].Name != "Carl" || end2.Cursor <= end.Cursor {
+		len(recs[0].Templates) != 0 || recs[1].Op != api.OpUpsert || recs[1].Name != "Carl" || end2.Cursor <= end.Cursor || end2.Snapshot {
 		t.Fatalf("delta = %+v, end %+v", recs, end2)
 	}
 	// A full feed leaves the tombstone out.
@@ -182,9 +182,10 @@ func TestGalleryFeed(t *testing.T) {
 	if recs, _ := readFeed(t, k, end2.Cursor); len(recs) != 0 {
 		t.Fatalf("second delete made records %+v", recs)
 	}
-	// A cursor beyond the event's (server reset) starts over.
-	if recs, _ := readFeed(t, k, 1<<40); len(recs) != 2 {
-		t.Fatalf("feed from a future cursor = %+v", recs)
+	// A cursor beyond the event's (server reset) starts over, and says so:
+	// only an announced snapshot lets the kiosk drop what is missing.
+	if recs, e := readFeed(t, k, 1<<40); len(recs) != 2 || !e.Snapshot || e.Count != 2 {
+		t.Fatalf("feed from a future cursor = %+v, end %+v", recs, e)
 	}
 
 	t.Run("ErrCursor", func(t *testing.T) {

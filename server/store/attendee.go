@@ -355,9 +355,28 @@ func (db *DB) DeleteAttendee(ctx context.Context, id string) error {
 // cursor to resume from and the number of records passed to fn; an error
 // from fn stops the stream and is returned.
 func (db *DB) StreamGallery(ctx context.Context, eventID string, since int64, fn func(api.GalleryRecord) error) (int64, int, error) {
+	end, err := db.StreamGalleryFeed(ctx, eventID, since, fn)
+	return end.Cursor, end.Count, err
+}
+
+// StreamGalleryFeed is StreamGallery returning the feed's end line:
+// the cursor to resume from, the number of records passed to fn, and
+// Snapshot when the feed is the whole gallery (since 0, or a since beyond
+// the event's cursor), so the kiosk knows it may drop attendees missing
+// from it.
+func (db *DB) StreamGalleryFeed(ctx context.Context, eventID string, since int64, fn func(api.GalleryRecord) error) (api.GalleryEnd, error) {
+	end, n, err := db.streamGallery(ctx, eventID, since, fn)
+	end.Count = n
+	return end, err
+}
+
+func (db *DB) streamGallery(ctx context.Context, eventID string, since int64, fn func(api.GalleryRecord) error) (api.GalleryEnd, int, error) {
+	fail := func(cursor int64, n int, err error) (api.GalleryEnd, int, error) {
+		return api.GalleryEnd{End: true, Cursor: cursor}, n, err
+	}
 	cur, err := db.GalleryCursor(ctx, eventID)
 	if err != nil {
-		return 0, 0, fmt.Errorf("stream gallery: %w", err)
+		return fail(0, 0, fmt.Errorf("stream gallery: %w", err))
 	}
 	if since < 0 || since > cur {
 		since = 0
@@ -368,7 +387,7 @@ func (db *DB) StreamGallery(ctx context.Context, eventID string, since int64, fn
 		WHERE a.event_id = $1 AND a.gallery_cursor > $2
 		ORDER BY a.gallery_cursor, t.id`, eventID, since)
 	if err != nil {
-		return 0, 0, fmt.Errorf("stream gallery: %w", err)
+		return fail(0, 0, fmt.Errorf("stream gallery: %w", err))
 	}
 	defer rows.Close()
 	end, n := since, 0
@@ -398,11 +417,11 @@ func (db *DB) StreamGallery(ctx context.Context, eventID string, since int64, fn
 			data           []byte
 		)
 		if err := rows.Scan(&id, &name, &info, &codeHash, &captureConsent, &deleted, &cursor, &model, &version, &data); err != nil {
-			return end, n, fmt.Errorf("stream gallery: %w", err)
+			return fail(end, n, fmt.Errorf("stream gallery: %w", err))
 		}
 		if rec == nil || rec.AttendeeID != id {
 			if err := flush(); err != nil {
-				return end, n, err
+				return fail(end, n, err)
 			}
 			rec = &api.GalleryRecord{Op: api.OpUpsert, Cursor: cursor, AttendeeID: id, Name: name, Info: info, CodeHash: codeHash.String,
 				CaptureConsent: captureConsent}
@@ -416,10 +435,10 @@ func (db *DB) StreamGallery(ctx context.Context, eventID string, since int64, fn
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return end, n, fmt.Errorf("stream gallery: %w", err)
+		return fail(end, n, fmt.Errorf("stream gallery: %w", err))
 	}
 	if err := flush(); err != nil {
-		return end, n, err
+		return fail(end, n, err)
 	}
-	return end, n, nil
+	return api.GalleryEnd{End: true, Cursor: end, Snapshot: since == 0}, n, nil
 }
