@@ -69,6 +69,12 @@ type Kiosk struct {
 	Cursor     int64      `json:"cursor"`
 	LastSeen   *time.Time `json:"last_seen,omitempty"`
 	CreatedAt  time.Time  `json:"created_at"`
+	// From the kiosk's last heartbeat (Heartbeat): its sync state, the end
+	// of its last fully successful round, its last error and gallery size.
+	SyncState string     `json:"sync_state,omitempty"`
+	LastSync  *time.Time `json:"last_sync,omitempty"`
+	LastError string     `json:"last_error,omitempty"`
+	Gallery   int        `json:"gallery"`
 }
 
 // EventStats is GET /v1/admin/events/{id}/stats and the live counter's payload.

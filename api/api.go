@@ -77,11 +77,20 @@ type GalleryRecord struct {
 }
 
 // GalleryEnd is the last line of a complete delta feed; a feed without it was
-// cut and must not advance the kiosk's cursor.
+// cut and must not advance the kiosk's cursor. Count is the number of
+// records before it: a feed whose count does not match is not applied.
 type GalleryEnd struct {
 	End    bool  `json:"end"`
 	Cursor int64 `json:"cursor"`
 	Count  int   `json:"count"`
+	// Snapshot announces that the feed is the event's whole gallery, not a
+	// delta: the kiosk drops every attendee missing from it. The server
+	// sends one for since=0 and when the kiosk's cursor is beyond its own
+	// (the server's database was reset or restored). A feed whose end
+	// cursor went back without it (a server before this field, or one that
+	// lies) is applied as a snapshot only if it deletes a small share of
+	// the kiosk's gallery.
+	Snapshot bool `json:"snapshot,omitempty"`
 }
 
 // Check-in methods.
@@ -201,13 +210,39 @@ func CaptureMethod(method string) bool {
 	return method == MethodFace || method == MethodQR || method == MethodCode
 }
 
-// Heartbeat is POST /v1/heartbeat: a kiosk's status for the dashboard.
+// Heartbeat is POST /v1/heartbeat: a kiosk's status for the dashboard,
+// sent after every sync round, successful or not.
 type Heartbeat struct {
 	AppVersion string    `json:"app_version"`
 	Queued     int       `json:"queued"`
 	Cursor     int64     `json:"cursor"`
 	At         time.Time `json:"at"`
+	// The fields below are the kiosk's own view of its sync (kiosks
+	// before them leave them out).
+	// State is one of the SyncState values.
+	State string `json:"state,omitempty"`
+	// LastSync is the end of the kiosk's last round in which every call
+	// succeeded; zero before the first one.
+	LastSync time.Time `json:"last_sync,omitzero"`
+	// LastError is the last failure, short, in English (for the admin).
+	LastError string `json:"last_error,omitempty"`
+	// Gallery is the number of people the kiosk can recognise.
+	Gallery int `json:"gallery"`
 }
+
+// Kiosk sync states (Heartbeat.State, and the kiosk's own status).
+const (
+	// SyncOnline: the last call to the server succeeded.
+	SyncOnline = "online"
+	// SyncOffline: the server could not be reached (or answered 5xx).
+	SyncOffline = "offline"
+	// SyncDegraded: the server answered, but not with something the kiosk
+	// can use (a refused gallery snapshot, a refused token), or the
+	// kiosk's own disk is full.
+	SyncDegraded = "degraded"
+	// SyncStarting: paired, no sync round finished yet.
+	SyncStarting = "starting"
+)
 
 // Problem is the body of every 4xx/5xx answer (RFC 9457 problem details).
 type Problem struct {

@@ -5,7 +5,9 @@ import (
 	"compress/gzip"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -74,6 +76,56 @@ func Open(key, sealed, aad []byte) ([]byte, error) {
 	return out, nil
 }
 
+// An event key is never used directly since format v2: HKDF-SHA256 derives
+// one subkey per purpose, so the AES-GCM key that seals templates and short
+// codes is not the HMAC key that hashes short codes for the kiosks.
+const (
+	purposeSeal      = "facecheck v2 seal"
+	purposeShortCode = "facecheck v2 short-code hmac"
+	// sealV2 leads a blob sealed under the sealing subkey. Blobs without it
+	// (format v1, written before subkeys) are nonce || ciphertext under the
+	// event key itself, and still open.
+	sealV2 = 0x02
+)
+
+// subkey derives the purpose's key from an event key.
+func subkey(key []byte, purpose string) []byte {
+	k, err := hkdf.Key(sha256.New, key, nil, purpose, KeySize)
+	if err != nil {
+		// Only a length beyond 255 hash blocks fails; KeySize is one.
+		panic(fmt.Sprintf("hkdf: %v", err))
+	}
+	return k
+}
+
+// SealEventData seals plaintext under the sealing subkey of an event key
+// (format v2); aad binds it to its record.
+func SealEventData(key, plaintext, aad []byte) ([]byte, error) {
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("%w: key is %d bytes, want %d", ErrSealed, len(key), KeySize)
+	}
+	s, err := Seal(subkey(key, purposeSeal), plaintext, aad)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{sealV2}, s...), nil
+}
+
+// OpenEventData reverses SealEventData, and opens format v1 blobs sealed
+// under the event key itself. A v1 nonce may start with the v2 byte by
+// chance, so a v2 failure falls back to v1: GCM rejects the wrong guess.
+func OpenEventData(key, sealed, aad []byte) ([]byte, error) {
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("%w: key is %d bytes, want %d", ErrSealed, len(key), KeySize)
+	}
+	if len(sealed) > 0 && sealed[0] == sealV2 {
+		if out, err := Open(subkey(key, purposeSeal), sealed[1:], aad); err == nil {
+			return out, nil
+		}
+	}
+	return Open(key, sealed, aad)
+}
+
 // SealTemplate gzips and seals t.Data for the attendee id.
 func SealTemplate(key []byte, attendeeID string, t Template) (SealedTemplate, error) {
 	var buf bytes.Buffer
@@ -84,7 +136,7 @@ func SealTemplate(key []byte, attendeeID string, t Template) (SealedTemplate, er
 	if err := zw.Close(); err != nil {
 		return SealedTemplate{}, err
 	}
-	s, err := Seal(key, buf.Bytes(), templateAAD(attendeeID, t.Model, t.Version))
+	s, err := SealEventData(key, buf.Bytes(), templateAAD(attendeeID, t.Model, t.Version))
 	if err != nil {
 		return SealedTemplate{}, fmt.Errorf("seal template: %w", err)
 	}
@@ -95,7 +147,7 @@ func SealTemplate(key []byte, attendeeID string, t Template) (SealedTemplate, er
 // a template moved to another attendee, tampering, or a payload that
 // decompresses beyond MaxTemplateBytes.
 func OpenTemplate(key []byte, attendeeID string, s SealedTemplate) (Template, error) {
-	z, err := Open(key, s.Sealed, templateAAD(attendeeID, s.Model, s.Version))
+	z, err := OpenEventData(key, s.Sealed, templateAAD(attendeeID, s.Model, s.Version))
 	if err != nil {
 		return Template{}, err
 	}

@@ -2,6 +2,10 @@ package api
 
 import (
 	"bytes"
+	"compress/gzip"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"testing"
 )
@@ -58,4 +62,56 @@ func FuzzOpenTemplate(f *testing.F) {
 			t.Fatal("oversized template accepted")
 		}
 	})
+}
+
+// Each purpose has its own key: a template sealed under an event key does
+// not open with that key used directly as the AES-GCM key, and the short
+// code hash is not an HMAC under it. Before, one key did both jobs.
+func TestSubkeysSeparatePurposes(t *testing.T) {
+	key, _ := NewKey()
+	tpl := Template{Model: "m", Version: 1, Data: bytes.Repeat([]byte{9}, 512)}
+	s, err := SealTemplate(key, "a1", tpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(key, s.Sealed, templateAAD("a1", "m", 1)); err == nil {
+		t.Error("the template opens with the event key itself")
+	}
+	if _, err := Open(key, s.Sealed[1:], templateAAD("a1", "m", 1)); err == nil {
+		t.Error("the template opens with the event key itself after the version byte")
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("facecheck-short-code\x00" + NormalizeShortCode("K7QF-2M9X")))
+	if HashShortCode(key, "K7QF-2M9X") == hex.EncodeToString(m.Sum(nil)) {
+		t.Error("the short-code hash is an HMAC under the event key itself")
+	}
+	if HashShortCode(key, "k7qf 2m9x") != HashShortCode(key, "K7QF-2M9X") {
+		t.Error("the hash depends on how the code is typed")
+	}
+}
+
+// Templates sealed before subkeys (format v1: nonce || ciphertext under the
+// event key) still open, including one whose nonce starts with the v2 byte.
+func TestOpenTemplateV1(t *testing.T) {
+	key, _ := NewKey()
+	data := bytes.Repeat([]byte{3, 4}, 256)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(data)
+	zw.Close()
+	seen2 := false
+	for i := 0; i < 2000 && !seen2 || i < 20; i++ {
+		v1, err := Seal(key, buf.Bytes(), templateAAD("a1", "m", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen2 = seen2 || v1[0] == sealV2
+		got, err := OpenTemplate(key, "a1", SealedTemplate{Model: "m", Version: 1, Sealed: v1})
+		if err != nil || !bytes.Equal(got.Data, data) {
+			t.Fatalf("v1 blob (first byte %#x): %v", v1[0], err)
+		}
+	}
+	if !seen2 {
+		t.Fatal("no v1 nonce starting with the v2 byte in 2000 tries")
+	}
 }

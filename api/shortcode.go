@@ -26,10 +26,11 @@ func NormalizeShortCode(code string) string {
 }
 
 // HashShortCode is GalleryRecord.CodeHash: hex HMAC-SHA256 of the normalised
-// short code under the event's template key, so a kiosk checks a typed or
-// scanned code offline and a gallery copied without the key reveals no codes.
+// short code under the short-code subkey of the event's template key
+// (seal.go), so a kiosk checks a typed or scanned code offline and a
+// gallery copied without the key reveals no codes.
 func HashShortCode(key []byte, code string) string {
-	m := hmac.New(sha256.New, key)
+	m := hmac.New(sha256.New, subkey(key, purposeShortCode))
 	m.Write([]byte("facecheck-short-code\x00"))
 	m.Write([]byte(NormalizeShortCode(code)))
 	return hex.EncodeToString(m.Sum(nil))

@@ -133,16 +133,6 @@ type Result struct {
 	Captured bool `json:"captured,omitempty"`
 }
 
-// SyncStatus is what the sync worker shows the staff.
-type SyncStatus struct {
-	Online       bool      `json:"online"`
-	OfflineSince time.Time `json:"offline_since,omitzero"`
-	LastSync     time.Time `json:"last_sync,omitzero"`
-	Queued       int       `json:"queued"`
-	Gallery      int       `json:"gallery"`
-	LastError    string    `json:"last_error,omitempty"`
-}
-
 // Event is what the kiosk emits; the UI and the headless runner consume it.
 // Exactly the field named by Kind is meaningful (State is always set).
 type Event struct {

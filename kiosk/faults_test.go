@@ -982,13 +982,15 @@ func TestFaultFaultyServer(t *testing.T) {
 // TestFaultDiskFull puts the kiosk's files on a 2 MiB tmpfs. A first run
 // checks two people in; then the file system is filled up (leaving a little
 // room, so the kiosk can start) and a second run meets a full disk when it
-// records the next check-in: it reports a clear "disk is full" error and
-// exits non-zero; once there is room again the database is intact, holds
-// every earlier check-in and nothing of the failed one.
+// records the next check-in: it does not stop but writes an out_of_order
+// line (the disk is full, ask staff) and probes the storage; once space is
+// back it writes resumed and checks the others in, by itself. Every printed
+// check-in is stored and queued once, the failed one left nothing behind.
 func TestFaultDiskFull(t *testing.T) {
 	fx := newFaultFixture(t, 4)
 	first := fx.video(t, fx.people[:2])
-	second := fx.video(t, fx.people[2:])
+	// Twice: the person the full disk turned away walks up again.
+	second := fx.video(t, append(append([]faultPerson(nil), fx.people[2:]...), fx.people[2:]...))
 	mnt := filepath.Join(t.TempDir(), "tiny")
 	if err := os.Mkdir(mnt, 0o700); err != nil {
 		t.Fatal(err)
@@ -1025,24 +1027,49 @@ func TestFaultDiskFull(t *testing.T) {
 	}
 	filler := filepath.Join(mnt, "filler")
 	fill(t, filler, headroom)
-	run2 := startKiosk(ctx, t, fx, d, second, nil)
+	// The full disk degrades the kiosk, it does not stop it: out_of_order
+	// when a check-in cannot be written; space is given back at that
+	// moment, and the kiosk resumes by itself and checks the others in.
+	var freedAt, outAt, resumedAt time.Time
+	var once sync.Once
+	run2 := startKiosk(ctx, t, fx, d, second, func(p *kioskProc, l outLine) {
+		switch l.Event {
+		case string(kiosk.EventOutOfOrder):
+			once.Do(func() {
+				outAt = time.Now()
+				if err := os.Remove(filler); err != nil {
+					t.Error(err)
+				}
+				freedAt = time.Now()
+			})
+		case string(kiosk.EventResumed):
+			if resumedAt.IsZero() {
+				resumedAt = time.Now()
+			}
+		}
+	})
 	err := run2.wait()
 	t.Logf("full disk run: exit %v after %s, %d check-ins\nstderr:\n%s", err, run2.elapsed.Round(time.Millisecond), len(run2.checkins()), run2.stderrText())
-	for _, l := range run2.errorLines() {
-		t.Logf("error line: %s", l.Err)
-	}
-	if err == nil {
-		t.Fatalf("the kiosk exited 0 on a full disk (%d check-ins)", len(run2.checkins()))
-	}
-	stderr := run2.stderrText()
-	for _, w := range []string{"disk is full", "free space"} {
-		if !strings.Contains(stderr, w) {
-			t.Errorf("stderr does not say %q:\n%s", w, stderr)
+	var outLines []outLine
+	for _, l := range run2.lines {
+		if l.Event == string(kiosk.EventOutOfOrder) || l.Event == string(kiosk.EventResumed) {
+			outLines = append(outLines, l)
+			t.Logf("%s line: %s", l.Event, l.Err)
 		}
 	}
-	if es := run2.errorLines(); len(es) == 0 || !strings.Contains(es[len(es)-1].Err, "disk is full") {
-		t.Errorf("no JSON error line saying the disk is full: %+v", es)
+	// The server is down all along, so the run ends with its check-ins
+	// queued: exit status 3, not a crash.
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("full disk run: exit %v, want exit status 3 (stopped with check-ins not sent), not a stop on the full disk", err)
 	}
+	if outAt.IsZero() || len(outLines) < 2 || outLines[0].Event != string(kiosk.EventOutOfOrder) || outLines[1].Event != string(kiosk.EventResumed) {
+		t.Fatalf("want an out_of_order line, then resumed; got %+v", outLines)
+	}
+	if o := outLines[0]; o.State != kiosk.StateError || !strings.Contains(o.Err, "disk is full") || !strings.Contains(o.Err, "ask a member of staff") {
+		t.Errorf("out_of_order line %+v does not say the disk is full and what to do", o)
+	}
+	t.Logf("out of order for %s after space came back (%s in all)", resumedAt.Sub(freedAt).Round(time.Millisecond), resumedAt.Sub(outAt).Round(time.Millisecond))
 	after := map[string]string{}
 	for id, a := range before {
 		after[id] = a
@@ -1050,18 +1077,16 @@ func TestFaultDiskFull(t *testing.T) {
 	for _, l := range run2.checkins() {
 		after[l.CheckInID] = l.AttendeeID
 	}
-
-	if err := os.Remove(filler); err != nil {
-		t.Fatal(err)
-	}
 	n, queued, orphans := localState(t, d, after)
 	if n != len(after) || queued != len(after) || orphans != 0 {
-		t.Fatalf("after freeing space: %d check-ins, %d queued, %d orphans; want %d printed ones, all queued", n, queued, orphans, len(after))
+		t.Fatalf("after the full-disk run: %d check-ins, %d queued, %d orphans; want %d printed ones, all queued", n, queued, orphans, len(after))
 	}
 	// The check-in that met the full disk (its id is in the message) left
 	// nothing behind.
-	if m := uuidRE.FindStringSubmatch(stderr); m == nil {
-		t.Errorf("the disk-full message names no check-in id:\n%s", stderr)
+	if m := uuidRE.FindStringSubmatch(outLines[0].Err); m == nil {
+		t.Errorf("the out_of_order line names no check-in id: %s", outLines[0].Err)
+	} else if _, ok := after[m[1]]; ok {
+		t.Errorf("the failed check-in %s was printed as recorded", m[1])
 	} else {
 		db := localDB(t, d)
 		_, err := db.FindCheckIn(context.Background(), m[1])
@@ -1070,18 +1095,8 @@ func TestFaultDiskFull(t *testing.T) {
 			t.Errorf("the failed check-in %s: FindCheckIn = %v, want ErrNotFound (half-written)", m[1], err)
 		}
 	}
+	checkedInOnce(t, "both runs", append(run1.checkins(), run2.checkins()...), want)
 	t.Logf("%d check-ins before, %d during the full-disk run; database intact", len(before), len(after)-len(before))
-
-	// With room again the kiosk checks the others in.
-	run3 := startKiosk(ctx, t, fx, d, second, nil)
-	run3.mustStopUnsent(t, "run after freeing space", len(want))
-	for _, l := range run3.checkins() {
-		after[l.CheckInID] = l.AttendeeID
-	}
-	checkedInOnce(t, "all runs", append(append(run1.checkins(), run2.checkins()...), run3.checkins()...), want)
-	if n, queued, orphans := localState(t, d, after); n != len(want) || queued != len(want) || orphans != 0 {
-		t.Fatalf("after the last run: %d check-ins, %d queued, %d orphans; want %d, all queued", n, queued, orphans, len(want))
-	}
 }
 
 var uuidRE = regexp.MustCompile(`record check-in ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})`)

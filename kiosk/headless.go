@@ -68,7 +68,10 @@ type HeadlessOptions struct {
 
 // RunHeadless plays cam through k until io.EOF or ctx is done, writes one
 // JSON line per event to w (or, with o.Text, a readable line per
-// meaningful event) and returns every result.
+// meaningful event) and returns every result. When the storage cannot
+// record a check-in (full disk, damaged file) it writes an out_of_order
+// line, drops frames while it probes the storage with backoff, and writes
+// a resumed line when check-ins can be recorded again; it does not stop.
 func RunHeadless(ctx context.Context, cam Camera, k *Machine, o HeadlessOptions, w io.Writer) ([]Result, error) {
 	return runHeadless(ctx, cam, k, o, w, nil)
 }
@@ -109,6 +112,7 @@ func runHeadless(ctx context.Context, cam Camera, k *Machine, o HeadlessOptions,
 		}
 		return nil
 	}
+	var out *outage // a storage outage in progress
 	for frame := 0; ; frame++ {
 		if err := ctx.Err(); err != nil {
 			return results, err
@@ -120,6 +124,21 @@ func runHeadless(ctx context.Context, cam Camera, k *Machine, o HeadlessOptions,
 		if err != nil {
 			return results, err
 		}
+		if out != nil {
+			// Out of order: frames are dropped until the storage takes
+			// writes again, one per probe (a video is not real time here:
+			// read on, it would be over before the disk has room again).
+			if now := time.Now(); out.try(ctx, now) {
+				evs := out.resumed(k, now)
+				out = nil
+				if werr := write(evs, frame); werr != nil {
+					return results, werr
+				}
+			} else if !sleep(ctx, out.until(now), nil) {
+				return results, ctx.Err()
+			}
+			continue
+		}
 		if beforeStep != nil {
 			if err := beforeStep(); err != nil {
 				if werr := write([]Event{{Kind: EventError, At: time.Now(), State: k.State(), Err: "settings: " + err.Error()}}, frame); werr != nil {
@@ -130,6 +149,15 @@ func runHeadless(ctx context.Context, cam Camera, k *Machine, o HeadlessOptions,
 		evs, err := k.Step(ctx, im)
 		if werr := write(evs, frame); werr != nil {
 			return results, werr
+		}
+		if err != nil && storageFailure(err) {
+			// A full disk degrades the kiosk, it does not stop it.
+			now := time.Now()
+			out = newOutage(k, err, now)
+			if werr := write([]Event{out.event(now)}, frame); werr != nil {
+				return results, werr
+			}
+			continue
 		}
 		if err != nil {
 			return results, err
@@ -181,6 +209,10 @@ func (t *textWriter) event(e Event, frame int) error {
 		}
 	case EventError:
 		return t.printf(frame, "error: %s", e.Err)
+	case EventOutOfOrder:
+		return t.printf(frame, "out of order: %s", e.Err)
+	case EventResumed:
+		return t.printf(frame, "resumed: check-ins are recorded again")
 	case EventState:
 		if t.verbose {
 			return t.printf(frame, "state %s", e.State)

@@ -92,6 +92,8 @@ type Runner struct {
 	pendingCfg *Config
 	pendingEng *engine.Config
 	reopen     chan struct{} // Reopen: cut the camera backoff short
+
+	out *outage // a storage outage in progress; the step loop's alone
 }
 
 // NewRunner returns a runner for k reading cam (which it closes when Run
@@ -245,8 +247,17 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 // stepLoop runs Step on the newest frame and the UI's commands, one at a
-// time, until ctx ends. After ctx ends it still steps nothing more.
+// time, until ctx ends. After ctx ends it still steps nothing more. While
+// the storage cannot record check-ins (outage) frames are not stepped and
+// the storage is probed with backoff until it takes writes again.
 func (r *Runner) stepLoop(ctx context.Context) error {
+	var probe *time.Timer
+	var probeC <-chan time.Time
+	defer func() {
+		if probe != nil {
+			probe.Stop()
+		}
+	}()
 	for {
 		// Commands first: a tap must not wait behind frames.
 		select {
@@ -255,9 +266,20 @@ func (r *Runner) stepLoop(ctx context.Context) error {
 			continue
 		default:
 		}
+		if r.out != nil && probe == nil {
+			probe = time.NewTimer(r.out.until(time.Now()))
+			probeC = probe.C
+		}
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-probeC:
+			probe, probeC = nil, nil
+			if now := time.Now(); r.out != nil && r.out.try(ctx, now) {
+				evs := r.out.resumed(r.k, now)
+				r.out = nil
+				r.publish(evs)
+			}
 		case c := <-r.cmds:
 			r.command(ctx, c)
 		case c := <-r.notes:
@@ -272,18 +294,19 @@ func (r *Runner) stepLoop(ctx context.Context) error {
 				r.stats.MaxLag = max(r.stats.MaxLag, newest-f.seq)
 			}
 			r.mu.Unlock()
-			if !ok {
+			if !ok || r.out != nil {
 				continue
 			}
 			r.applyPending() // a dropped config command must not be lost
 			t0 := time.Now()
-			evs, _ := r.k.Step(ctx, f.im) // errors arrive as EventError too
+			evs, err := r.k.Step(ctx, f.im) // errors arrive as EventError too
 			took := time.Since(t0)
 			r.mu.Lock()
 			r.stats.Stepped++
 			r.stats.StepTime += took
 			r.mu.Unlock()
 			r.publish(evs)
+			r.noteStorage(err)
 			if r.opts.OnStep != nil {
 				r.opts.OnStep(f.seq, newest, took)
 			}
@@ -303,6 +326,7 @@ func (r *Runner) command(ctx context.Context, c command) {
 			return // a late tap after the person left
 		}
 		r.publish(evs)
+		r.noteStorage(err)
 	case c.config:
 		r.applyPending()
 	case c.cancel:
@@ -310,9 +334,22 @@ func (r *Runner) command(ctx context.Context, c command) {
 	case c.code != nil:
 		// Wrong or unusable codes arrive as EventError with the reason; a
 		// code typed when none is asked for is dropped (a late tap).
-		evs, _ := r.k.SubmitCode(ctx, *c.code)
+		evs, err := r.k.SubmitCode(ctx, *c.code)
 		r.publish(evs)
+		r.noteStorage(err)
 	}
+}
+
+// noteStorage starts an outage when err says the storage cannot record
+// check-ins: the UI shows the out-of-order screen instead of the next
+// person's face failing the same way.
+func (r *Runner) noteStorage(err error) {
+	if r.out != nil || err == nil || !storageFailure(err) {
+		return
+	}
+	now := time.Now()
+	r.out = newOutage(r.k, err, now)
+	r.publish([]Event{r.out.event(now)})
 }
 
 // pace returns the frame interval for the current camera (0: unpaced).

@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -160,6 +161,7 @@ type Syncer struct {
 	mu      sync.Mutex
 	pairing *Pairing
 	status  SyncStatus
+	health  syncHealth
 }
 
 // NewSyncer returns a Syncer on db that keeps gallery (which may be nil)
@@ -200,7 +202,12 @@ func NewSyncer(db *storage.DB, gallery *engine.Gallery, cfg SyncConfig) (*Syncer
 		c.Logger = nil
 		c.RetryMax = cfg.RetryMax
 		c.RetryWaitMin, c.RetryWaitMax = cfg.RetryWaitMin, cfg.RetryWaitMax
-		c.CheckRetry = checkRetry
+		c.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+			if ctx.Err() == nil {
+				s.noteAttempt(resp, err)
+			}
+			return checkRetry(ctx, resp, err)
+		}
 		c.Backoff = jitterBackoff
 		c.ErrorHandler = passLastResponse
 		return c

@@ -201,15 +201,23 @@ func truncate(b []byte, n int) string {
 	return string(b)
 }
 
+// progressReader calls onRead whenever bytes arrive (the stall watchdog)
+// and remembers a read error other than io.EOF: bufio.Scanner hands the
+// cut last line to the parser before it reports the error, and a cut
+// stream must not be taken for a garbage line.
 type progressReader struct {
 	r      io.Reader
 	onRead func()
+	err    error
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	if n > 0 {
 		p.onRead()
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		p.err = err
 	}
 	return n, err
 }

@@ -29,9 +29,23 @@ type GalleryStats struct {
 // galleryLine is either an api.GalleryRecord or the api.GalleryEnd line.
 type galleryLine struct {
 	api.GalleryRecord
-	End   bool `json:"end"`
-	Count int  `json:"count"`
+	End      bool `json:"end"`
+	Count    int  `json:"count"`
+	Snapshot bool `json:"snapshot"`
 }
+
+// ErrUnannouncedSnapshot: the server's gallery feed went back to an older
+// cursor without announcing a snapshot (api.GalleryEnd.Snapshot), and
+// applying it as one would drop more than maxUnannouncedDrop of the
+// gallery. The kiosk keeps its cache and its cursor.
+var ErrUnannouncedSnapshot = errors.New("kiosk: the server's gallery answer would drop attendees without announcing a snapshot; kept the cached gallery")
+
+// maxUnannouncedDrop is the share of the local gallery a feed whose
+// cursor went back may drop without the snapshot marker (servers before
+// the marker send such feeds after a database restore). Beyond it the
+// answer is refused: one bogus answer must not leave a kiosk that
+// recognises nobody.
+const maxUnannouncedDrop = 0.05
 
 // maxGalleryLine bounds one NDJSON line (an attendee with a few sealed
 // templates is a few KiB).
@@ -43,13 +57,18 @@ const maxGalleryLine = 4 << 20
 // then in the in-memory gallery. Nothing is applied unless the feed is
 // complete (its end line arrived) and every line parsed and every template
 // opened: a cut stream, garbage or a bad seal is an error and leaves the
-// cursor where it was. A full feed (cursor 0, or a server whose cursor went
-// back) is a snapshot: local attendees missing from it are removed.
+// cursor where it was. A snapshot (the pull from cursor 0, or a feed the
+// server marks api.GalleryEnd.Snapshot) replaces the gallery: local
+// attendees missing from it are removed. A feed whose cursor went back
+// without the marker is applied as a snapshot only when it drops at most
+// maxUnannouncedDrop of the gallery; otherwise it fails with
+// ErrUnannouncedSnapshot and nothing changes.
 func (s *Syncer) PullGallery(ctx context.Context) (GalleryStats, error) {
 	s.round.Lock()
 	defer s.round.Unlock()
 	st, err := s.pullGallery(ctx)
-	s.noteResult(err)
+	s.noteOp("gallery", err)
+	s.emitChanged()
 	return st, err
 }
 
@@ -71,11 +90,14 @@ func (s *Syncer) pullGallery(ctx context.Context) (GalleryStats, error) {
 	if err != nil {
 		return st, err
 	}
-	st.Full = since == 0 || feed.end.Cursor < since
+	st.Full = since == 0 || feed.end.Snapshot || feed.end.Cursor < since
 	upserts, deletes := feed.split()
 	var stale []string
 	if st.Full {
 		if stale, err = s.staleAttendees(ctx, feed); err != nil {
+			return st, err
+		}
+		if err := s.checkSnapshot(ctx, since, feed, stale); err != nil {
 			return st, err
 		}
 		deletes = append(deletes, stale...)
@@ -137,6 +159,9 @@ func (s *Syncer) fetchGallery(ctx context.Context, p *Pairing, since int64) (*ga
 	defer watchdog.Stop()
 	body := &progressReader{r: resp.Body, onRead: func() { watchdog.Reset(s.cfg.Timeout) }}
 	if err := feed.read(body, p.TemplateKey); err != nil {
+		if body.err != nil && !errors.As(err, new(*streamCut)) {
+			err = &streamCut{records: feed.records, err: body.err} // the last line was cut
+		}
 		var cut *streamCut
 		if errors.As(err, &cut) {
 			rerr := cut.err
@@ -256,6 +281,29 @@ func parseGalleryRecord(l api.GalleryRecord, key []byte) (*galleryOp, int, error
 		return nil, 0, fmt.Errorf("unknown op %q", l.Op)
 	}
 	return o, skipped, nil
+}
+
+// checkSnapshot refuses a feed that went back to an older cursor without
+// the snapshot marker when applying it would drop more than
+// maxUnannouncedDrop of the gallery (stale: the attendees it drops).
+func (s *Syncer) checkSnapshot(ctx context.Context, since int64, f *galleryFeed, stale []string) error {
+	if since == 0 || f.end.Snapshot || len(stale) == 0 {
+		return nil
+	}
+	have, err := s.db.CountAttendees(ctx)
+	if err != nil {
+		return fmt.Errorf("kiosk: pull gallery: %w", err)
+	}
+	if s.gallery != nil {
+		have = max(have, s.gallery.Len())
+	}
+	if float64(len(stale)) <= maxUnannouncedDrop*float64(have) {
+		return nil
+	}
+	s.cfg.Logger.Warn("sync: refused a gallery answer that would drop attendees without announcing a snapshot; keeping the cached gallery",
+		"since", since, "end_cursor", f.end.Cursor, "records", f.records, "would_drop", len(stale), "gallery", have)
+	return fmt.Errorf("%w: GET /v1/gallery?since=%d answered cursor %d with %d records, which would drop %d of %d attendees",
+		ErrUnannouncedSnapshot, since, f.end.Cursor, f.records, len(stale), have)
 }
 
 // staleAttendees lists the attendees a snapshot drops: stored locally or in

@@ -7,7 +7,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/facecheck/facecheck/api"
 )
@@ -19,7 +21,8 @@ func (s *Syncer) PullSettings(ctx context.Context) (api.EventSettings, error) {
 	s.round.Lock()
 	defer s.round.Unlock()
 	es, err := s.pullSettings(ctx)
-	s.noteResult(err)
+	s.noteOp("settings", err)
+	s.emitChanged()
 	return es, err
 }
 
@@ -55,13 +58,10 @@ func (s *Syncer) pullSettings(ctx context.Context) (api.EventSettings, error) {
 	return es, nil
 }
 
-// Heartbeat reports the kiosk's queue and cursor to the server's dashboard.
+// Heartbeat reports the kiosk's sync status (state, queue, cursor, last
+// successful sync, last error, gallery size) to the server's dashboard.
 func (s *Syncer) Heartbeat(ctx context.Context) error {
 	p, err := s.paired()
-	if err != nil {
-		return err
-	}
-	q, err := s.db.OutboxLen(ctx)
 	if err != nil {
 		return err
 	}
@@ -69,12 +69,37 @@ func (s *Syncer) Heartbeat(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	st := s.Status()
 	err = s.doJSON(ctx, p.ServerURL, p.Token, http.MethodPost, api.Version+"/heartbeat", "",
-		api.Heartbeat{AppVersion: s.cfg.AppVersion, Queued: q, Cursor: cur, At: s.cfg.Now().UTC()}, nil)
+		api.Heartbeat{AppVersion: s.cfg.AppVersion, Queued: st.Queued, Cursor: cur, At: s.cfg.Now().UTC(),
+			State: st.State, LastSync: st.LastSync.UTC(), LastError: clip(st.LastError, maxHeartbeatError), Gallery: st.Gallery}, nil)
 	if err != nil {
 		return fmt.Errorf("kiosk: heartbeat: %w", err)
 	}
 	return nil
+}
+
+// maxHeartbeatError bounds the error text a heartbeat carries (the server
+// refuses longer ones).
+const maxHeartbeatError = 500
+
+// clip makes s one line (the server refuses control characters: joined
+// errors become "; "-separated) of at most n bytes, cut at a rune boundary.
+func clip(s string, n int) string {
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }), "; ")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // --- loop and status ---------------------------------------------------------------
@@ -87,53 +112,51 @@ type RoundResult struct {
 }
 
 // SyncOnce runs one round: settings, gallery, outbox, heartbeat. Check-ins
-// go out even when the gallery pull failed. When the server answers again
-// after an outage, every queued item is sent at once, whatever its backoff.
-// The status is updated and emitted; the first error is returned.
+// go out even when the gallery pull failed. When the server answered
+// again after an outage, every queued item is sent at once, whatever its
+// backoff. The heartbeat carries the round's status to the dashboard
+// unless the server could not be reached. The status is updated after
+// every call and emitted; the errors are returned.
 func (s *Syncer) SyncOnce(ctx context.Context) (RoundResult, error) {
 	s.round.Lock()
 	defer s.round.Unlock()
 	var rr RoundResult
 	wasOnline := s.Status().Online
 	var errs []error
+	step := func(op string, err error) {
+		s.noteOp(op, err)
+		s.emitChanged()
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	es, err := s.pullSettings(ctx)
 	if err == nil {
 		rr.Settings = &es
-	} else {
-		errs = append(errs, err)
 	}
+	step("settings", err)
 	rr.Gallery, err = s.pullGallery(ctx)
-	if err != nil {
-		errs = append(errs, err)
-	}
+	step("gallery", err)
 	dueBy := s.cfg.Now()
 	if len(errs) < 2 && !wasOnline {
 		// The server answered again: do not wait for the outbox backoff.
 		dueBy = dueBy.Add(100 * 365 * 24 * time.Hour)
 	}
 	rr.Push, err = s.push(ctx, dueBy)
-	if err != nil {
-		errs = append(errs, err)
-	}
+	step("push", err)
 	if len(errs) == 0 {
-		if err := s.Heartbeat(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) > 0 {
-		s.noteResult(errs[0])
-	} else {
-		s.noteResult(nil)
 		s.mu.Lock()
 		s.status.LastSync = s.cfg.Now()
 		s.mu.Unlock()
+	}
+	if ctx.Err() == nil && s.Status().State != api.SyncOffline {
+		step("heartbeat", s.Heartbeat(ctx))
 	}
 	s.emit()
 	return rr, errors.Join(errs...)
 }
 
-// Kick asks a running Run loop to sync now (after a check-in, say). It
-// never blocks.
+// Kick asks a running Run loop for a whole round now. It never blocks.
 func (s *Syncer) Kick() {
 	select {
 	case s.kick <- struct{}{}:
@@ -141,11 +164,18 @@ func (s *Syncer) Kick() {
 	}
 }
 
-// Run syncs every interval (with ±10% jitter, and sooner after Kick) until
-// ctx is done, then returns nil. Errors are reported through Status and
-// OnEvent, not returned; Run returns ErrNotPaired at once if not paired.
-// onSettings, when not nil, receives the event settings after each
-// successful pull (to apply thresholds live).
+// pushDebounce is how long Run waits after a check-in was queued before it
+// pushes, so that a burst (a group walking up) goes out in one batch.
+const pushDebounce = 200 * time.Millisecond
+
+// Run syncs every interval (with ±10% jitter, and at once after Kick)
+// until ctx is done, then returns nil. Between rounds, a check-in or
+// enrolment queued in the database (storage.DB.OutboxAdded) is pushed
+// within pushDebounce, so the dashboard sees it in a second or two.
+// Errors are reported through Status and OnEvent, not returned; Run
+// returns ErrNotPaired at once if not paired. onSettings, when not nil,
+// receives the event settings after each successful pull (to apply
+// thresholds live).
 func (s *Syncer) Run(ctx context.Context, interval time.Duration, onSettings func(api.EventSettings)) error {
 	if !s.Paired() {
 		return ErrNotPaired
@@ -167,15 +197,40 @@ func (s *Syncer) Run(ctx context.Context, interval time.Duration, onSettings fun
 		if rr.Settings != nil && onSettings != nil {
 			onSettings(*rr.Settings)
 		}
-		wait := interval - interval/10 + rand.N(interval/5+1)
-		t := time.NewTimer(wait)
+		if !s.waitRound(ctx, interval-interval/10+rand.N(interval/5+1)) {
+			return nil
+		}
+	}
+}
+
+// waitRound waits wait for the next round, pushing the outbox whenever
+// something is queued meanwhile; false when ctx ended.
+func (s *Syncer) waitRound(ctx context.Context, wait time.Duration) bool {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for {
 		select {
 		case <-ctx.Done():
-			t.Stop()
-			return nil
+			return false
 		case <-s.kick:
-			t.Stop()
+			return true
 		case <-t.C:
+			return true
+		case <-s.db.OutboxAdded():
+			if !sleep(ctx, pushDebounce, nil) {
+				return false
+			}
+			if _, err := s.PushCheckIns(ctx); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Warn("sync: push after a check-in failed", "err", err)
+			}
+			if ctx.Err() == nil && s.Status().State != api.SyncOffline {
+				// The dashboard's queue column follows the push.
+				s.round.Lock()
+				err := s.Heartbeat(ctx)
+				s.round.Unlock()
+				s.noteOp("heartbeat", err)
+				s.emitChanged()
+			}
 		}
 	}
 }

@@ -36,7 +36,8 @@ func (s *Syncer) PushCheckIns(ctx context.Context) (PushStats, error) {
 	s.round.Lock()
 	defer s.round.Unlock()
 	st, err := s.push(ctx, s.cfg.Now())
-	s.noteResult(err)
+	s.noteOp("push", err)
+	s.emitChanged()
 	return st, err
 }
 

@@ -277,8 +277,10 @@ func TestSyncPairGalleryTombstone(t *testing.T) {
 	if _, err := k.Sync.Pair(ctx, rs.URL(), code, "door-1"); !errors.Is(err, kiosk.ErrUnauthorized) {
 		t.Fatalf("re-used code: %v, want ErrUnauthorized", err)
 	}
-	if st := k.Sync.Status(); !st.Online {
-		t.Fatalf("status after a refused code: %+v", st)
+	// Paired, the gallery not pulled yet: starting, neither online nor
+	// offline or degraded.
+	if st := k.Sync.Status(); st.Online || st.State != api.SyncStarting {
+		t.Fatalf("status after a refused code: %+v, want starting", st)
 	}
 
 	es, err := k.Sync.PullSettings(ctx)
@@ -512,15 +514,16 @@ func TestSyncOfflineRestart(t *testing.T) {
 		st := k.Sync.Status()
 		return !st.Online && !st.OfflineSince.IsZero() && st.Queued == 10 && st.LastError != ""
 	})
+	// The loop's next attempt tells OnEvent too.
 	sawOffline := false
-	for len(k.events) > 0 {
-		if e := <-k.events; e.Sync != nil && !e.Sync.Online && e.Sync.Queued == 10 {
-			sawOffline = true
+	waitFor(t, 20*time.Second, "an offline sync event with the queue length", func() bool {
+		for len(k.events) > 0 {
+			if e := <-k.events; e.Sync != nil && e.Sync.State == api.SyncOffline && !e.Sync.Online && e.Sync.Queued == 10 {
+				sawOffline = true
+			}
 		}
-	}
-	if !sawOffline {
-		t.Error("no offline sync event with the queue length")
-	}
+		return sawOffline
+	})
 
 	// Same database file, same address.
 	rs = startServer(t, srvPath, srvKey, addr)

@@ -53,6 +53,7 @@ func (s *Server) handleCreateEvent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) createEvent(r *http.Request, name string) (*store.Event, error) {
+	name = normText(name)
 	if err := checkText("name", name, 1, 200); err != nil {
 		return nil, err
 	}

@@ -105,10 +105,9 @@ func (s *Server) handleAttendeesImport(w http.ResponseWriter, r *http.Request) {
 	}
 	defer f.Close()
 
-	origin := "http://" + r.Host
-	if r.TLS != nil || s.cfg.SecureCookies {
-		origin = "https://" + r.Host
-	}
+	// Never r.Host: a forged Host header would put the attacker's site in
+	// the links an admin mails to attendees.
+	origin := s.PublicURL()
 	cr := csv.NewReader(f)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
@@ -150,10 +149,10 @@ func (s *Server) handleAttendeesImport(w http.ResponseWriter, r *http.Request) {
 		if len(rec) < 2 || len(rec) > 3 {
 			row.Error = fmt.Sprintf("expected name,email[,info]: got %d fields", len(rec))
 		} else {
-			row.Name, row.Email = strings.TrimSpace(rec[0]), strings.ToLower(strings.TrimSpace(rec[1]))
+			row.Name, row.Email = normText(rec[0]), strings.ToLower(strings.TrimSpace(rec[1]))
 			info := ""
 			if len(rec) == 3 {
-				info = strings.TrimSpace(rec[2])
+				info = normText(rec[2])
 			}
 			if err := s.importAttendee(r, ev, &row, info, origin); err != nil {
 				var e *Error

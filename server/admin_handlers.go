@@ -195,6 +195,53 @@ type eventPage struct {
 type kioskRow struct {
 	*store.Kiosk
 	Online bool
+	// Attention says why the kiosk is worth a look (its heartbeat: degraded,
+	// queue growing, last successful sync long ago); empty when fine.
+	Attention []note
+}
+
+// staleSync is how old a kiosk's last successful sync may be, while it
+// still sends heartbeats, before the dashboard points at it: several sync
+// intervals of every kiosk setting in use.
+const staleSync = 5 * time.Minute
+
+// attention lists what is wrong with a kiosk, from its last heartbeat.
+func attention(k *store.Kiosk, online bool, now time.Time) []note {
+	if k.Revoked || k.SyncState == "" {
+		return nil // revoked, or a kiosk that does not report its sync
+	}
+	var why []note
+	if k.SyncState == api.SyncDegraded || k.SyncState == api.SyncOffline {
+		why = append(why, note{Key: "web.admin.sync_" + k.SyncState})
+		if k.LastError != "" {
+			// The kiosk's own error text: a detail for IT, as the kiosk logged it.
+			why = append(why, note{Key: "web.admin.attn_last_error", Args: []any{clipText(k.LastError, 160)}})
+		}
+	}
+	if k.Queued > k.QueuedBefore && k.Queued > 0 {
+		why = append(why, note{Key: "web.admin.attn_queue_growing", Args: []any{k.QueuedBefore, k.Queued}})
+	}
+	switch {
+	case k.LastSync == nil && online && k.SyncState != api.SyncStarting:
+		why = append(why, note{Key: "web.admin.attn_never_synced"})
+	case k.LastSync != nil && now.Sub(*k.LastSync) > staleSync:
+		why = append(why, note{Key: "web.admin.attn_last_sync_ago", Args: []any{int(now.Sub(*k.LastSync).Minutes())}})
+	}
+	return why
+}
+
+// note is a message of the catalogue with its arguments, rendered in the
+// page's language by the template's tv.
+type note struct {
+	Key  string
+	Args []any
+}
+
+func clipText(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 func (s *Server) eventPage(r *http.Request, id string) (eventPage, error) {
@@ -231,7 +278,7 @@ func (s *Server) eventPage(r *http.Request, id string) (eventPage, error) {
 	}
 	for _, k := range ks {
 		online := !k.Revoked && k.LastSeen != nil && s.Now().Sub(*k.LastSeen) < s.cfg.KioskOfflineAfter
-		p.Kiosks = append(p.Kiosks, kioskRow{Kiosk: k, Online: online})
+		p.Kiosks = append(p.Kiosks, kioskRow{Kiosk: k, Online: online, Attention: attention(k, online, s.Now())})
 	}
 	return p, nil
 }

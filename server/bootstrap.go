@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/facecheck/facecheck/api"
@@ -17,8 +18,12 @@ import (
 // LoadOrCreateKey returns the server key from path (64 hex characters),
 // creating the file with a fresh key and 0600 permissions if it does not
 // exist. The key seals every event's template key, so it must live outside
-// the database and be backed up with it.
+// the database and be backed up with it; a key file that other users may
+// read or write is refused.
 func LoadOrCreateKey(path string) ([]byte, error) {
+	if err := checkPrivate(path); err != nil {
+		return nil, err
+	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		key, err := api.NewKey()
@@ -42,6 +47,22 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("read server key: %w", err)
 	}
 	return ParseKey(string(b))
+}
+
+// checkPrivate refuses a key file with any permission for group or others
+// (a missing file is fine: it is created 0600). Windows has no such bits.
+func checkPrivate(path string) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) || runtime.GOOS == "windows" {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("server key: %w", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("server key %s can be read or written by other users (mode %04o): run chmod 600 %s", path, perm, path)
+	}
+	return nil
 }
 
 // ParseKey decodes a server key written as 64 hex characters.

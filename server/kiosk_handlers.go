@@ -33,7 +33,7 @@ func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	req.DeviceName = strings.TrimSpace(req.DeviceName)
+	req.DeviceName = normText(req.DeviceName)
 	if err := checkText("device_name", req.DeviceName, 1, 100); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -71,8 +71,9 @@ func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
 
 // handleGallery streams the event's gallery changes after ?since= as
 // NDJSON: one api.GalleryRecord per line, written as it is read from the
-// database, then an api.GalleryEnd line. A stream that breaks off has no
-// end line, so the kiosk keeps its old cursor.
+// database, then an api.GalleryEnd line with the record count and, when the
+// feed is the whole gallery, Snapshot. A stream that breaks off has no end
+// line, so the kiosk keeps its old cursor.
 func (s *Server) handleGallery(w http.ResponseWriter, r *http.Request) {
 	k, ev := kioskFrom(r.Context()), eventFrom(r.Context())
 	var since int64
@@ -94,7 +95,7 @@ func (s *Server) handleGallery(w http.ResponseWriter, r *http.Request) {
 	}
 	enc := json.NewEncoder(w)
 	started := false
-	end, n, err := s.store.StreamGallery(r.Context(), ev.ID, since, func(rec api.GalleryRecord) error {
+	end, err := s.store.StreamGalleryFeed(r.Context(), ev.ID, since, func(rec api.GalleryRecord) error {
 		if !started {
 			w.Header().Set("Content-Type", "application/x-ndjson")
 			w.Header().Set("Cache-Control", "no-store")
@@ -102,20 +103,23 @@ func (s *Server) handleGallery(w http.ResponseWriter, r *http.Request) {
 		}
 		return enc.Encode(rec)
 	})
-	s.metrics.add("facecheck_gallery_records_total", float64(n))
+	s.metrics.add("facecheck_gallery_records_total", float64(end.Count))
 	if err != nil {
 		if !started {
 			s.writeError(w, r, err)
 			return
 		}
-		s.logger.Warn("gallery stream cut", "kiosk", k.ID, "records", n, "err", err)
+		s.logger.Warn("gallery stream cut", "kiosk", k.ID, "records", end.Count, "err", err)
 		panic(http.ErrAbortHandler) // cut the connection: no end line
 	}
 	if !started {
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		w.Header().Set("Cache-Control", "no-store")
 	}
-	if err := enc.Encode(api.GalleryEnd{End: true, Cursor: end, Count: n}); err != nil {
+	if end.Snapshot {
+		s.metrics.inc("facecheck_gallery_snapshots_total")
+	}
+	if err := enc.Encode(end); err != nil {
 		s.logger.Debug("gallery end", "kiosk", k.ID, "err", err)
 	}
 }
@@ -276,7 +280,7 @@ func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	req.Name, req.Email = strings.TrimSpace(req.Name), strings.TrimSpace(req.Email)
+	req.Name, req.Email = normText(req.Name), strings.TrimSpace(req.Email)
 	if err := validateEnrol(req); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -373,8 +377,22 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if hb.Queued < 0 || hb.Cursor < 0 {
-		s.writeError(w, r, errorf(http.StatusUnprocessableEntity, "invalid_heartbeat", "queued and cursor must not be negative"))
+	if hb.Queued < 0 || hb.Cursor < 0 || hb.Gallery < 0 {
+		s.writeError(w, r, errorf(http.StatusUnprocessableEntity, "invalid_heartbeat", "queued, cursor and gallery must not be negative"))
+		return
+	}
+	switch hb.State {
+	case "", api.SyncOnline, api.SyncOffline, api.SyncDegraded, api.SyncStarting:
+	default:
+		s.writeError(w, r, errorf(http.StatusUnprocessableEntity, "invalid_heartbeat", "unknown state %q", hb.State))
+		return
+	}
+	if err := checkText("last_error", hb.LastError, 0, 500); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if hb.LastSync.After(s.Now().Add(24 * time.Hour)) {
+		s.writeError(w, r, errorf(http.StatusUnprocessableEntity, "invalid_heartbeat", "last_sync must not be in the future"))
 		return
 	}
 	if err := s.store.RecordHeartbeat(r.Context(), k.ID, hb); err != nil {
@@ -388,7 +406,7 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 // valid UTF-8 without control characters.
 func checkText(field, v string, minLen, maxLen int) error {
 	n := utf8.RuneCountInString(v)
-	if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) || hasInvisibleFormat(v) {
 		return errorf(http.StatusUnprocessableEntity, "invalid_"+strings.ReplaceAll(field, ".", "_"), "%s contains invalid characters", field)
 	}
 	if n < minLen || n > maxLen {

@@ -136,7 +136,7 @@ func TestGalleryFeed(t *testing.T) {
 	addAttendee(t, s, other.ID, "Olga", "olga")
 
 	recs, end := readFeed(t, k, 0)
-	if len(recs) != 2 || end.Count != 2 || end.Cursor != recs[1].Cursor {
+	if len(recs) != 2 || end.Count != 2 || end.Cursor != recs[1].Cursor || !end.Snapshot {
 		t.Fatalf("full feed = %+v, end %+v", recs, end)
 	}
 	for i, want := range []string{"Ann", "Bob"} {
@@ -160,7 +160,7 @@ func TestGalleryFeed(t *testing.T) {
 	}
 
 	// Nothing new: empty feed, same cursor.
-	if recs, e := readFeed(t, k, end.Cursor); len(recs) != 0 || e.Cursor != end.Cursor {
+	if recs, e := readFeed(t, k, end.Cursor); len(recs) != 0 || e.Cursor != end.Cursor || e.Snapshot {
 		t.Fatalf("empty delta = %+v %+v", recs, e)
 	}
 
@@ -169,7 +169,7 @@ func TestGalleryFeed(t *testing.T) {
 	addAttendee(t, s, s.Event.ID, "Carl", "carl")
 	recs, end2 := readFeed(t, k, end.Cursor)
 	if len(recs) != 2 || recs[0].Op != api.OpDelete || recs[0].AttendeeID != ann.ID || recs[0].Name != "" ||
-		len(recs[0].Templates) != 0 || recs[1].Op != api.OpUpsert || recs[1].Name != "Carl" || end2.Cursor <= end.Cursor {
+		len(recs[0].Templates) != 0 || recs[1].Op != api.OpUpsert || recs[1].Name != "Carl" || end2.Cursor <= end.Cursor || end2.Snapshot {
 		t.Fatalf("delta = %+v, end %+v", recs, end2)
 	}
 	// A full feed leaves the tombstone out.
@@ -182,9 +182,10 @@ func TestGalleryFeed(t *testing.T) {
 	if recs, _ := readFeed(t, k, end2.Cursor); len(recs) != 0 {
 		t.Fatalf("second delete made records %+v", recs)
 	}
-	// A cursor beyond the event's (server reset) starts over.
-	if recs, _ := readFeed(t, k, 1<<40); len(recs) != 2 {
-		t.Fatalf("feed from a future cursor = %+v", recs)
+	// A cursor beyond the event's (server reset) starts over, and says so:
+	// only an announced snapshot lets the kiosk drop what is missing.
+	if recs, e := readFeed(t, k, 1<<40); len(recs) != 2 || !e.Snapshot || e.Count != 2 {
+		t.Fatalf("feed from a future cursor = %+v, end %+v", recs, e)
 	}
 
 	t.Run("ErrCursor", func(t *testing.T) {
@@ -458,17 +459,27 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestHealthAndMetrics(t *testing.T) {
-	s := newTestServer(t)
+	s := newTestServer(t, func(c *server.Config) { c.MetricsAddr = "127.0.0.1:0" })
 	resp, body := do(t, httpc, "GET", s.URL()+"/healthz", nil, "")
 	if resp.StatusCode != 200 || !strings.Contains(body, `"ok"`) {
 		t.Fatalf("healthz = %d %s", resp.StatusCode, body)
 	}
 	do(t, httpc, "GET", s.URL()+"/v1/settings", nil, "") // a 401 to count
-	resp, body = do(t, httpc, "GET", s.URL()+"/metrics", nil, "")
+	// The failed log-in counts are for admins: no session, no metrics.
+	if resp, _ := do(t, httpc, "GET", s.URL()+"/metrics", nil, ""); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("anonymous /metrics = %d, want 401", resp.StatusCode)
+	}
+	a := login(t, s)
+	if resp, body := do(t, a.c, "GET", s.URL()+"/metrics", nil, ""); resp.StatusCode != 200 || !strings.Contains(body, "facecheck_http_requests_total") {
+		t.Fatalf("admin /metrics = %d %.200s", resp.StatusCode, body)
+	}
+	// The scraper's own listener needs no session.
+	resp, body = do(t, httpc, "GET", s.MetricsURL(), nil, "")
 	for _, want := range []string{
 		"# TYPE facecheck_http_requests_total counter",
 		`facecheck_http_requests_total{route="GET /healthz",code="200"} 1`,
 		`facecheck_http_requests_total{route="GET /v1/settings",code="401"} 1`,
+		`facecheck_http_requests_total{route="GET /metrics",code="401"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q:\n%s", want, body)

@@ -29,6 +29,7 @@ func newMetrics() *metrics {
 		"facecheck_checkin_repeats_total":         "Accepted check-ins of attendees already checked in.",
 		"facecheck_captures_total":                "Check-in captures sent by kiosks, by what became of them (kept, not_allowed, invalid).",
 		"facecheck_gallery_records_total":         "Gallery feed records streamed to kiosks.",
+		"facecheck_gallery_snapshots_total":       "Gallery feeds streamed as a whole-gallery snapshot (since 0, or a kiosk cursor beyond the server's).",
 		"facecheck_identify_total":                "Identify requests, by decision.",
 		"facecheck_enrolments_total":              "Attendees created, by source.",
 		"facecheck_rejected_photos_total":         "Registration photos rejected, by reason.",

@@ -89,8 +89,30 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "+
 			"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
-		if s.cfg.TLSCert != "" {
+		if s.cfg.tls() {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if private(r.URL.Path) {
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// private reports whether answers under path carry what no cache may keep:
+// admin pages and JSON, the pairing answer (token and event key), an
+// attendee's confirmation page (short code, withdraw token), metrics.
+func private(path string) bool {
+	return strings.HasPrefix(path, "/admin") || strings.HasPrefix(path, "/v1/admin/") || path == "/v1/pair" ||
+		path == "/metrics" || strings.HasPrefix(path, "/register/") && strings.Contains(path, "/me/")
+}
+
+// noListing answers 404 for directories, so /static/ lists nothing.
+func noListing(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -125,11 +125,16 @@ func retryAfter(wait time.Duration) string {
 // slots: each argon2id check takes 19 MiB, so the slots bound that memory
 // whatever the number of requests.
 func (s *Server) checkPassword(ctx context.Context, user, password string) error {
+	return s.withPasswordSlot(ctx, func() error { return s.store.AuthenticateAdmin(ctx, user, password) })
+}
+
+// withPasswordSlot runs fn, which hashes a password, in a password slot.
+func (s *Server) withPasswordSlot(ctx context.Context, fn func() error) error {
 	select {
 	case s.passwordSlots <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	defer func() { <-s.passwordSlots }()
-	return s.store.AuthenticateAdmin(ctx, user, password)
+	return fn()
 }

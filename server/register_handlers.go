@@ -14,7 +14,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/skip2/go-qrcode"
 
@@ -135,7 +134,7 @@ func formError(err error) error {
 
 func readField(p *multipart.Part) (string, error) {
 	b, err := io.ReadAll(io.LimitReader(p, 4<<10))
-	return strings.TrimSpace(string(b)), err
+	return normText(string(b)), err
 }
 
 // checkPhoto verifies by content, not by name or declared type, that the
@@ -173,7 +172,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	if ok, wait := s.registerRate.take(clientIP(r)); !ok {
 		s.metrics.inc("facecheck_rate_limited_total", "what", "registration")
 		w.Header().Set("Retry-After", retryAfter(wait))
-		page.Error = "web.err.rate_limited"
+		page.Error = "web.err.too_many_registrations"
 		s.render(w, r, http.StatusTooManyRequests, "register.html", page)
 		return
 	}

@@ -13,8 +13,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/crypto/acme"
+	"golang.org/x/crypto/acme/autocert"
 
 	"github.com/facecheck/facecheck/server/store"
 )
@@ -23,11 +28,28 @@ import (
 type Config struct {
 	// Addr is the listen address, e.g. "127.0.0.1:8080" or ":0".
 	Addr string
+	// MetricsAddr, when set, serves GET /metrics without a log-in on its
+	// own listener (plain HTTP, for a scraper on a private address); on
+	// Addr, /metrics needs an admin session either way.
+	MetricsAddr string
 	// TLSCert and TLSKey are PEM files; both set means HTTPS.
 	TLSCert, TLSKey string
+	// ACMEHost, instead of TLSCert, gets and renews a certificate for this
+	// public host name from an ACME CA (Let's Encrypt) over TLS-ALPN-01 on
+	// Addr (which must be reachable as ACMEHost:443), kept in ACMECacheDir.
+	// ACMEDirectory overrides the CA's directory URL (a staging CA).
+	ACMEHost, ACMECacheDir, ACMEDirectory string
 	// SecureCookies marks cookies Secure even without TLS here (TLS ends at
 	// a proxy in front). Always on with TLSCert.
 	SecureCookies bool
+	// InsecureHTTP allows plain HTTP on an address other than loopback
+	// (TLS ends at a proxy on a private network). Without it, Validate
+	// refuses: the pairing answer carries the event key and a token.
+	InsecureHTTP bool
+	// PublicURL is the server's address as attendees and kiosks reach it
+	// (https://checkin.example.org): every link the server builds starts
+	// with it, never with a request's Host header. Empty: URL().
+	PublicURL string
 
 	// MaxBodyBytes bounds JSON request bodies.
 	MaxBodyBytes int64
@@ -97,6 +119,14 @@ func (c Config) Validate() error {
 	switch {
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		return errors.New("config: --tls-cert and --tls-key go together")
+	case c.ACMEHost != "" && c.TLSCert != "":
+		return errors.New("config: --acme-host gets its own certificate: leave out --tls-cert and --tls-key")
+	case c.ACMEHost != "" && c.ACMECacheDir == "":
+		return errors.New("config: --acme-host needs a cache directory for the certificates")
+	case c.TLSCert == "" && c.ACMEHost == "" && !c.InsecureHTTP && !loopback(c.Addr):
+		return fmt.Errorf("config: %s is reachable from other machines and there is no TLS: give --tls-cert/--tls-key or --acme-host, listen on 127.0.0.1, or say --insecure-http (TLS ends at a proxy)", c.Addr)
+	case c.PublicURL != "" && !validPublicURL(c.PublicURL):
+		return fmt.Errorf("config: --public-url %q must be an http:// or https:// URL with a host and no path, query or fragment", c.PublicURL)
 	case c.MaxBodyBytes < 1024:
 		return errors.New("config: max body bytes must be at least 1024")
 	case c.MaxUploadBytes < 64<<10:
@@ -117,6 +147,55 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// tls reports whether the server itself speaks HTTPS.
+func (c Config) tls() bool { return c.TLSCert != "" || c.ACMEHost != "" }
+
+// acmeTLSConfig gets certificates for ACMEHost alone: a handshake naming
+// any other host fails, so the CA is never asked for names an attacker
+// chooses.
+func (s *Server) acmeTLSConfig() *tls.Config {
+	m := &autocert.Manager{
+		Prompt:     autocert.AcceptTOS,
+		HostPolicy: autocert.HostWhitelist(s.cfg.ACMEHost),
+		Cache:      autocert.DirCache(s.cfg.ACMECacheDir),
+	}
+	if s.cfg.ACMEDirectory != "" {
+		m.Client = &acme.Client{DirectoryURL: s.cfg.ACMEDirectory}
+	}
+	c := m.TLSConfig()
+	c.MinVersion = tls.VersionTLS12
+	return c
+}
+
+// loopback reports whether a listen address only accepts connections from
+// this machine.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func validPublicURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil &&
+		(u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.Fragment == ""
+}
+
+// PublicURL is the base of every link the server builds: Config.PublicURL,
+// or the listen URL when it is not set.
+func (s *Server) PublicURL() string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimSuffix(s.cfg.PublicURL, "/")
+	}
+	return s.URL()
+}
+
 // Server serves facecheck over HTTP(S). Create it with NewServer, start it
 // with Open, stop it with Close.
 type Server struct {
@@ -125,9 +204,12 @@ type Server struct {
 	encoder FaceEncoder
 	logger  *slog.Logger
 
-	ln      net.Listener
-	srv     *http.Server
-	handler http.Handler
+	ln  net.Listener
+	srv *http.Server
+	// metricsLn and metricsSrv serve MetricsAddr.
+	metricsLn  net.Listener
+	metricsSrv *http.Server
+	handler    http.Handler
 	// done is closed by Close so long-lived streams (SSE) end.
 	done chan struct{}
 
@@ -160,7 +242,7 @@ func NewServer(cfg Config, db *store.DB, enc FaceEncoder, logger *slog.Logger) (
 	if logger == nil {
 		logger = slog.Default()
 	}
-	if cfg.TLSCert != "" {
+	if cfg.tls() {
 		cfg.SecureCookies = true
 	}
 	p, err := loadPages()
@@ -211,7 +293,8 @@ func (s *Server) Open() error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
-	if s.cfg.TLSCert != "" {
+	switch {
+	case s.cfg.TLSCert != "":
 		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
 		if err != nil {
 			ln.Close()
@@ -219,8 +302,17 @@ func (s *Server) Open() error {
 		}
 		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		ln = tls.NewListener(ln, s.srv.TLSConfig)
+	case s.cfg.ACMEHost != "":
+		s.srv.TLSConfig = s.acmeTLSConfig()
+		ln = tls.NewListener(ln, s.srv.TLSConfig)
 	}
 	s.ln = ln
+	if s.cfg.MetricsAddr != "" {
+		if err := s.openMetrics(); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	s.bg.Add(1)
 	go s.calibrationLoop()
 	go func() {
@@ -237,7 +329,7 @@ func (s *Server) URL() string {
 		return ""
 	}
 	scheme := "http"
-	if s.cfg.TLSCert != "" {
+	if s.cfg.tls() {
 		scheme = "https"
 	}
 	addr := s.ln.Addr().(*net.TCPAddr)
@@ -262,7 +354,38 @@ func (s *Server) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return s.srv.Shutdown(ctx)
+	var errs []error
+	if s.metricsSrv != nil {
+		errs = append(errs, s.metricsSrv.Shutdown(ctx))
+	}
+	return errors.Join(append(errs, s.srv.Shutdown(ctx))...)
+}
+
+// openMetrics serves GET /metrics alone on MetricsAddr.
+func (s *Server) openMetrics() error {
+	ln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listen for metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", s.handleMetrics)
+	s.metricsLn = ln
+	s.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,
+		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := s.metricsSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logger.Error("serve metrics", "err", err)
+		}
+	}()
+	return nil
+}
+
+// MetricsURL is the URL of the metrics listener, "" without MetricsAddr.
+func (s *Server) MetricsURL() string {
+	if s.metricsLn == nil {
+		return ""
+	}
+	return "http://" + s.metricsLn.Addr().String() + "/metrics"
 }
 
 // routes maps every route; middleware wraps the whole mux.
@@ -270,7 +393,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
-	mux.HandleFunc("GET /metrics", s.handleMetrics)
+	mux.Handle("GET /metrics", s.adminAPI(s.handleMetrics))
 
 	mux.HandleFunc("GET /v1/openapi.yaml", s.handleOpenAPIYAML)
 	mux.HandleFunc("GET /v1/openapi.json", s.handleOpenAPIJSON)
@@ -301,6 +424,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /admin/login", s.handleLoginPage)
 	mux.HandleFunc("POST /admin/login", s.handleLogin)
 	mux.Handle("POST /admin/logout", s.adminPage(s.handleLogout))
+	mux.Handle("GET /admin/password", s.adminPage(s.handlePasswordPage))
+	mux.Handle("POST /admin/password", s.adminPage(s.handlePasswordChange))
 	mux.Handle("GET /admin/{$}", s.adminPage(s.handleDashboard))
 	mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusSeeOther))
 	mux.Handle("POST /admin/events", s.adminPage(s.handleDashboardCreateEvent))
@@ -328,7 +453,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /register/{event}/me/{attendee}", s.handleRegisteredPage)
 	mux.HandleFunc("POST /register/{event}/me/{attendee}/delete", s.handleWithdraw)
 
-	mux.Handle("GET /static/", http.FileServerFS(staticFS))
+	mux.Handle("GET /static/", noListing(http.FileServerFS(staticFS)))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/admin/", http.StatusSeeOther)
 	})

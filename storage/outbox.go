@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/facecheck/facecheck/api"
@@ -45,8 +46,21 @@ func enqueue(ctx context.Context, tx *sql.Tx, kind, ref string, payload []byte, 
 		return false, err
 	}
 	n, err := res.RowsAffected()
+	if n > 0 && err == nil {
+		enqueuedIn.Store(tx, true) // update signals OutboxAdded once tx commits
+	}
 	return n > 0, err
 }
+
+// enqueuedIn holds the write transactions that queued an outbox item, so
+// update signals OutboxAdded after they commit (enqueue runs inside the
+// callers' transactions and cannot see the commit).
+var enqueuedIn sync.Map // *sql.Tx → true
+
+// OutboxAdded is signalled (without blocking; one pending signal at most)
+// after a transaction that queued an outbox item committed: the sync
+// worker sends a check-in within moments instead of at its next round.
+func (db *DB) OutboxAdded() <-chan struct{} { return db.outboxAdded }
 
 // QueueEnrolment queues a walk-up enrolment for the server and notes it in
 // the audit log, in one transaction. req.ID is the idempotency key: queueing

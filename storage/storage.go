@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -91,6 +92,13 @@ type DB struct {
 
 	resetOnWrongKey bool
 
+	// writeErr holds the error of the last write transaction when it
+	// failed because the disk is full or the file is damaged, nil once a
+	// write succeeds again (WriteError).
+	writeErr atomic.Pointer[error]
+
+	outboxAdded chan struct{} // OutboxAdded
+
 	// Now returns the current time. It defaults to time.Now; tests replace it
 	// (before using the DB) to control recorded times.
 	Now func() time.Time
@@ -117,6 +125,7 @@ func Open(path string, opts Options) (*DB, error) {
 		Now:  opts.Now,
 
 		resetOnWrongKey: opts.ResetGalleryOnWrongKey,
+		outboxAdded:     make(chan struct{}, 1),
 	}
 	if db.Now == nil {
 		db.Now = time.Now
@@ -277,10 +286,24 @@ func (db *DB) migrate(ctx context.Context) error {
 // update runs fn in a write transaction (BEGIN IMMEDIATE on the single writer
 // connection) and commits it; any error rolls the whole transaction back.
 func (db *DB) update(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	err := db.tx(ctx, op, fn)
+	db.noteWrite(err)
+	return err
+}
+
+func (db *DB) tx(ctx context.Context, op string, fn func(tx *sql.Tx) error) (err error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return wrap(op, err)
 	}
+	defer func() {
+		if _, queued := enqueuedIn.LoadAndDelete(tx); queued && err == nil {
+			select {
+			case db.outboxAdded <- struct{}{}:
+			default: // a signal is already pending
+			}
+		}
+	}()
 	if err := fn(tx); err != nil {
 		if rerr := tx.Rollback(); rerr != nil && !alreadyRolledBack(rerr) {
 			err = errors.Join(err, rerr)
@@ -315,6 +338,53 @@ func (db *DB) scrub(ctx context.Context, op string) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// noteWrite remembers a write that failed for a full disk or a damaged
+// file, and forgets it when a write succeeds.
+func (db *DB) noteWrite(err error) {
+	switch {
+	case err == nil:
+		db.writeErr.Store(nil)
+	case errors.Is(err, ErrDiskFull), errors.Is(err, ErrCorrupt):
+		db.writeErr.Store(&err)
+	}
+}
+
+// WriteError returns the error of the last write when it failed because
+// the disk is full (ErrDiskFull) or the file is damaged (ErrCorrupt), and
+// nil once a later write succeeded: the kiosk shows it is out of order
+// and the sync status says degraded while it is set.
+func (db *DB) WriteError() error {
+	if p := db.writeErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// probeRoom is what Probe writes: about what a check-in with a capture and
+// its outbox item take, so a kiosk resumes only when a check-in fits.
+const probeRoom = 16 << 10
+
+// Probe checks that a write of the size of a check-in fits: it writes an
+// audit entry of probeRoom bytes and deletes it in the same transaction,
+// so nothing is left behind. It returns ErrDiskFull while the disk (or
+// the Options.MaxPages cap) has no room, and clears WriteError once it
+// succeeds.
+func (db *DB) Probe(ctx context.Context) error {
+	return db.update(ctx, "probe free space", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, detail) VALUES (?, 'storage', 'probe', ?)`,
+			db.now(), strings.Repeat(" ", probeRoom))
+		if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM audit_log WHERE id = ?`, id)
+		return err
+	})
 }
 
 // alreadyRolledBack reports whether a ROLLBACK failed only because SQLite

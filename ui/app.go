@@ -348,7 +348,7 @@ func (a *App) handle(ev kiosk.Event) {
 		a.sync = ev.Sync
 		a.main.setSync(a.tr, a.sync)
 		a.settings.server.update(a)
-	case kiosk.EventError:
+	case kiosk.EventError, kiosk.EventOutOfOrder:
 		a.errText = ev.Err
 		if ev.State == kiosk.StateSecondVerify && a.screen == ScreenSecond {
 			// A wrong or unusable code: say so on the keypad, keep the screen.

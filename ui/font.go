@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -14,6 +16,7 @@ import (
 
 // systemCJKFonts are where Linux distributions install Noto Sans CJK. A
 // .ttc is a collection; faceIndexFor picks the face for the language.
+// (Windows and macOS: cjkFonts.)
 var systemCJKFonts = []string{
 	"/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", // Debian, Ubuntu
 	"/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",      // Arch, Fedora
@@ -36,17 +39,82 @@ func faceIndexFor(lang string) int {
 	return 1
 }
 
+// fontFile is a system font file and, for a .ttc collection, the face
+// to take from it.
+type fontFile struct {
+	path string
+	face int
+}
+
+// cjkFonts are the system fonts to try for lang on goos, best first.
+// Linux: Noto Sans CJK, whose every face covers Latin, kana, Hangul and
+// Han. Windows and macOS ship no such font: Japanese gets Yu Gothic /
+// Hiragino Sans, and Korean and English get Malgun Gothic / Apple SD
+// Gothic Neo, which cover Hangul and, through KS X 1001, kana and common
+// Han too (so a Japanese name still shows on a Korean or English kiosk).
+// getenv reads the environment (Windows keeps fonts under %WINDIR%, and
+// per-user ones under %LOCALAPPDATA%).
+func cjkFonts(goos, lang string, getenv func(string) string) []fontFile {
+	var out []fontFile
+	switch goos {
+	case "windows":
+		var dirs []string
+		windir := getenv("WINDIR")
+		if windir == "" {
+			windir = `C:\Windows`
+		}
+		dirs = append(dirs, windir+`\Fonts`)
+		if local := getenv("LOCALAPPDATA"); local != "" {
+			dirs = append(dirs, local+`\Microsoft\Windows\Fonts`)
+		}
+		ja := []string{"YuGothR.ttc", "YuGothM.ttc", "meiryo.ttc", "msgothic.ttc"}
+		ko := []string{"malgun.ttf", "gulim.ttc"}
+		names := append(ko, ja...)
+		if lang == "ja" {
+			names = append(ja, ko...)
+		}
+		for _, n := range names {
+			for _, d := range dirs {
+				out = append(out, fontFile{path: d + `\` + n})
+			}
+		}
+	case "darwin":
+		ja := []string{
+			"/System/Library/Fonts/ヒラギノ角ゴシック W3.ttc", // Hiragino Sans W3, macOS 10.11+
+			"/System/Library/Fonts/Hiragino Sans W3.ttc",
+			"/Library/Fonts/Hiragino Sans W3.ttc",
+		}
+		ko := []string{
+			"/System/Library/Fonts/AppleSDGothicNeo.ttc",
+			"/Library/Fonts/AppleSDGothicNeo.ttc",
+		}
+		paths := append(ko, ja...)
+		if lang == "ja" {
+			paths = append(ja, ko...)
+		}
+		for _, p := range paths {
+			out = append(out, fontFile{path: p})
+		}
+	default:
+		for _, p := range systemCJKFonts {
+			out = append(out, fontFile{path: p, face: faceIndexFor(lang)})
+		}
+	}
+	return out
+}
+
 // LoadFont returns a font that renders English, Japanese and Korean: the
-// one bundled in assets when present, else a system Noto Sans CJK (the
-// language's face extracted from the .ttc collection, which Fyne cannot
-// load directly). It returns an error when neither exists; the caller then
-// keeps Fyne's font, which shows Hangul as boxes.
+// one bundled in assets when present, else a system CJK font (cjkFonts;
+// from a .ttc collection, which Fyne cannot load directly, the language's
+// face is extracted). It returns an error when neither exists; the caller
+// then keeps Fyne's font, which shows Hangul as boxes.
 func LoadFont(lang string) (fyne.Resource, error) {
 	if name, data, ok := assets.Font(); ok {
 		return fyne.NewStaticResource(name, data), nil
 	}
 	var errs []error
-	for _, path := range systemCJKFonts {
+	for _, ff := range cjkFonts(runtime.GOOS, lang, os.Getenv) {
+		path := ff.path
 		data, err := os.ReadFile(path)
 		if err != nil {
 			if !errors.Is(err, os.ErrNotExist) {
@@ -54,19 +122,19 @@ func LoadFont(lang string) (fyne.Resource, error) {
 			}
 			continue
 		}
-		if strings.HasSuffix(path, ".ttc") {
-			idx := faceIndexFor(lang)
-			face, err := ttcFace(data, idx)
+		if strings.HasSuffix(strings.ToLower(path), ".ttc") {
+			face, err := ttcFace(data, ff.face)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", path, err))
 				continue
 			}
-			return fyne.NewStaticResource(fmt.Sprintf("NotoSansCJK-%s-%d.otf", lang, idx), face), nil
+			base := strings.TrimSuffix(filepath.Base(strings.ReplaceAll(path, `\`, "/")), filepath.Ext(path))
+			return fyne.NewStaticResource(fmt.Sprintf("%s-%s-%d.otf", base, lang, ff.face), face), nil
 		}
 		return fyne.NewStaticResource(path, data), nil
 	}
 	if len(errs) == 0 {
-		return nil, errors.New("ui: no CJK font bundled in assets/fonts or installed (apt-get install fonts-noto-cjk)")
+		return nil, errors.New("ui: no CJK font bundled in assets/fonts or installed (Debian: apt-get install fonts-noto-cjk; Windows: Yu Gothic or Malgun Gothic; macOS: Hiragino Sans or Apple SD Gothic Neo)")
 	}
 	return nil, fmt.Errorf("ui: load CJK font: %w", errors.Join(errs...))
 }

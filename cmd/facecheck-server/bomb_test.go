@@ -102,7 +102,8 @@ func (p *memPeak) end() { close(p.stop); p.done.Wait() }
 // of idle, the bombs are refused as too large, and the limiter answers 429.
 func TestImageBombsAndLoginFlood(t *testing.T) {
 	testenv.Models(t)
-	m, out := runMain(t, t.TempDir(), "--admin-password", "correct horse battery")
+	t.Setenv("FACECHECK_ADMIN_PASSWORD", "correct horse battery")
+	m, out := runMain(t, t.TempDir())
 	defer m.Close()
 	if m.Encoder == nil {
 		t.Fatal("no engine wired although the models are there")

@@ -412,7 +412,8 @@ func startBrowserServer(t *testing.T) *browserServer {
 	testenv.Models(t)
 	faces := testenv.Faces(t)
 	const password = "browser-test-password"
-	m, out := runMain(t, t.TempDir(), "--admin-password", password, "--event", "Browser test event", "--engines", "1")
+	t.Setenv("FACECHECK_ADMIN_PASSWORD", password)
+	m, out := runMain(t, t.TempDir(), "--event", "Browser test event", "--engines", "1", "--metrics-addr", "127.0.0.1:0")
 	t.Cleanup(func() { m.Close() })
 	if m.Encoder == nil {
 		t.Fatal("no engine wired although the models are there")
@@ -508,7 +509,7 @@ func (s *browserServer) waitLiveStreams(ctx context.Context, t *testing.T, n int
 	want := fmt.Sprintf("facecheck_live_streams %d", n)
 	var last string
 	for ctx.Err() == nil {
-		resp, err := s.client.Get(s.url + "/metrics")
+		resp, err := s.client.Get(s.m.Server.MetricsURL())
 		if err == nil {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()

@@ -34,6 +34,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "loadtest" {
 		os.Exit(runLoadtest(ctx, os.Args[2:], os.Stdout, os.Stderr))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "admin" {
+		os.Exit(runAdmin(ctx, os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	m := NewMain()
 	if err := m.ParseFlags(ctx, os.Args[1:]); errors.Is(err, flag.ErrHelp) {
 		os.Exit(0) // asked for help and got it
@@ -60,8 +63,13 @@ type Main struct {
 	DataDir string
 	// DSN is a postgres:// URL; empty means SQLite in DataDir.
 	DSN string
+	// KeyFile holds the server key; empty means server.key in DataDir.
+	// Keep it elsewhere (another disk, a secrets mount) so a copy of the
+	// data folder is not a copy of every template.
+	KeyFile string
 	// AdminUser and AdminPassword create the first admin on first start; an
-	// empty password is generated and printed.
+	// empty password is generated and written to AdminPasswordFile in
+	// DataDir (0600), never to the terminal or the command line.
 	AdminUser, AdminPassword string
 	// EventName names the event created on first start.
 	EventName string
@@ -113,13 +121,17 @@ usage:
   facecheck-server --data DIR [--db postgres://…] [--addr :8443 --tls-cert F --tls-key F] [flags]
   facecheck-server models fetch|verify [--dir DIR]   get or check the face models (registration needs them)
   facecheck-server loadtest [flags]                  drive a running server with simulated kiosks (loadtest --help)
+  facecheck-server admin reset-password              set a new admin password, read from standard input
   facecheck-server --version
 
 flags:
 `
 
-// ParseFlags reads the command line; FACECHECK_ADMIN_PASSWORD supplies the
-// first admin's password when --admin-password is not given.
+// AdminPasswordFile is where a first start leaves the generated password.
+const AdminPasswordFile = "admin-password.txt"
+
+// ParseFlags reads the command line; FACECHECK_ADMIN_PASSWORD may supply the
+// first admin's password (a flag would show in ps).
 func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("facecheck-server", flag.ContinueOnError)
 	fs.Usage = func() {
@@ -127,13 +139,18 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&m.Config.Addr, "addr", m.Config.Addr, "listen address")
+	fs.StringVar(&m.Config.MetricsAddr, "metrics-addr", "", "also serve /metrics without log-in on this address (e.g. 127.0.0.1:9100); on --addr it needs an admin session")
 	fs.StringVar(&m.DataDir, "data", m.DataDir, "data directory (SQLite database, server key)")
 	fs.StringVar(&m.DSN, "db", "", "PostgreSQL URL (postgres://...); default SQLite in --data")
+	fs.StringVar(&m.KeyFile, "key-file", os.Getenv("FACECHECK_SERVER_KEY_FILE"), "server key file, 0600 (or FACECHECK_SERVER_KEY_FILE; default server.key in --data)")
+	fs.StringVar(&m.Config.PublicURL, "public-url", "", "the address attendees and kiosks use, e.g. https://checkin.example.org: the base of every link the server builds")
+	fs.BoolVar(&m.Config.InsecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback --addr (TLS ends at a proxy)")
+	fs.StringVar(&m.Config.ACMEHost, "acme-host", "", "get a certificate for this public host name from Let's Encrypt (TLS-ALPN-01 on --addr, which must be reachable on port 443)")
+	fs.StringVar(&m.Config.ACMEDirectory, "acme-directory", "", "ACME directory URL (default Let's Encrypt production)")
 	fs.StringVar(&m.Config.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	fs.StringVar(&m.Config.TLSKey, "tls-key", "", "TLS key file (PEM)")
 	fs.BoolVar(&m.Config.SecureCookies, "secure-cookies", false, "mark cookies Secure (TLS ends at a proxy)")
 	fs.StringVar(&m.AdminUser, "admin-user", m.AdminUser, "first admin's user name (first start only)")
-	fs.StringVar(&m.AdminPassword, "admin-password", "", "first admin's password (first start only; or FACECHECK_ADMIN_PASSWORD; generated if empty)")
 	fs.StringVar(&m.EventName, "event", m.EventName, "name of the event created on first start")
 	fs.StringVar(&m.ModelDir, "models", "", "model directory (default $FACECHECK_MODELS or the user cache dir)")
 	fs.IntVar(&m.Engines, "engines", m.Engines, "registration photos encoded in parallel")
@@ -143,37 +160,29 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	if m.AdminPassword == "" {
-		m.AdminPassword = os.Getenv("FACECHECK_ADMIN_PASSWORD")
+	if m.Config.ACMEHost != "" {
+		m.Config.ACMECacheDir = filepath.Join(m.DataDir, "acme")
 	}
+	m.AdminPassword = os.Getenv("FACECHECK_ADMIN_PASSWORD")
 	return m.Config.Validate()
 }
 
 // Run opens the store, bootstraps a first start and starts the server.
 func (m *Main) Run(ctx context.Context) error {
-	if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
-	}
-	var key []byte
 	var err error
-	if v := os.Getenv("FACECHECK_SERVER_KEY"); v != "" {
-		key, err = server.ParseKey(v)
-	} else {
-		key, err = server.LoadOrCreateKey(filepath.Join(m.DataDir, "server.key"))
-	}
-	if err != nil {
-		return err
-	}
-	dsn := m.DSN
-	if dsn == "" {
-		dsn = filepath.Join(m.DataDir, "facecheck.db")
-	}
-	if m.DB, err = store.Open(ctx, dsn, key); err != nil {
+	if m.DB, err = m.openStore(ctx); err != nil {
 		return err
 	}
 	b, err := server.RunBootstrap(ctx, m.DB, m.AdminUser, m.AdminPassword, m.EventName)
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
+	}
+	passwordFile := ""
+	if b.Password != "" {
+		passwordFile = filepath.Join(m.DataDir, AdminPasswordFile)
+		if err := writePrivate(passwordFile, b.Password+"\n"); err != nil {
+			return fmt.Errorf("bootstrap: %w", err)
+		}
 	}
 	if m.Encoder == nil && !m.NoEngine {
 		if m.engines, err = newEngineEncoder(m.ModelDir, max(1, m.Engines)); err != nil {
@@ -190,20 +199,68 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "facecheck-server listening on %s (data %s, %s)\n", m.Server.URL(), m.DataDir, m.DB.Dialect())
+	if m.Server.PublicURL() != m.Server.URL() {
+		fmt.Fprintf(m.Stdout, "public address %s\n", m.Server.PublicURL())
+	}
 	if b.AdminCreated {
-		if b.Password != "" {
-			fmt.Fprintf(m.Stdout, "created admin %q with password %s (shown once)\n", b.Username, b.Password)
+		if passwordFile != "" {
+			fmt.Fprintf(m.Stdout, "created admin %q; its password is in %s (readable by you only): log in, change it, delete the file\n", b.Username, passwordFile)
 		} else {
 			fmt.Fprintf(m.Stdout, "created admin %q\n", b.Username)
 		}
 	}
 	if b.Event != nil {
-		fmt.Fprintf(m.Stdout, "created event %q: registration page %s/register/%s\n", b.Event.Name, m.Server.URL(), b.Event.ID)
+		fmt.Fprintf(m.Stdout, "created event %q: registration page %s/register/%s\n", b.Event.Name, m.Server.PublicURL(), b.Event.ID)
 	}
 	if m.Encoder == nil {
 		m.Logger.Warn("no face encoder wired: photo registration answers 503")
 	}
 	return nil
+}
+
+// openStore opens the database with the server key, creating the data
+// directory (0700) and the key on first start.
+func (m *Main) openStore(ctx context.Context) (*store.DB, error) {
+	if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	var key []byte
+	var err error
+	if v := os.Getenv("FACECHECK_SERVER_KEY"); v != "" {
+		key, err = server.ParseKey(v)
+	} else {
+		path := m.KeyFile
+		if path == "" {
+			path = filepath.Join(m.DataDir, "server.key")
+		}
+		key, err = server.LoadOrCreateKey(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	dsn := m.DSN
+	if dsn == "" {
+		dsn = filepath.Join(m.DataDir, "facecheck.db")
+	}
+	return store.Open(ctx, dsn, key)
+}
+
+// writePrivate writes a file only its owner can read, whatever the umask
+// and whatever mode an older file had.
+func writePrivate(path, content string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.WriteString(content); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // Close stops the server and closes the store.

@@ -39,6 +39,13 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	cfg := sf.cfg
 	cfg.Log, cfg.OnEvent = stderr, out.SyncLine
 	if *enrolLabels != "" && *enrolFirst > 0 {
+		pairing := cfg.Pairing
+		if pairing == "" {
+			pairing = kiosk.PairingPathFor(cfg.Key)
+		}
+		if err := kiosk.CheckLocalEnrol(pairing, cfg.PairCode); err != nil {
+			return err
+		}
 		cfg.Setup = func(ctx context.Context, eng *engine.Engine, db *storage.DB) (string, error) {
 			people, err := enrol.ReadPeople(*enrolLabels)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/facecheck/facecheck/kiosk"
@@ -25,8 +26,8 @@ func addStationFlags(fs *flag.FlagSet) *stationFlags {
 	fs.IntVar(&c.Camera.Width, "width", 0, "capture width requested from a device")
 	fs.IntVar(&c.Camera.Height, "height", 0, "capture height requested from a device")
 	fs.IntVar(&c.Camera.Repeat, "repeat", 10, "frames each image of an image folder is shown")
-	fs.StringVar(&c.DB, "db", "kiosk.db", "kiosk SQLite database")
-	fs.StringVar(&c.Key, "key", "kiosk.key", "template key file (created 0600 if missing)")
+	fs.StringVar(&c.DB, "db", kioskFile("kiosk.db"), "kiosk SQLite database")
+	fs.StringVar(&c.Key, "key", kioskFile("kiosk.key"), "template key file (created 0600 if missing)")
 	fs.StringVar(&c.Models, "models", "", "model directory (default $FACECHECK_MODELS or the user cache dir)")
 	fs.StringVar(&c.Server, "server", "", "facecheck server URL (needed with --pair-code; afterwards the pairing file remembers it)")
 	fs.StringVar(&c.PairCode, "pair-code", "", "one-time pairing code from the admin dashboard")
@@ -40,6 +41,18 @@ func addStationFlags(fs *flag.FlagSet) *stationFlags {
 	sf.setting(fs, "margin", "face.margin", "margin to the second-best identity (default %s)")
 	fs.BoolFunc("blink", "require a blink before identifying", sf.set("face.blink"))
 	return sf
+}
+
+// kioskFile is where the kiosk keeps name by default: in
+// <user config dir>/facecheck (storage creates it 0700), not the current
+// folder, where a key and pairing token end up in whatever directory the
+// kiosk was started from. Without a user config dir, the current folder.
+func kioskFile(name string) string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return name
+	}
+	return filepath.Join(dir, "facecheck", name)
 }
 
 // setting adds flag name for the kiosk setting key (usage formats its

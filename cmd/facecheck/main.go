@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"github.com/facecheck/facecheck/internal/version"
 	"github.com/facecheck/facecheck/kiosk"
@@ -41,7 +42,10 @@ enrolments it could not send to the server (kept for the next start).
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM (a service manager, a logout) ends the kiosk as Ctrl-C does,
+	// with the last sync; on Windows closing the console window arrives
+	// as SIGTERM too (os/signal: CTRL_CLOSE_EVENT).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))

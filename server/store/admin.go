@@ -75,7 +75,7 @@ func (db *DB) CountAdmins(ctx context.Context) (int, error) {
 
 // CreateAdmin creates an admin user; ErrConflict if the name is taken.
 func (db *DB) CreateAdmin(ctx context.Context, username, password string) error {
-	if username == "" || len(password) < 8 {
+	if username == "" || len(password) < MinPasswordLength {
 		return fmt.Errorf("create admin: username must be set and the password at least 8 characters")
 	}
 	h, err := HashPassword(password)
@@ -203,4 +203,36 @@ func (db *DB) ListAudit(ctx context.Context, limit int) ([]AuditEntry, error) {
 		es = append(es, e)
 	}
 	return es, rows.Err()
+}
+
+// MinPasswordLength is the shortest admin password accepted.
+const MinPasswordLength = 8
+
+// SetAdminPassword replaces username's password and ends every session of
+// theirs except keep (a session cookie value; "" ends them all): whoever
+// knew the old password is logged out. ErrNotFound if there is no such
+// admin.
+func (db *DB) SetAdminPassword(ctx context.Context, username, password, keep string) error {
+	if len(password) < MinPasswordLength {
+		return fmt.Errorf("set admin password: the password must be at least %d characters", MinPasswordLength)
+	}
+	h, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE admins SET password_hash = $1 WHERE username = $2`, h, username)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return ErrNotFound
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM admin_sessions WHERE username = $1 AND token_hash <> $2`, username, hashToken(keep))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set admin password of %q: %w", username, err)
+	}
+	return nil
 }

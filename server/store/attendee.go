@@ -76,6 +76,61 @@ func formatShortCode(c string) string { return c[:4] + "-" + c[4:] }
 
 func shortCodeAAD(attendeeID string) []byte { return []byte("facecheck-short-code\x00" + attendeeID) }
 
+// rehashShortCodes moves the stored short-code hashes to the short-code
+// subkey (api.HashShortCode since format v2): each code is opened from
+// code_sealed and hashed again, and the attendee gets a new gallery cursor
+// so kiosks receive the new hash on their next sync.
+func (db *DB) rehashShortCodes(ctx context.Context, tx *sql.Tx) error {
+	type row struct {
+		id, eventID string
+		sealed      []byte
+	}
+	var rs []row
+	rows, err := tx.QueryContext(ctx, `SELECT id, event_id, code_sealed FROM attendees WHERE code_sealed IS NOT NULL AND deleted_at IS NULL`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.eventID, &r.sealed); err != nil {
+			rows.Close()
+			return err
+		}
+		rs = append(rs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	keys := map[string][]byte{}
+	for _, r := range rs {
+		key, ok := keys[r.eventID]
+		if !ok {
+			var sealed []byte
+			if err := tx.QueryRowContext(ctx, `SELECT template_key FROM events WHERE id = $1`, r.eventID).Scan(&sealed); err != nil {
+				return err
+			}
+			if key, err = api.Open(db.key, sealed, eventKeyAAD(r.eventID)); err != nil {
+				return fmt.Errorf("event %s: template key: %w (wrong server key?)", r.eventID, err)
+			}
+			keys[r.eventID] = key
+		}
+		code, err := api.OpenEventData(key, r.sealed, shortCodeAAD(r.id))
+		if err != nil {
+			return fmt.Errorf("attendee %s: short code: %w", r.id, err)
+		}
+		cur, err := nextCursor(ctx, tx, r.eventID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE attendees SET code_hash = $1, gallery_cursor = $2 WHERE id = $3`,
+			api.HashShortCode(key, string(code)), cur, r.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // NewID returns a new unique id (a UUIDv7).
 func NewID() string { return newID() }
 
@@ -94,7 +149,7 @@ func (db *DB) CreateAttendee(ctx context.Context, c AttendeeCreate) (*Registrati
 		return nil, fmt.Errorf("create attendee: %w", err)
 	}
 	code := randomCode(shortCodeLen)
-	codeSealed, err := api.Seal(ev.TemplateKey, []byte(code), shortCodeAAD(c.ID))
+	codeSealed, err := api.SealEventData(ev.TemplateKey, []byte(code), shortCodeAAD(c.ID))
 	if err != nil {
 		return nil, fmt.Errorf("create attendee: %w", err)
 	}
@@ -180,7 +235,7 @@ func (db *DB) ShortCode(ctx context.Context, ev *Event, attendeeID string) (stri
 	if err != nil {
 		return "", fmt.Errorf("short code: %w", err)
 	}
-	code, err := api.Open(ev.TemplateKey, sealed, shortCodeAAD(attendeeID))
+	code, err := api.OpenEventData(ev.TemplateKey, sealed, shortCodeAAD(attendeeID))
 	if err != nil || len(code) != shortCodeLen {
 		return "", fmt.Errorf("short code: %w", api.ErrSealed)
 	}
@@ -300,9 +355,28 @@ func (db *DB) DeleteAttendee(ctx context.Context, id string) error {
 // cursor to resume from and the number of records passed to fn; an error
 // from fn stops the stream and is returned.
 func (db *DB) StreamGallery(ctx context.Context, eventID string, since int64, fn func(api.GalleryRecord) error) (int64, int, error) {
+	end, err := db.StreamGalleryFeed(ctx, eventID, since, fn)
+	return end.Cursor, end.Count, err
+}
+
+// StreamGalleryFeed is StreamGallery returning the feed's end line:
+// the cursor to resume from, the number of records passed to fn, and
+// Snapshot when the feed is the whole gallery (since 0, or a since beyond
+// the event's cursor), so the kiosk knows it may drop attendees missing
+// from it.
+func (db *DB) StreamGalleryFeed(ctx context.Context, eventID string, since int64, fn func(api.GalleryRecord) error) (api.GalleryEnd, error) {
+	end, n, err := db.streamGallery(ctx, eventID, since, fn)
+	end.Count = n
+	return end, err
+}
+
+func (db *DB) streamGallery(ctx context.Context, eventID string, since int64, fn func(api.GalleryRecord) error) (api.GalleryEnd, int, error) {
+	fail := func(cursor int64, n int, err error) (api.GalleryEnd, int, error) {
+		return api.GalleryEnd{End: true, Cursor: cursor}, n, err
+	}
 	cur, err := db.GalleryCursor(ctx, eventID)
 	if err != nil {
-		return 0, 0, fmt.Errorf("stream gallery: %w", err)
+		return fail(0, 0, fmt.Errorf("stream gallery: %w", err))
 	}
 	if since < 0 || since > cur {
 		since = 0
@@ -313,7 +387,7 @@ func (db *DB) StreamGallery(ctx context.Context, eventID string, since int64, fn
 		WHERE a.event_id = $1 AND a.gallery_cursor > $2
 		ORDER BY a.gallery_cursor, t.id`, eventID, since)
 	if err != nil {
-		return 0, 0, fmt.Errorf("stream gallery: %w", err)
+		return fail(0, 0, fmt.Errorf("stream gallery: %w", err))
 	}
 	defer rows.Close()
 	end, n := since, 0
@@ -343,11 +417,11 @@ func (db *DB) StreamGallery(ctx context.Context, eventID string, since int64, fn
 			data           []byte
 		)
 		if err := rows.Scan(&id, &name, &info, &codeHash, &captureConsent, &deleted, &cursor, &model, &version, &data); err != nil {
-			return end, n, fmt.Errorf("stream gallery: %w", err)
+			return fail(end, n, fmt.Errorf("stream gallery: %w", err))
 		}
 		if rec == nil || rec.AttendeeID != id {
 			if err := flush(); err != nil {
-				return end, n, err
+				return fail(end, n, err)
 			}
 			rec = &api.GalleryRecord{Op: api.OpUpsert, Cursor: cursor, AttendeeID: id, Name: name, Info: info, CodeHash: codeHash.String,
 				CaptureConsent: captureConsent}
@@ -361,10 +435,10 @@ func (db *DB) StreamGallery(ctx context.Context, eventID string, since int64, fn
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return end, n, fmt.Errorf("stream gallery: %w", err)
+		return fail(end, n, fmt.Errorf("stream gallery: %w", err))
 	}
 	if err := flush(); err != nil {
-		return end, n, err
+		return fail(end, n, err)
 	}
-	return end, n, nil
+	return api.GalleryEnd{End: true, Cursor: end, Snapshot: since == 0}, n, nil
 }

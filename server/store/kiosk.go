@@ -22,12 +22,21 @@ type Kiosk struct {
 	Cursor     int64
 	LastSeen   *time.Time
 	CreatedAt  time.Time
+	// From the kiosk's heartbeat (api.Heartbeat): its sync state, its last
+	// fully successful sync, its last error, its gallery size, and its
+	// queue at the heartbeat before (a queue that grows is worth a look).
+	SyncState    string
+	LastSync     *time.Time
+	LastError    string
+	Gallery      int
+	QueuedBefore int
 }
 
 // API returns the admin view of k.
 func (k *Kiosk) API() api.Kiosk {
 	return api.Kiosk{ID: k.ID, EventID: k.EventID, Name: k.Name, AppVersion: k.AppVersion, Revoked: k.Revoked,
-		Queued: k.Queued, Cursor: k.Cursor, LastSeen: k.LastSeen, CreatedAt: k.CreatedAt}
+		Queued: k.Queued, Cursor: k.Cursor, LastSeen: k.LastSeen, CreatedAt: k.CreatedAt,
+		SyncState: k.SyncState, LastSync: k.LastSync, LastError: k.LastError, Gallery: k.Gallery}
 }
 
 // pairingCodeLen is 10 Crockford characters, 50 bits: with the pair
@@ -92,16 +101,19 @@ func (db *DB) Pair(ctx context.Context, code, deviceName, appVersion string) (*K
 	return k, token, nil
 }
 
-const kioskColumns = `id, event_id, name, app_version, revoked, queued, gallery_cursor, last_seen, created_at`
+const kioskColumns = `id, event_id, name, app_version, revoked, queued, gallery_cursor, last_seen, created_at,
+	sync_state, last_sync, last_error, gallery, queued_before`
 
 func scanKiosk(s interface{ Scan(...any) error }) (*Kiosk, error) {
 	var k Kiosk
-	var last sql.NullInt64
+	var last, lastSync sql.NullInt64
 	var created int64
-	if err := s.Scan(&k.ID, &k.EventID, &k.Name, &k.AppVersion, &k.Revoked, &k.Queued, &k.Cursor, &last, &created); err != nil {
+	if err := s.Scan(&k.ID, &k.EventID, &k.Name, &k.AppVersion, &k.Revoked, &k.Queued, &k.Cursor, &last, &created,
+		&k.SyncState, &lastSync, &k.LastError, &k.Gallery, &k.QueuedBefore); err != nil {
 		return nil, err
 	}
 	k.LastSeen = fromNullMS(last)
+	k.LastSync = fromNullMS(lastSync)
 	k.CreatedAt = fromMS(created)
 	return &k, nil
 }
@@ -168,8 +180,14 @@ func (db *DB) RevokeKiosk(ctx context.Context, id string) error {
 
 // RecordHeartbeat stores a kiosk's status and marks it seen now.
 func (db *DB) RecordHeartbeat(ctx context.Context, kioskID string, hb api.Heartbeat) error {
-	if _, err := db.db.ExecContext(ctx, `UPDATE kiosks SET app_version = $1, queued = $2, gallery_cursor = $3, last_seen = $4 WHERE id = $5`,
-		hb.AppVersion, hb.Queued, hb.Cursor, ms(db.Now()), kioskID); err != nil {
+	var lastSync sql.NullInt64
+	if !hb.LastSync.IsZero() {
+		lastSync = sql.NullInt64{Int64: ms(hb.LastSync), Valid: true}
+	}
+	// queued_before takes the old queued: SET reads the row as it was.
+	if _, err := db.db.ExecContext(ctx, `UPDATE kiosks SET app_version = $1, queued_before = queued, queued = $2, gallery_cursor = $3, last_seen = $4,
+		sync_state = $5, last_sync = $6, last_error = $7, gallery = $8 WHERE id = $9`,
+		hb.AppVersion, hb.Queued, hb.Cursor, ms(db.Now()), hb.State, lastSync, hb.LastError, hb.Gallery, kioskID); err != nil {
 		return fmt.Errorf("record heartbeat: %w", err)
 	}
 	return nil

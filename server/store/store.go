@@ -174,16 +174,35 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if err := db.migrateFile(ctx, name); err != nil {
+		apply := func(tx *sql.Tx) error {
+			buf, err := fs.ReadFile(migrationFS, name)
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, string(buf))
+			return err
+		}
+		if err := db.migrateStep(ctx, name, apply); err != nil {
 			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+	}
+	// Data migrations written in Go, after the schema.
+	for _, m := range []struct {
+		name  string
+		apply func(context.Context, *sql.Tx) error
+	}{
+		{"go-0001-short-code-subkey", db.rehashShortCodes},
+	} {
+		if err := db.migrateStep(ctx, m.name, func(tx *sql.Tx) error { return m.apply(ctx, tx) }); err != nil {
+			return fmt.Errorf("migrate %s: %w", m.name, err)
 		}
 	}
 	return nil
 }
 
-// migrateFile applies one migration in a transaction and records it, unless
+// migrateStep applies one migration in a transaction and records it, unless
 // it is recorded already.
-func (db *DB) migrateFile(ctx context.Context, name string) error {
+func (db *DB) migrateStep(ctx context.Context, name string, apply func(*sql.Tx) error) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -202,11 +221,7 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 	if n > 0 {
 		return nil
 	}
-	buf, err := fs.ReadFile(migrationFS, name)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
+	if err := apply(tx); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)`,
