@@ -123,6 +123,10 @@ type CheckInBatch struct {
 const (
 	StatusAccepted  = "accepted"
 	StatusDuplicate = "duplicate" // this ID was already received; nothing changed
+	// StatusRejected answers a CheckIn the server will never accept (an
+	// attendee of another event, unknown or deleted): the kiosk drops it
+	// from its outbox instead of retrying.
+	StatusRejected = "rejected"
 )
 
 // CheckInResult answers one CheckIn of a batch.
@@ -139,21 +143,6 @@ type CheckInResult struct {
 // CheckInBatchResult is the response of POST /v1/checkins.
 type CheckInBatchResult struct {
 	Results []CheckInResult `json:"results"`
-}
-
-// IdentifyRequest is POST /v1/identify for thin clients: features in.
-type IdentifyRequest struct {
-	Template SealedTemplate `json:"template"`
-}
-
-// IdentifyResponse is the best candidate out.
-type IdentifyResponse struct {
-	Found      bool    `json:"found"`
-	AttendeeID string  `json:"attendee_id,omitempty"`
-	Name       string  `json:"name,omitempty"`
-	Score      float32 `json:"score"`
-	Margin     float32 `json:"margin"`
-	Decision   string  `json:"decision"` // accept, confirm, verify, reject
 }
 
 // EnrolRequest is POST /v1/enrol: a walk-up registration made at a kiosk.

@@ -1,41 +1,32 @@
-// Package calibrate owns deriving decision thresholds from an event's own
-// gallery, without labels. The impostor score distribution is estimated from
-// cross-attendee pairs of enrolled templates (different attendees are, by
-// construction, different people), its upper tail is fitted with a
-// generalised Pareto distribution, and accept/confirm thresholds follow from a
-// target false-accept rate per check-in and the gallery size.
+// Package calibrate derives decision thresholds from an event's own
+// gallery, without labels: the impostor score distribution is estimated
+// from cross-attendee pairs of enrolled templates (different attendees are,
+// by construction, different people), its upper tail is fitted with a
+// generalised Pareto distribution (GPD), and the accept and confirm
+// thresholds follow from a target false-accept rate per check-in and the
+// gallery size. It also holds the estimators the dashboard draws
+// (estimate.go).
 //
-// Method (peaks over threshold): the scores above a high empirical quantile u
-// (the top TailFraction of them, at least MinExceedances) are modelled as
-// u + Y with Y ~ GPD(sigma, xi), fitted by probability-weighted moments
-// (Hosking & Wallis 1987), which needs no iterative optimiser. When that
-// leaves fewer than MinShapeExceedances exceedances (small galleries), the
-// shape is fixed at 0 (an exponential tail), since a shape from a few dozen
-// points swings the extrapolated threshold more than it corrects it. Beyond
-// u the survival function is zeta*(1+xi*y/sigma)^(-1/xi) with zeta the
-// fraction of scores above u; below u the empirical distribution is used as
-// is.
+// Method (peaks over threshold): the scores above a high empirical quantile
+// u (the top TailFraction, at least MinExceedances) are modelled as u + Y,
+// Y ~ GPD(sigma, xi), fitted by probability-weighted moments (Hosking &
+// Wallis 1987), which needs no iterative optimiser. With fewer than
+// MinShapeExceedances exceedances the shape is fixed at 0 (an exponential
+// tail), and it is never taken below 0: a bounded tail is what a finite
+// sample shows, not what the scores far beyond it do. Beyond u the survival
+// function is zeta*(1+xi*y/sigma)^(-1/xi), zeta the fraction of scores
+// above u; below u the empirical distribution is used as is.
 //
-// The shape is never taken below 0: a fitted bounded tail (xi < 0) is what
-// a finite sample of a tail like the dev faces' shows, not what the scores
-// far beyond it do. Fitted on pairs of half the dev faces' identities
-// (~24,000 pairs, the GPD regime) and measured on pairs of the others, a
-// free shape (fitted -0.02 to -0.17) let through 1.18x, 1.92x and 3.19x the
-// per-comparison rate at 1e-3, 3e-4 and 1e-4; with the shape at least 0,
-// 0.84x, 0.85x and 0.46x (measure.TestTailHeldOutDevFaces). On a lighter,
-// Gaussian tail this errs strict, on a heavier one the positive shape is
-// kept.
+// Why not an empirical quantile: an event needs a per-comparison rate far
+// below 1/len of its pairs (1,000 attendees at 1 false accept in 10,000
+// check-ins need ~1e-7 from ~5e5 pairs), where the empirical quantile is
+// just the largest score seen. Exceedances over a high threshold are
+// approximately GPD for any continuous score distribution in the usual
+// domains of attraction (Pickands–Balkema–de Haan), so the fitted tail
+// extrapolates smoothly and uses every exceedance.
 //
-// Why not an empirical quantile: the per-comparison rate an event needs is
-// tiny. A gallery of 1,000 attendees and a target of 1 false accept in 10,000
-// check-ins needs p ~ 1e-7 per comparison, while the gallery gives ~5e5 pairs:
-// the empirical quantile at p is then just the largest score seen, which says
-// nothing about rates below 1/len and jumps with one unlucky pair. The
-// Pickands–Balkema–de Haan theorem says exceedances over a high threshold
-// are approximately GPD for any continuous score distribution in the usual
-// domains of attraction, so the fitted tail extrapolates smoothly below
-// 1/len, uses every exceedance (not one order statistic) and so varies less
-// from gallery to gallery.
+// How well this holds on real faces, and why the constants have their
+// values: docs/accuracy.md, "Self-calibrated thresholds (no labels)".
 package calibrate
 
 import (
@@ -50,15 +41,11 @@ import (
 // TailFraction is the share of the top impostor scores the tail is fitted
 // on, and MinExceedances the least number of them (when there are enough).
 // The tail approximation holds the better the higher u is; the top 5% is
-// where a free GPD shape stops underestimating a Gaussian's 1e-4 quantile.
-// The exponential tail of small galleries uses the same top 5%: over the
-// top 10% it was too strict on the dev faces with corrected labels
-// (measured/target 0.73 at FPIR 1e-2 and 0.27 at 3e-3, 47-attendee
-// galleries, 50 splits), because cosine impostor scores are lighter-tailed
-// than exponential near the bulk; over the top 5% it gave 1.26-1.91 at 1e-2
-// and 1.01-1.83 at 3e-3 over 8 seeds, and 1.03-2.04 and 0.71-2.22 after
-// the engine's alignment fix (docs/accuracy.md). That choice was still made
-// on the same faces the honesty check runs on.
+// where a free GPD shape stops underestimating a Gaussian's 1e-4 quantile,
+// and the exponential tail of small galleries uses the same share, since
+// cosine impostor scores fall off faster than exponential near the bulk
+// (docs/accuracy.md, "Self-calibrated thresholds", the tail change). That
+// choice was made on the same faces the honesty check runs on.
 const (
 	TailFraction   = 0.05
 	MinExceedances = 50
@@ -66,12 +53,11 @@ const (
 
 // MinShapeExceedances is the least number of exceedances the GPD shape is
 // estimated from; below it (fewer than 4,000 scores: galleries of up to ~90
-// attendees with all pairs) the tail is exponential (shape 0). Measured on
-// the dev faces (47-attendee galleries, 10 splits, 6 seeds, target FPIR
-// 1e-2): a free shape over the top 5-20% fitted a bounded tail that the
-// probes' scores did not have (measured/target 1.9-7x, accept threshold
-// swinging ±0.04-0.065 between splits). For tails lighter than exponential
-// (a Gaussian) the exponential errs high, i.e. on the safe side.
+// attendees with all pairs) the tail is exponential (shape 0). A free shape
+// fitted on fewer points found a bounded tail the probes' scores did not
+// have and swung the accept threshold from split to split (docs/accuracy.md,
+// "Self-calibrated thresholds"). For tails lighter than exponential (a
+// Gaussian) the exponential errs high, i.e. on the safe side.
 const MinShapeExceedances = 200
 
 // ConfirmFactor is how much more often than the accept threshold the confirm

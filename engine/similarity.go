@@ -17,9 +17,8 @@ type similarity [2][3]float64
 // It replaces cv::estimateAffinePartial2D, whose default RANSAC drops every
 // point more than 3 px from a two-point fit: turned, tilted or smiling
 // faces lost a mouth corner or the nose that way and were aligned on the
-// eyes alone. On the dev faces (corrected labels) least squares raised TAR
-// at FAR 1e-3 from 98.33% to 99.69% and cut open-set FNIR at FPIR 1e-2
-// from 4.41% to 2.64% (docs/performance.md).
+// eyes alone. Least squares raised verification and open-set accuracy on
+// the dev faces (docs/performance.md, "Accuracy on the dev faces").
 func fitSimilarity(src, dst []Point) (similarity, error) {
 	if len(src) != len(dst) || len(src) < 2 {
 		return similarity{}, fmt.Errorf("similarity: %d source and %d target points", len(src), len(dst))

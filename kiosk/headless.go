@@ -69,7 +69,7 @@ type HeadlessOptions struct {
 // RunHeadless plays cam through k until io.EOF or ctx is done, writes one
 // JSON line per event to w (or, with o.Text, a readable line per
 // meaningful event) and returns every result.
-func RunHeadless(ctx context.Context, cam Camera, k *Kiosk, o HeadlessOptions, w io.Writer) ([]Result, error) {
+func RunHeadless(ctx context.Context, cam Camera, k *Machine, o HeadlessOptions, w io.Writer) ([]Result, error) {
 	return runHeadless(ctx, cam, k, o, w, nil)
 }
 
@@ -82,7 +82,7 @@ func (s *Station) RunHeadless(ctx context.Context, cam Camera, o HeadlessOptions
 
 // runHeadless is RunHeadless with beforeStep, when not nil, called before
 // each frame is stepped.
-func runHeadless(ctx context.Context, cam Camera, k *Kiosk, o HeadlessOptions, w io.Writer, beforeStep func() error) ([]Result, error) {
+func runHeadless(ctx context.Context, cam Camera, k *Machine, o HeadlessOptions, w io.Writer, beforeStep func() error) ([]Result, error) {
 	var results []Result
 	var line func(e Event, frame int) error
 	var text *textWriter

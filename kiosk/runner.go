@@ -66,14 +66,14 @@ type command struct {
 	config  bool   // apply r.pendingCfg / r.pendingEng
 }
 
-// Runner drives a Kiosk from a Camera in real time for a display: one
+// Runner drives a Machine from a Camera in real time for a display: one
 // goroutine reads (and paces) frames and keeps only the newest; another
 // runs Step on the newest frame whenever the previous Step finished, so no
 // backlog of stale frames builds up while the engine works. Answer,
 // SubmitCode and Cancel are safe from any goroutine (the UI's); they are
 // serialised with Step through a command channel.
 type Runner struct {
-	k     *Kiosk
+	k     *Machine
 	opts  RunnerOptions
 	cmds  chan command // from the UI
 	notes chan command // from the read loop
@@ -96,7 +96,7 @@ type Runner struct {
 
 // NewRunner returns a runner for k reading cam (which it closes when Run
 // ends). cam may be nil when o.Open is set: Run opens it.
-func NewRunner(k *Kiosk, cam Camera, o RunnerOptions) *Runner {
+func NewRunner(k *Machine, cam Camera, o RunnerOptions) *Runner {
 	if o.Backoff <= 0 {
 		o.Backoff = 500 * time.Millisecond
 	}
@@ -121,11 +121,11 @@ func (r *Runner) Answer(yes bool) { r.send(command{answer: &yes}) }
 // SubmitCode passes a typed second-verification code. It never blocks.
 func (r *Runner) SubmitCode(code string) { r.send(command{code: &code}) }
 
-// Cancel abandons the current approach (Kiosk.Reset). It never blocks.
+// Cancel abandons the current approach (Machine.Reset). It never blocks.
 func (r *Runner) Cancel() { r.send(command{cancel: true}) }
 
 // SetConfig validates cfg and has the step loop apply it between two
-// frames (Kiosk.SetConfig). It never blocks and is never dropped: the newest
+// frames (Machine.SetConfig). It never blocks and is never dropped: the newest
 // configuration wins when several arrive between frames.
 func (r *Runner) SetConfig(cfg Config) error {
 	if err := cfg.Validate(); err != nil {
@@ -139,7 +139,7 @@ func (r *Runner) SetConfig(cfg Config) error {
 }
 
 // SetEngineConfig validates c and has the step loop apply it to the
-// engine between two frames (Kiosk.SetEngineConfig), like SetConfig.
+// engine between two frames (Machine.SetEngineConfig), like SetConfig.
 func (r *Runner) SetEngineConfig(c engine.Config) error {
 	if err := c.Validate(); err != nil {
 		return err

@@ -55,7 +55,7 @@ func (slowEngine) Embed(engine.Image, engine.Landmarks) (engine.Embedding, error
 	return nil, errors.New("no face")
 }
 
-func newSlowKiosk(t *testing.T, d time.Duration) *Kiosk {
+func newSlowKiosk(t *testing.T, d time.Duration) *Machine {
 	t.Helper()
 	k, err := New(DefaultConfig(), slowEngine{d}, engine.NewGallery(1), &fakeStore{}, nil)
 	if err != nil {

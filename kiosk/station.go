@@ -98,7 +98,7 @@ type Station struct {
 	DB      *storage.DB
 	Gallery *engine.Gallery
 	Sync    *Syncer
-	Machine *Kiosk
+	Machine *Machine
 	Runner  *Runner // nil unless StationConfig.Runner
 	Staff   *Staff  // nil unless StationConfig.Staff
 

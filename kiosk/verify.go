@@ -41,14 +41,14 @@ const MaxCodeAttempts = 3
 
 // Verification returns the candidate awaiting second verification and why
 // (facecheck.RiskLowMargin, RiskLiveness, RiskRepeat), or nil.
-func (k *Kiosk) Verification() (*Candidate, facecheck.Risk) {
+func (k *Machine) Verification() (*Candidate, facecheck.Risk) {
 	if k.state != StateSecondVerify {
 		return nil, ""
 	}
 	return k.cand, k.verifyReason
 }
 
-func (k *Kiosk) enterSecondVerify(c *Candidate, reason facecheck.Risk) {
+func (k *Machine) enterSecondVerify(c *Candidate, reason facecheck.Risk) {
 	k.cand = c
 	k.verifyReason, k.codeFails, k.lastQR = reason, 0, ""
 	k.verifyStart = k.clock()
@@ -63,13 +63,13 @@ func (k *Kiosk) enterSecondVerify(c *Candidate, reason facecheck.Risk) {
 // A wrong code emits an EventError and returns ErrCodeMismatch; the
 // MaxCodeAttempts-th wrong code of a second verification ends it with
 // OutcomeCodeRejected.
-func (k *Kiosk) SubmitCode(ctx context.Context, code string) ([]Event, error) {
+func (k *Machine) SubmitCode(ctx context.Context, code string) ([]Event, error) {
 	k.events = nil
 	err := k.verifyCode(ctx, code, api.MethodCode)
 	return k.events, err
 }
 
-func (k *Kiosk) verifyCode(ctx context.Context, code, method string) error {
+func (k *Machine) verifyCode(ctx context.Context, code, method string) error {
 	switch k.state {
 	case StateSecondVerify, StateNotFound, StateCooldown:
 	default:
@@ -124,7 +124,7 @@ func (k *Kiosk) verifyCode(ctx context.Context, code, method string) error {
 
 // attendeeByCode finds the attendee whose CodeHash is hash: the pending
 // candidate first, then the whole local gallery.
-func (k *Kiosk) attendeeByCode(ctx context.Context, hash string) (storage.Attendee, bool, error) {
+func (k *Machine) attendeeByCode(ctx context.Context, hash string) (storage.Attendee, bool, error) {
 	match := func(a storage.Attendee) bool {
 		return a.CodeHash != "" && subtle.ConstantTimeCompare([]byte(a.CodeHash), []byte(hash)) == 1
 	}
@@ -147,7 +147,7 @@ func (k *Kiosk) attendeeByCode(ctx context.Context, hash string) (storage.Attend
 // verification and verifies the short code it carries (method "qr"). It
 // reports whether a code was seen (someone is holding it up, even when it
 // cannot be decoded yet). A payload already rejected is not tried again.
-func (k *Kiosk) scanQR(ctx context.Context, frame engine.Image) (bool, error) {
+func (k *Machine) scanQR(ctx context.Context, frame engine.Image) (bool, error) {
 	scan := k.qr
 	if scan == nil {
 		if k.qrReader == nil {

@@ -21,7 +21,7 @@ import (
 var testCodeKey = []byte("0123456789abcdef0123456789abcdef")
 
 type verifyRig struct {
-	k      *Kiosk
+	k      *Machine
 	st     *fakeStore
 	now    time.Time
 	events []Event

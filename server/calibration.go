@@ -1,12 +1,10 @@
 package server
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
 	"math"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,14 +36,12 @@ const (
 	// MinCalibrationAttendees is the smallest gallery calibrated; smaller
 	// ones keep store.DefaultThresholds (conservative placeholders). 15
 	// attendees give 105 pairs, the least the eval calls measurable
-	// (measure.MinCalibrationPairs): on the dev faces (300 random galleries
-	// each, target 1e-3) 5 attendees gave thresholds as low as 0.12 and 7.7x
-	// the target's false accepts (docs/accuracy.md, "Small events").
+	// (measure.MinCalibrationPairs); smaller galleries gave thresholds far
+	// too low (docs/accuracy.md, "Self-calibrated thresholds", small events).
 	MinCalibrationAttendees = 15
 	// SmallGalleryAttendees is the gallery size below which the panel says
 	// the calibration errs strict: the 50 scores the tail is fitted on are
-	// then more than a tenth of the pairs (docs/accuracy.md, "Small events":
-	// 0.08-0.42 of the target at 15-20 attendees, 1.0 at 30).
+	// then more than a tenth of the pairs (docs/accuracy.md, small events).
 	SmallGalleryAttendees = 30
 	// histBin is the width of the dashboard's histogram bins (cosine).
 	histBin = 0.02
@@ -83,13 +79,13 @@ type Calibration struct {
 	// GallerySize is the number of attendees with a template; Attendees
 	// those whose templates entered the impostor pairs (the largest group
 	// of one model and version).
-	GallerySize int             `json:"gallery_size"`
-	Attendees   int             `json:"attendees"`
-	Pairs       int             `json:"pairs"`
-	Sampled     bool            `json:"sampled"`
-	Tail        *calibrate.Tail `json:"tail,omitempty"`
-	Histogram   Histogram       `json:"histogram"`
-	FRR         FRREstimate     `json:"frr"`
+	GallerySize int                 `json:"gallery_size"`
+	Attendees   int                 `json:"attendees"`
+	Pairs       int                 `json:"pairs"`
+	Sampled     bool                `json:"sampled"`
+	Tail        *calibrate.Tail     `json:"tail,omitempty"`
+	Histogram   calibrate.Histogram `json:"histogram"`
+	FRR         FRREstimate         `json:"frr"`
 	// GalleryCursor is the gallery state this was computed from; Stale
 	// says the gallery has changed since and a recomputation is due
 	// (debounced).
@@ -99,15 +95,6 @@ type Calibration struct {
 	Targets       []float64 `json:"targets"`
 	// History is the event's latest threshold changes from the audit log.
 	History []AuditItem `json:"history"`
-}
-
-// Histogram counts scores in bins [Start+i*Width, Start+(i+1)*Width).
-// Genuine counts the same-attendee pairs, when there are any.
-type Histogram struct {
-	Start   float64 `json:"start"`
-	Width   float64 `json:"width"`
-	Counts  []int   `json:"counts"`
-	Genuine []int   `json:"genuine,omitempty"`
 }
 
 // FRREstimate is the false-reject estimate. Without labels it exists only
@@ -203,9 +190,9 @@ func (s *Server) calibrationLocked(ctx context.Context, st *calState, ev *store.
 
 // galleryTemplates is a snapshot of the gallery for calibration.
 type galleryTemplates struct {
-	size   int        // attendees with at least one template
-	people [][][]byte // templates of the main model of each attendee whose first is of it
-	multi  [][][]byte // those of people with two or more (genuine pairs)
+	size   int                    // attendees with at least one template
+	people [][]facecheck.Template // templates of the main model of each attendee whose first is of it
+	multi  [][]facecheck.Template // those of people with two or more (genuine pairs)
 }
 
 func (s *Server) galleryTemplates(ctx context.Context, ev *store.Event) (galleryTemplates, error) {
@@ -238,10 +225,10 @@ func (s *Server) galleryTemplates(ctx context.Context, ev *store.Event) (gallery
 		if modelKey(&p.vectors[0]) != main {
 			continue
 		}
-		var same [][]byte
+		var same []facecheck.Template
 		for i := range p.vectors {
 			if modelKey(&p.vectors[i]) == main {
-				same = append(same, p.vectors[i].Bytes())
+				same = append(same, p.vectors[i])
 			}
 		}
 		gt.people = append(gt.people, same)
@@ -278,7 +265,7 @@ func (s *Server) recalibrate(ctx context.Context, st *calState, ev *store.Event,
 	}
 	// An attendee's capture template is an extra chance for an impostor:
 	// the pair scores take the best of each attendee's templates.
-	scores := calibrate.ImpostorsBytes(gt.people, s.cfg.CalibrationMaxPairs, eventSeed(ev.ID))
+	scores := calibrate.Impostors(gt.people, s.cfg.CalibrationMaxPairs, eventSeed(ev.ID))
 	tail := calibrate.Fit(scores)
 	target := targetOf(ev.Thresholds)
 	n := len(gt.people)
@@ -356,8 +343,9 @@ func (s *Server) recalibrate(ctx context.Context, st *calState, ev *store.Event,
 		s.logger.Info("calibration: too few attendees, default thresholds", "event", ev.ID, "attendees", n)
 	}
 	rep.Thresholds = th
-	rep.Histogram = histogram(tail.Scores(), genuineScores(gt.multi), th)
-	rep.FRR = frrEstimate(gt.multi, th)
+	genuine := calibrate.Genuine(gt.multi)
+	rep.Histogram = calibrate.NewHistogram(tail.Scores(), genuine, histBin, float64(th.Accept), float64(th.Confirm))
+	rep.FRR = frrEstimate(genuine, len(gt.multi), th)
 	fillRates(rep, tail)
 	rep.History = s.thresholdHistory(ctx, ev.ID)
 	st.report, st.tail, st.at = rep, tail, s.now()
@@ -381,69 +369,20 @@ func fillRates(rep *Calibration, tail calibrate.Tail) {
 	}
 }
 
-func genuineScores(multi [][][]byte) []float64 {
-	var g []float64
-	for _, ts := range multi {
-		for i := range ts {
-			for j := i + 1; j < len(ts); j++ {
-				if v := calibrate.SimilarityBytes(ts[i], ts[j]); !math.IsNaN(v) {
-					g = append(g, v)
-				}
-			}
-		}
-	}
-	return g
-}
-
-func frrEstimate(multi [][][]byte, th api.Thresholds) FRREstimate {
-	g := genuineScores(multi)
-	if len(g) == 0 {
+// frrEstimate is the false-reject estimate from the genuine scores of
+// attendees with two or more templates.
+func frrEstimate(genuine []float64, attendees int, th api.Thresholds) FRREstimate {
+	if len(genuine) == 0 {
 		return FRREstimate{Note: "The false-reject rate is not estimable without labels: no attendee has two or more templates."}
 	}
 	below := func(t float32) *float64 {
-		k := 0
-		for _, v := range g {
-			if v < float64(t) {
-				k++
-			}
-		}
-		r := float64(k) / float64(len(g))
+		r := calibrate.ShareBelow(genuine, float64(t))
 		return &r
 	}
-	return FRREstimate{Estimable: true, Attendees: len(multi), Pairs: len(g),
+	return FRREstimate{Estimable: true, Attendees: attendees, Pairs: len(genuine),
 		AtAccept: below(th.Accept), AtConfirm: below(th.Confirm),
 		Note: fmt.Sprintf("From %d pairs of %d attendees with two or more templates; extra templates captured "+
-			"at confirmed check-ins were already matches, so this errs low.", len(g), len(multi))}
-}
-
-// histogram bins impostor (and genuine) scores so the accept and confirm
-// lines fall inside.
-func histogram(imp, gen []float64, th api.Thresholds) Histogram {
-	h := Histogram{Width: histBin}
-	if len(imp) == 0 {
-		return h
-	}
-	lo, hi := imp[0], imp[len(imp)-1] // ascending
-	for _, v := range gen {
-		lo, hi = math.Min(lo, v), math.Max(hi, v)
-	}
-	hi = math.Max(hi, math.Max(float64(th.Accept), float64(th.Confirm)))
-	lo = math.Min(lo, float64(th.Confirm))
-	h.Start = math.Floor(lo/histBin) * histBin
-	nb := int(math.Ceil((hi-h.Start)/histBin+1e-9)) + 1
-	nb = max(1, min(nb, int(2/histBin)+2))
-	bin := func(v float64) int { return max(0, min(nb-1, int(math.Floor((v-h.Start)/histBin)))) }
-	h.Counts = make([]int, nb)
-	for _, v := range imp {
-		h.Counts[bin(v)]++
-	}
-	if len(gen) > 0 {
-		h.Genuine = make([]int, nb)
-		for _, v := range gen {
-			h.Genuine[bin(v)]++
-		}
-	}
-	return h
+			"at confirmed check-ins were already matches, so this errs low.", len(genuine), attendees)}
 }
 
 // thresholdHistory is the event's latest threshold changes.
@@ -513,152 +452,4 @@ func (s *Server) calibrationLoop() {
 		}
 		cancel()
 	}
-}
-
-// ---- Admin dashboard ----
-
-// targetOption is one entry of the dashboard's target selector.
-type targetOption struct {
-	Value    string
-	Label    string
-	Selected bool
-}
-
-func targetOptions(th api.Thresholds) []targetOption {
-	cur := targetOf(th)
-	out := make([]targetOption, 0, len(TargetChoices)+1)
-	found := false
-	for _, r := range TargetChoices {
-		sel := math.Abs(r-cur) <= 1e-12
-		found = found || sel
-		out = append(out, targetOption{Value: strconv.FormatFloat(r, 'g', -1, 64), Label: rateText(r) + " check-ins", Selected: sel})
-	}
-	if !found {
-		out = append(out, targetOption{Value: strconv.FormatFloat(cur, 'g', -1, 64), Label: rateText(cur) + " check-ins", Selected: true})
-	}
-	slices.SortFunc(out, func(a, b targetOption) int {
-		x, _ := strconv.ParseFloat(a.Value, 64)
-		y, _ := strconv.ParseFloat(b.Value, 64)
-		return cmp.Compare(y, x)
-	})
-	return out
-}
-
-// handleCalibration is GET /admin/events/{id}/calibration (JSON).
-func (s *Server) handleCalibration(w http.ResponseWriter, r *http.Request) {
-	ev, err := s.store.FindEventByID(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, notFoundError(err, "event"))
-		return
-	}
-	_, rep, err := s.calibration(r.Context(), ev, false)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	s.writeJSON(w, r, http.StatusOK, rep)
-}
-
-// calibrationChange runs change on the event's thresholds under the
-// event's calibration lock, audits it and recalibrates.
-func (s *Server) calibrationChange(w http.ResponseWriter, r *http.Request, action string,
-	change func(th api.Thresholds, tail calibrate.Tail) (api.Thresholds, string, error)) {
-	ev, err := s.store.FindEventByID(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.renderErr(w, r, notFoundError(err, "event"))
-		return
-	}
-	st := s.calib.state(ev.ID)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	// Bring the tail up to date for the implied rate of a pin.
-	ev, _, err = s.calibrationLocked(r.Context(), st, ev, true)
-	if err != nil {
-		s.renderErr(w, r, err)
-		return
-	}
-	var detail string
-	var cerr error
-	ev, _, err = s.store.UpdateThresholds(r.Context(), ev.ID, func(th api.Thresholds) (api.Thresholds, bool) {
-		nt, d, err := change(th, st.tail)
-		if err != nil {
-			cerr = err
-			return th, false
-		}
-		detail = d
-		return nt, true
-	})
-	if cerr != nil {
-		s.renderErr(w, r, cerr)
-		return
-	}
-	if err != nil {
-		s.renderErr(w, r, notFoundError(err, "event"))
-		return
-	}
-	// Audited before recalibrating, so the report's history shows it.
-	s.audit(r, sessionFrom(r.Context()).Username, action, ev.ID, detail)
-	if _, _, err := s.calibrationLocked(r.Context(), st, ev, true); err != nil {
-		s.renderErr(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/admin/events/"+ev.ID+"#calibration", http.StatusSeeOther)
-}
-
-// handleCalibrationTarget sets the event's target false-accept rate.
-func (s *Server) handleCalibrationTarget(w http.ResponseWriter, r *http.Request) {
-	s.calibrationChange(w, r, "thresholds.target", func(th api.Thresholds, _ calibrate.Tail) (api.Thresholds, string, error) {
-		v, err := strconv.ParseFloat(strings.TrimSpace(r.PostFormValue("target_fpir")), 64)
-		if err != nil || !(v >= 1e-7 && v <= 0.1) {
-			return th, "", errorf(http.StatusUnprocessableEntity, "invalid_target", "The target must be a rate between 1 in 10,000,000 and 1 in 10.")
-		}
-		d := fmt.Sprintf("target %s → %s", rateText(targetOf(th)), rateText(v))
-		th.TargetFPIR = v
-		return th, d, nil
-	})
-}
-
-// handleCalibrationPin pins a raw accept threshold (and confirm: blank
-// means the score an impostor reaches ConfirmFactor times as often).
-func (s *Server) handleCalibrationPin(w http.ResponseWriter, r *http.Request) {
-	s.calibrationChange(w, r, "thresholds.pin", func(th api.Thresholds, tail calibrate.Tail) (api.Thresholds, string, error) {
-		bad := errorf(http.StatusUnprocessableEntity, "invalid_thresholds", "Accept and confirm must be cosines between -1 and 1, confirm not above accept.")
-		accept, err := strconv.ParseFloat(strings.TrimSpace(r.PostFormValue("accept")), 64)
-		if err != nil || math.IsNaN(accept) || accept < -1 || accept > 1 {
-			return th, "", bad
-		}
-		confirm := accept - 0.1
-		if c := strings.TrimSpace(r.PostFormValue("confirm")); c != "" {
-			if confirm, err = strconv.ParseFloat(c, 64); err != nil || math.IsNaN(confirm) {
-				return th, "", bad
-			}
-		} else if tail.N > 0 {
-			if p := tail.Survival(accept); p > 0 {
-				confirm = tail.Quantile(math.Min(1, calibrate.ConfirmFactor*p))
-			}
-		}
-		confirm = math.Min(clampCos(confirm), accept)
-		if confirm < -1 {
-			return th, "", bad
-		}
-		th.Accept, th.Confirm, th.Pinned = float32(accept), float32(confirm), true
-		if th.Margin == 0 {
-			th.Margin = store.DefaultThresholds.Margin
-		}
-		d := fmt.Sprintf("pinned accept %.3f, confirm %.3f", accept, confirm)
-		if tail.N > 0 {
-			d += ", implies " + rateText(calibrate.RateAt(tail, accept, th.GallerySize)) + " per check-in"
-		}
-		return th, d, validateThresholds(th)
-	})
-}
-
-// handleCalibrationUnpin returns the event to calibrated thresholds.
-func (s *Server) handleCalibrationUnpin(w http.ResponseWriter, r *http.Request) {
-	s.calibrationChange(w, r, "thresholds.unpin", func(th api.Thresholds, _ calibrate.Tail) (api.Thresholds, string, error) {
-		d := fmt.Sprintf("unpinned accept %.3f, confirm %.3f", th.Accept, th.Confirm)
-		th.Pinned = false
-		return th, d, nil
-	})
 }

@@ -7,7 +7,10 @@
 // It renders kiosk.Event values and calls back through the small
 // Controller interface and the functions in Options; it holds no business
 // logic and knows nothing of the engine or storage. Handle may be called
-// from any goroutine.
+// from any goroutine. Run (window.go) is the kiosk window as
+// `facecheck ui` starts it: it opens a kiosk.Station and puts an App on
+// it, or first the models screen when the models need downloading. This
+// is the only package that imports Fyne.
 package ui
 
 import (
@@ -139,6 +142,7 @@ type App struct {
 	staff    *staffScreen
 	camera   *cameraPanel
 
+	pins     *kiosk.PINGuard
 	afterPIN Screen // what the PIN unlocks: ScreenSettings or ScreenStaff
 	inline   bool   // tests: run Staff and Pair calls on the UI goroutine
 
@@ -190,6 +194,7 @@ func New(fa fyne.App, opts Options) (*App, error) {
 		frameSize:    fyne.NewSize(4, 3),
 		showOverlays: fa.Preferences().Bool(prefsOverlaysKey),
 		pairedWith:   opts.PairedWith,
+		pins:         kiosk.NewPINGuard(opts.PINs, nil),
 	}
 	a.prompt.minShow, a.prompt.settle = opts.PromptMinShow, opts.PromptSettle
 	a.applyTheme()

@@ -134,7 +134,7 @@ func (h *harness) state(s kiosk.State) {
 // it, through the gear and the PIN prompt.
 func (h *harness) openSettings() {
 	h.t.Helper()
-	h.pins.SetPINHash(hashPIN("0000"))
+	kiosk.NewPINGuard(h.pins, nil).Set("0000")
 	test.Tap(h.app.main.gear)
 	test.Type(h.app.pin.pin, "0000")
 	test.Tap(h.app.pin.submit)

@@ -1,26 +1,22 @@
 package ui
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
-	"strings"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/facecheck/facecheck/kiosk"
 )
 
-// PINStore keeps the admin PIN's salted hash ("" when none is set yet).
-type PINStore interface {
-	PINHash() string
-	SetPINHash(hash string) error
-}
+// PINStore keeps the admin PIN's hash ("" when none is set yet); the
+// hashing, checking and lockout are kiosk.PINGuard's.
+type PINStore = kiosk.PINStore
 
 // prefsPINKey is the preferences key of the admin PIN hash.
 const prefsPINKey = "admin_pin_hash"
@@ -55,52 +51,6 @@ func (s *MemoryPINStore) SetPINHash(h string) error {
 	defer s.mu.Unlock()
 	s.hash = h
 	return nil
-}
-
-var errPINFormat = errors.New("pin: 4 to 8 digits")
-
-// validPIN is 4 to 8 ASCII digits.
-func validPIN(pin string) error {
-	if len(pin) < 4 || len(pin) > 8 {
-		return errPINFormat
-	}
-	for _, r := range pin {
-		if r < '0' || r > '9' {
-			return errPINFormat
-		}
-	}
-	return nil
-}
-
-// hashPIN returns "salt$sha256(salt|pin)" in hex. A PIN has so few values
-// that no hash stops an offline guess; the salt only keeps equal PINs on
-// different kiosks from looking equal. The real guard is the lock screen.
-func hashPIN(pin string) string {
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
-		panic(err) // crypto/rand does not fail on supported platforms
-	}
-	return hex.EncodeToString(salt) + "$" + pinDigest(salt, pin)
-}
-
-func pinDigest(salt []byte, pin string) string {
-	h := sha256.New()
-	h.Write(salt)
-	h.Write([]byte(pin))
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// checkPIN reports whether pin matches the stored hash.
-func checkPIN(stored, pin string) bool {
-	saltHex, digest, ok := strings.Cut(stored, "$")
-	if !ok {
-		return false
-	}
-	salt, err := hex.DecodeString(saltHex)
-	if err != nil {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(pinDigest(salt, pin)), []byte(digest)) == 1
 }
 
 // pinMode is what the PIN screen is for.
@@ -185,7 +135,7 @@ func (p *pinScreen) showError(msg string) {
 // UI goroutine (the main screen's gear button does).
 func (a *App) OpenAdmin() {
 	mode := pinEnter
-	if a.opts.PINs.PINHash() == "" {
+	if !a.pins.IsSet() {
 		mode = pinSet
 	}
 	a.pin.reset(a.tr, mode)
@@ -221,14 +171,25 @@ func (a *App) submitPIN() {
 	p := a.pin
 	switch p.mode {
 	case pinEnter:
-		if !checkPIN(a.opts.PINs.PINHash(), p.pin.Text) {
+		ok, err := a.pins.Check(p.pin.Text)
+		var locked *kiosk.PINLockedError
+		switch {
+		case errors.As(err, &locked):
+			p.pin.SetText("")
+			p.showError(a.tr.T("pin.locked", int(locked.Wait.Round(time.Second)/time.Second)))
+			return
+		case err != nil:
+			p.pin.SetText("")
+			p.showError(a.errorText("check admin PIN", err))
+			return
+		case !ok:
 			p.pin.SetText("")
 			p.showError(a.tr.T("pin.wrong"))
 			return
 		}
 		a.unlocked()
 	case pinSet, pinChange:
-		if validPIN(p.pin.Text) != nil {
+		if kiosk.ValidPIN(p.pin.Text) != nil {
 			p.showError(a.tr.T("pin.too_short"))
 			return
 		}
@@ -237,7 +198,7 @@ func (a *App) submitPIN() {
 			p.showError(a.tr.T("pin.mismatch"))
 			return
 		}
-		if err := a.opts.PINs.SetPINHash(hashPIN(p.pin.Text)); err != nil {
+		if err := a.pins.Set(p.pin.Text); err != nil {
 			p.showError(a.errorText("save admin PIN", err))
 			return
 		}

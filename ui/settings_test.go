@@ -5,10 +5,13 @@ import (
 	"errors"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
 	"github.com/go-text/typesetting/font"
+
+	"github.com/facecheck/facecheck/kiosk"
 )
 
 func TestPINFlow(t *testing.T) {
@@ -81,11 +84,25 @@ func TestPINFlow(t *testing.T) {
 	test.Type(a.pin.repeat, "13579")
 	test.Tap(a.pin.submit)
 	h.wantScreen(ScreenSettings)
-	if !checkPIN(h.pins.PINHash(), "13579") || checkPIN(h.pins.PINHash(), "2468") {
+	if ok13579, _ := kiosk.NewPINGuard(h.pins, nil).Check("13579"); !ok13579 || !strings.HasPrefix(h.pins.PINHash(), "argon2id$") {
 		t.Error("PIN not changed")
 	}
 	test.Tap(a.settings.close)
 	h.wantScreen(ScreenMain) // the kiosk's current screen
+
+	// Three wrong PINs lock the PIN screen: even the right PIN is refused
+	// for a while, and the screen says for how long.
+	test.Tap(a.main.gear)
+	for range 3 {
+		test.Type(a.pin.pin, "0000")
+		test.Tap(a.pin.submit)
+	}
+	test.Type(a.pin.pin, "13579")
+	test.Tap(a.pin.submit)
+	if got := a.pin.errText.Text; got != "Too many wrong PINs: try again in 30 s" {
+		t.Errorf("error while locked = %q", got)
+	}
+	h.wantScreen(ScreenPIN)
 }
 
 func TestSettingsValidation(t *testing.T) {

@@ -141,7 +141,7 @@ func (w *window) open() error {
 	cfg.OnSettings = func(v kiosk.Values) {
 		// The settings pane and the overlays show what is now in force.
 		if a := w.app.Load(); a != nil {
-			fyne.Do(func() { a.SettingsInForce(v) })
+			a.SettingsInForce(v) // safe from any goroutine
 		}
 	}
 	st, err := kiosk.OpenStation(w.ctx, cfg)

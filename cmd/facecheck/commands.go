@@ -32,20 +32,10 @@ func addEngineFlags(fs *flag.FlagSet) *engineFlags {
 	ef := &engineFlags{cfg: engine.DefaultConfig()}
 	fs.StringVar(&ef.dir, "models", "", "model directory (default $FACECHECK_MODELS or the user cache dir)")
 	fs.IntVar(&ef.cfg.TopK, "topk", ef.cfg.TopK, "detector candidates kept before NMS")
-	fs.Func("confidence", fmt.Sprintf("detector confidence (default %.2f)", ef.cfg.Confidence), func(s string) error {
-		var v float64
-		_, err := fmt.Sscan(s, &v)
-		ef.cfg.Confidence = float32(v)
-		return err
-	})
+	fs.Func("confidence", fmt.Sprintf("detector confidence (default %.2f)", ef.cfg.Confidence), float32Flag(&ef.cfg.Confidence))
 	fs.IntVar(&ef.cfg.Threads, "threads", ef.cfg.Threads, "OpenCV threads (0 = OpenCV's default)")
 	fs.BoolVar(&ef.cfg.FlipEmbed, "flip", ef.cfg.FlipEmbed, "average the embedding with the mirrored face's")
-	fs.Func("still-context", "still photos: also embed an alignment scaled by this factor (0 = off; default 0.9)", func(v string) error {
-		var f float64
-		_, err := fmt.Sscan(v, &f)
-		ef.cfg.StillContext = float32(f)
-		return err
-	})
+	fs.Func("still-context", "still photos: also embed an alignment scaled by this factor (0 = off; default 0.9)", float32Flag(&ef.cfg.StillContext))
 	fs.BoolVar(&ef.cfg.RefineLandmarks, "refine", ef.cfg.RefineLandmarks, "average landmarks over 4 views")
 	return ef
 }
@@ -56,14 +46,6 @@ func (ef *engineFlags) open() (*engine.Engine, error) {
 		return nil, err
 	}
 	return engine.New(st, ef.cfg)
-}
-
-func openEngine(dir string) (*engine.Engine, error) {
-	st, err := models.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	return engine.New(st, engine.DefaultConfig())
 }
 
 func writeJSON(path string, v any) error {

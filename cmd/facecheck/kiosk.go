@@ -21,8 +21,8 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	sf := addStationFlags(fs)
 	autoConfirm := fs.String("auto-confirm", "no", `answer "Are you NAME?" with yes or no`)
 	faces := fs.Bool("faces", false, "also write a line per frame with the face box")
-	fs.IntVar(&sf.cfg.Kiosk.StillFrames, "still", sf.cfg.Kiosk.StillFrames, "good frames in a row that make holding still")
-	fs.IntVar(&sf.cfg.Kiosk.FuseFrames, "fuse", sf.cfg.Kiosk.FuseFrames, "good frames embedded and fused")
+	sf.setting(fs, "still", "process.still_frames", "good frames in a row that make holding still (default %s)")
+	sf.setting(fs, "fuse", "process.fuse_frames", "good frames embedded and fused (default %s)")
 	enrolLabels := fs.String("enrol-labels", "", "labels CSV (path,identity) to enrol people from before running")
 	enrolRoot := fs.String("enrol-root", "", "image root of --enrol-labels")
 	enrolFirst := fs.Int("enrol-first", 0, "enrol the first photo of the first N identities of --enrol-labels")
@@ -36,7 +36,7 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return fmt.Errorf("kiosk: --auto-confirm %q: want yes or no", *autoConfirm)
 	}
 	out := kiosk.NewHeadlessOut(stdout)
-	cfg := sf.config()
+	cfg := sf.cfg
 	cfg.Log, cfg.OnEvent = stderr, out.SyncLine
 	if *enrolLabels != "" && *enrolFirst > 0 {
 		cfg.Setup = func(ctx context.Context, eng *engine.Engine, db *storage.DB) (string, error) {

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/facecheck/facecheck/kiosk"
@@ -12,15 +11,15 @@ import (
 
 // stationFlags are the flags `facecheck kiosk` and the window share: where
 // frames come from, the local database and key, the models, the server,
-// and the decision thresholds; config turns them into a StationConfig.
+// and settings given on the command line (the thresholds), which go over
+// the stored ones.
 type stationFlags struct {
-	fs  *flag.FlagSet
 	cfg kiosk.StationConfig
 }
 
 func addStationFlags(fs *flag.FlagSet) *stationFlags {
-	sf := &stationFlags{fs: fs, cfg: kiosk.StationConfig{Kiosk: kiosk.DefaultConfig(), Sync: kiosk.DefaultSyncConfig()}}
-	c, k := &sf.cfg, &sf.cfg.Kiosk
+	sf := &stationFlags{cfg: kiosk.StationConfig{Kiosk: kiosk.DefaultConfig(), Sync: kiosk.DefaultSyncConfig(), Override: kiosk.Values{}}}
+	c := &sf.cfg
 	host, _ := os.Hostname()
 	fs.StringVar(&c.Camera.Source, "camera", "0", "camera index, video file or image folder")
 	fs.IntVar(&c.Camera.Width, "width", 0, "capture width requested from a device")
@@ -36,20 +35,33 @@ func addStationFlags(fs *flag.FlagSet) *stationFlags {
 	fs.DurationVar(&c.SyncInterval, "sync-interval", 15*time.Second, "time between sync rounds")
 	fs.DurationVar(&c.Sync.Timeout, "net-timeout", 10*time.Second, "timeout of one HTTP attempt")
 	fs.IntVar(&c.Sync.RetryMax, "net-retries", 3, "retries of one HTTP request")
-	fs.Func("accept", fmt.Sprintf("accept threshold (default: the event's calibration, else %.2f)", k.Accept), float32Flag(&k.Accept))
-	fs.Func("confirm", fmt.Sprintf("confirm threshold: ask \"Are you NAME?\" above it (default %.2f)", k.Confirm), float32Flag(&k.Confirm))
-	fs.Func("margin", fmt.Sprintf("margin to the second-best identity (default %.2f)", k.Margin), float32Flag(&k.Margin))
-	fs.BoolVar(&k.RequireBlink, "blink", k.RequireBlink, "require a blink before identifying")
+	sf.setting(fs, "accept", "face.accept", "accept threshold (default: the event's calibration, else %s)")
+	sf.setting(fs, "confirm", "face.confirm", "confirm threshold: ask \"Are you NAME?\" above it (default %s)")
+	sf.setting(fs, "margin", "face.margin", "margin to the second-best identity (default %s)")
+	fs.BoolFunc("blink", "require a blink before identifying", sf.set("face.blink"))
 	return sf
 }
 
-// config is the StationConfig the flags give, with the thresholds given
-// on the command line over the stored settings.
-func (sf *stationFlags) config() kiosk.StationConfig {
-	c := sf.cfg
-	c.Override = kiosk.Values{}
-	overrideFromFlags(sf.fs, c.Override, c.Kiosk)
-	return c
+// setting adds flag name for the kiosk setting key (usage formats its
+// default in).
+func (sf *stationFlags) setting(fs *flag.FlagSet, name, key, usage string) {
+	d, _ := kiosk.Lookup(key)
+	fs.Func(name, fmt.Sprintf(usage, d.Default), sf.set(key))
+}
+
+// set checks v as the setting key and puts it over the stored value.
+func (sf *stationFlags) set(key string) func(string) error {
+	return func(v string) error {
+		d, ok := kiosk.Lookup(key)
+		if !ok {
+			return fmt.Errorf("no setting %s", key)
+		}
+		if err := d.Validate(v); err != nil {
+			return err
+		}
+		sf.cfg.Override[key] = v
+		return nil
+	}
 }
 
 func float32Flag(p *float32) func(string) error {
@@ -61,21 +73,4 @@ func float32Flag(p *float32) func(string) error {
 		*p = float32(v)
 		return nil
 	}
-}
-
-// overrideFromFlags puts the thresholds given on the command line over the
-// stored settings. (--accept and friends are fs.Func flags, whose Value
-// does not print the parsed number: it is read back from cfg.)
-func overrideFromFlags(fs *flag.FlagSet, values map[string]string, cfg kiosk.Config) {
-	given := map[string]string{
-		"accept":  strconv.FormatFloat(float64(cfg.Accept), 'f', -1, 32),
-		"confirm": strconv.FormatFloat(float64(cfg.Confirm), 'f', -1, 32),
-		"margin":  strconv.FormatFloat(float64(cfg.Margin), 'f', -1, 32),
-		"blink":   strconv.FormatBool(cfg.RequireBlink),
-	}
-	fs.Visit(func(f *flag.Flag) {
-		if v, ok := given[f.Name]; ok {
-			values["face."+f.Name] = v
-		}
-	})
 }

@@ -43,10 +43,7 @@ func runUI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *demoScreens != "" {
 		return ui.RunDemoScreens(*demoScreens, o.Language, o.EventName, o.Width, o.Height, stdout)
 	}
-	if err := sf.cfg.Kiosk.Validate(); err != nil {
-		return err
-	}
-	o.Station = sf.config()
+	o.Station = sf.cfg
 	// A camera that cannot be opened at all falls back to the demo when
 	// asked to; otherwise the runner keeps retrying and the UI says so.
 	if !*demoOn && *demoFallback {
