@@ -413,6 +413,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /v1/admin/events", s.adminAPI(s.handleCreateEvent))
 	mux.Handle("GET /v1/admin/events/{id}", s.adminAPI(s.handleGetEvent))
 	mux.Handle("PUT /v1/admin/events/{id}/settings", s.adminAPI(s.handleUpdateEventSettings))
+	mux.Handle("DELETE /v1/admin/events/{id}", s.adminAPI(s.handleDeleteEvent))
 	mux.Handle("GET /v1/admin/events/{id}/attendees", s.adminAPI(s.handleListAttendees))
 	mux.Handle("GET /v1/admin/events/{id}/kiosks", s.adminAPI(s.handleListKiosks))
 	mux.Handle("GET /v1/admin/events/{id}/stats", s.adminAPI(s.handleEventStats))

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"mime/multipart"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/server"
 )
 
@@ -83,5 +85,43 @@ func TestACMEOnlyForItsHost(t *testing.T) {
 	}
 	if err := hs("checkin.example.org"); err == nil || calls.Load() == 0 {
 		t.Fatalf("handshake for the host: %v, %d CA requests; want the CA asked", err, calls.Load())
+	}
+}
+
+// An admin deletes an event: its attendees, kiosks and check-ins are gone,
+// its kiosks are unpaired, other events stay; it is audited.
+func TestAdminDeletesEvent(t *testing.T) {
+	s := newTestServer(t)
+	a := login(t, s)
+	var other api.Event
+	a.json(t, "POST", "/v1/admin/events", api.EventCreate{Name: "Other"}, 201, &other)
+	k := pair(t, s, a, s.Event.ID, "Kiosk")
+	at := addAttendee(t, s, s.Event.ID, "Gone Person", "gone")
+	keep := addAttendee(t, s, other.ID, "Kept Person", "kept")
+	k.json(t, "POST", "/v1/checkins", api.CheckInBatch{CheckIns: []api.CheckIn{newCheckIn(at.ID, s.Clock.Now())}}, 200, nil)
+
+	a.json(t, "DELETE", "/v1/admin/events/"+s.Event.ID, nil, 204, nil)
+	a.json(t, "DELETE", "/v1/admin/events/"+s.Event.ID, nil, 404, nil)
+	a.json(t, "GET", "/v1/admin/events/"+s.Event.ID, nil, 404, nil)
+	k.json(t, "GET", "/v1/settings", nil, 401, nil)
+	if _, err := s.DB.FindAttendeeByID(context.Background(), at.ID); err == nil {
+		t.Error("the deleted event's attendee is still stored")
+	}
+	if a2, err := s.DB.FindAttendeeByID(context.Background(), keep.ID); err != nil || a2.DeletedAt != nil {
+		t.Errorf("the other event's attendee: %+v %v", a2, err)
+	}
+	// Without the CSRF header nothing is deleted.
+	req := newJSONRequest(t, "DELETE", s.URL()+"/v1/admin/events/"+other.ID, nil)
+	call(t, a.c, req, 403, &api.Problem{})
+	entries, err := s.DB.ListAudit(context.Background(), 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range entries {
+		found = found || e.Action == "event.delete" && e.Target == s.Event.ID && e.Actor == testUser
+	}
+	if !found {
+		t.Errorf("no event.delete audit entry in %+v", entries)
 	}
 }

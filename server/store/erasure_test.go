@@ -3,8 +3,11 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -116,4 +119,71 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 			t.Fatalf("neighbour %s: %+v %v", id, a, err)
 		}
 	}
+}
+
+// Deleting an event erases every attendee of it from the data folder, its
+// tombstones included, and leaves other events alone.
+func TestDeleteEventLeavesNoTrace(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := store.Open(ctx, filepath.Join(dir, "facecheck.db"), testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	gone, err := db.CreateEvent(ctx, "Gone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := db.CreateEvent(ctx, "Kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := uuid.NewString()[:8]
+	needles := map[string][]byte{}
+	var keptID string
+	for i, ev := range []*store.Event{gone, gone, kept} {
+		name, email := fmt.Sprintf("Person %d %s", i, tag), fmt.Sprintf("p%d-%s@example.com", i, tag)
+		data := bytes.Repeat([]byte{byte(i*40 + 1), byte(i*40 + 2)}, 256)
+		r, err := db.CreateAttendee(ctx, store.AttendeeCreate{EventID: ev.ID, Name: name, Email: email, Consent: true,
+			Source: store.SourceWeb, Templates: []api.Template{{Model: "m", Version: 1, Data: data}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev == kept {
+			keptID = r.Attendee.ID
+			continue
+		}
+		needles["name "+name] = []byte(name)
+		needles["e-mail "+email] = []byte(email)
+		needles["attendee id "+r.Attendee.ID] = []byte(r.Attendee.ID)
+	}
+	// A tombstone of the event too: its id must go as well.
+	if err := db.DeleteAttendee(ctx, firstKey(needles, "attendee id ")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteEvent(ctx, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	if found := traces(t, dir, needles); len(found) > 0 {
+		t.Errorf("after deleting the event: %v", found)
+	}
+	if _, err := db.FindEventByID(ctx, gone.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleted event: %v, want ErrNotFound", err)
+	}
+	if err := db.DeleteEvent(ctx, gone.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleting again: %v, want ErrNotFound", err)
+	}
+	if a, err := db.FindAttendeeByID(ctx, keptID); err != nil || a.DeletedAt != nil {
+		t.Errorf("the other event's attendee: %+v %v", a, err)
+	}
+}
+
+func firstKey(m map[string][]byte, prefix string) string {
+	for k := range m {
+		if strings.HasPrefix(k, prefix) {
+			return strings.TrimPrefix(k, prefix)
+		}
+	}
+	return ""
 }
