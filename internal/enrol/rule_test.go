@@ -20,7 +20,7 @@ import (
 // (the uploaded bytes decoded, then engine.EnrolPhoto) accepts, with the
 // same template; every refused person is skipped with a line giving the
 // server's reason, and the enrolment goes on past them.
-func TestFirstAppliesTheServersRegistrationRule(t *testing.T) {
+func TestEnrolFirstAppliesTheServersRegistrationRule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real engine on every dev face")
 	}
