@@ -85,7 +85,7 @@ func TestHeadlessDiskFullDegrades(t *testing.T) {
 	w.scenes = append(w.scenes, w.scenes...)
 	video := w.video(t, "kiosk.avi", fo)
 	db := openTestDB(t)
-	if enrolled, err := enrol.First(ctx, w.eng, db, w.picks, w.root, len(w.picks)); err != nil || len(enrolled) != len(w.picks) {
+	if enrolled, err := enrol.First(ctx, w.eng, db, w.picks, w.root, len(w.picks), t.Output()); err != nil || len(enrolled) != len(w.picks) {
 		t.Fatalf("enrolled %d: %v", len(enrolled), err)
 	}
 	g, err := LoadGallery(ctx, db, 3)

@@ -30,7 +30,7 @@ func TestHeadlessVideo(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			db := openTestDB(t)
-			enrolled, err := enrol.First(ctx, eng, db, picks[:2], root, 2)
+			enrolled, err := enrol.First(ctx, eng, db, picks[:2], root, 2, t.Output())
 			if err != nil || len(enrolled) != 2 {
 				t.Fatalf("enrolled %d: %v", len(enrolled), err)
 			}

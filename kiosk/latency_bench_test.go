@@ -79,7 +79,7 @@ func BenchmarkCheckInLatency(b *testing.B) {
 			var stepped uint64
 			for i := 0; i < b.N; i++ {
 				db := openTestDB(b)
-				if _, err := enrol.First(ctx, eng, db, picks, root, len(picks)); err != nil {
+				if _, err := enrol.First(ctx, eng, db, picks, root, len(picks), b.Output()); err != nil {
 					b.Fatal(err)
 				}
 				g, err := LoadGallery(ctx, db, 3)

@@ -78,12 +78,6 @@ type Machine struct {
 	qrReader     *engine.QRReader
 }
 
-// Kiosk is the old name of Machine.
-//
-// Deprecated: use Machine; kept while branches written against the old name
-// are merged.
-type Kiosk = Machine
-
 // New returns a machine in StateIdle. clock nil means time.Now.
 func New(cfg Config, eng Engine, gallery *engine.Gallery, store Store, clock func() time.Time) (*Machine, error) {
 	if err := cfg.Validate(); err != nil {

@@ -51,7 +51,7 @@ type prober interface {
 }
 
 // newOutage starts an outage of k's storage caused by err.
-func newOutage(k *Kiosk, err error, now time.Time) *outage {
+func newOutage(k *Machine, err error, now time.Time) *outage {
 	o := &outage{cause: err, wait: outageRetryMin, since: now, next: now.Add(outageRetryMin)}
 	if p, ok := k.store.(prober); ok {
 		o.probe = p.Probe
@@ -93,7 +93,7 @@ func (o *outage) try(ctx context.Context, now time.Time) bool {
 }
 
 // resumed is the EventResumed after an outage, with the machine reset.
-func (o *outage) resumed(k *Kiosk, now time.Time) []Event {
+func (o *outage) resumed(k *Machine, now time.Time) []Event {
 	evs := k.Reset()
 	return append(evs, Event{Kind: EventResumed, At: now, State: k.State()})
 }

@@ -217,8 +217,8 @@ func TestRunnerRealEngine(t *testing.T) {
 	for _, confirm := range []bool{false, true} {
 		t.Run(fmt.Sprintf("confirm=%v", confirm), func(t *testing.T) {
 			db := openTestDB(t)
-			if _, err := enrol.First(ctx, eng, db, picks[:2], root, 2); err != nil {
-				t.Fatal(err)
+			if enrolled, err := enrol.First(ctx, eng, db, picks[:2], root, 2, t.Output()); err != nil || len(enrolled) != 2 {
+				t.Fatalf("enrolled %d: %v", len(enrolled), err)
 			}
 			g, err := LoadGallery(ctx, db, 3)
 			if err != nil {

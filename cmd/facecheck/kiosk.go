@@ -51,7 +51,7 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			if err != nil {
 				return "", err
 			}
-			done, err := enrol.First(ctx, eng, db, people, *enrolRoot, *enrolFirst)
+			done, err := enrol.First(ctx, eng, db, people, *enrolRoot, *enrolFirst, stderr)
 			fmt.Fprintf(stderr, "kiosk: enrolled %d people\n", len(done))
 			return "", err
 		}

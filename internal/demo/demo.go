@@ -32,14 +32,17 @@ type Options struct {
 	Verbose bool
 }
 
-// Pick chooses the demo's people from the labels CSV: people+1 identities
-// with 3+ photos, spread over the sorted list so sources are mixed. The
-// first people are enrolled; the last walks up without being enrolled.
-func Pick(labels string, people int) ([]enrol.Person, error) {
-	return pick(labels, people, 3)
+// Pick chooses the demo's people from the labels CSV (images under root):
+// people+1 identities with 3+ photos, spread over the sorted list so
+// sources are mixed. The first people are enrolled, so each is the first
+// identity from its spread position on whose first photo the registration
+// rule (e, engine.EnrolPhoto) accepts; the last walks up without being
+// enrolled.
+func Pick(e enrol.Encoder, labels, root string, people int) ([]enrol.Person, error) {
+	return pick(e, labels, root, people, 3)
 }
 
-func pick(labels string, people, minPhotos int) ([]enrol.Person, error) {
+func pick(e enrol.Encoder, labels, root string, people, minPhotos int) ([]enrol.Person, error) {
 	if people < 1 {
 		return nil, fmt.Errorf("demo: %d people, want at least 1", people)
 	}
@@ -57,20 +60,51 @@ func pick(labels string, people, minPhotos int) ([]enrol.Person, error) {
 		return nil, fmt.Errorf("demo: %d identities with %d+ photos in %s, need %d", len(pool), minPhotos, labels, people+1)
 	}
 	picks := make([]enrol.Person, 0, people+1)
+	next := 0 // the first pool index not passed over yet
 	for i := 0; i <= people; i++ {
-		picks = append(picks, pool[i*len(pool)/(people+1)])
+		j := max(next, i*len(pool)/(people+1))
+		for ; i < people && j < len(pool); j++ {
+			ok, err := accepted(e, filepath.Join(root, pool[j].Paths[0]))
+			if err != nil {
+				return nil, fmt.Errorf("demo: %w", err)
+			}
+			if ok {
+				break
+			}
+		}
+		if j >= len(pool) {
+			return nil, fmt.Errorf("demo: not %d identities in %s whose first photo can be enrolled, and one more", people, labels)
+		}
+		picks = append(picks, pool[j])
+		next = j + 1
 	}
 	return picks, nil
+}
+
+// accepted reports whether the registration rule accepts the photo at path.
+func accepted(e enrol.Encoder, path string) (bool, error) {
+	im, err := engine.LoadImage(path)
+	if err != nil {
+		return false, err
+	}
+	_, err = e.EnrolPhoto(im)
+	if _, refused := enrol.Refused(err); refused {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // build enrols the first photo of each of the first n picks into db and
 // writes to video their second photos walking up, then the others' (not
 // enrolled): nobody is matched against the picture they were enrolled
 // from. It returns who was enrolled and each scene's label.
-func build(ctx context.Context, eng *engine.Engine, db *storage.DB, picks []enrol.Person, n int, root, video string) ([]enrol.Person, []string, error) {
-	enrolled, err := enrol.First(ctx, eng, db, picks[:n], root, n)
+func build(ctx context.Context, eng *engine.Engine, db *storage.DB, picks []enrol.Person, n int, root, video string, log io.Writer) ([]enrol.Person, []string, error) {
+	enrolled, err := enrol.First(ctx, eng, db, picks[:n], root, n, log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("demo: %w", err)
+	}
+	if len(enrolled) != n {
+		return nil, nil, fmt.Errorf("demo: enrolled %d of the %d people picked", len(enrolled), n)
 	}
 	scenes := make([]fixture.Scene, 0, len(picks))
 	var labels []string
@@ -104,10 +138,6 @@ func build(ctx context.Context, eng *engine.Engine, db *storage.DB, picks []enro
 // returns the kiosk's results in order. The database is removed at the end;
 // the video too unless o.Video names where to keep it.
 func Run(ctx context.Context, o Options, out io.Writer) (_ []kiosk.Result, err error) {
-	picks, err := Pick(o.Labels, o.People)
-	if err != nil {
-		return nil, err
-	}
 	dir, err := os.MkdirTemp("", "facecheck-demo-")
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
@@ -117,14 +147,17 @@ func Run(ctx context.Context, o Options, out io.Writer) (_ []kiosk.Result, err e
 	if path == "" {
 		path = filepath.Join(dir, "demo.avi")
 	}
-	var enrolled []enrol.Person
+	var picks, enrolled []enrol.Person
 	st, err := kiosk.OpenStation(ctx, kiosk.StationConfig{
 		Models: o.Models, DB: filepath.Join(dir, "kiosk.db"), Key: filepath.Join(dir, "kiosk.key"),
 		Kiosk:    kiosk.DefaultConfig(),
 		Override: kiosk.Values{"face.blink": "true"}, // the video's people blink: the demo shows the liveness step
 		Setup: func(ctx context.Context, eng *engine.Engine, db *storage.DB) (string, error) {
 			var err error
-			enrolled, _, err = build(ctx, eng, db, picks, o.People, o.Root, path)
+			if picks, err = Pick(eng, o.Labels, o.Root, o.People); err != nil {
+				return "", err
+			}
+			enrolled, _, err = build(ctx, eng, db, picks, o.People, o.Root, path, out)
 			return path, err
 		},
 	})
@@ -174,12 +207,13 @@ func Window(cfg *kiosk.StationConfig, faces string, n int, log io.Writer) (clean
 	cfg.DB, cfg.Key = filepath.Join(dir, "kiosk.db"), filepath.Join(dir, "kiosk.key")
 	cfg.Camera.LeadIn = 45 // 3 s of nobody there before each round
 	cfg.Setup = func(ctx context.Context, eng *engine.Engine, db *storage.DB) (string, error) {
-		picks, err := pick(filepath.Join(faces, "labels.csv"), max(1, n), 2)
+		root := filepath.Join(faces, "images")
+		picks, err := pick(eng, filepath.Join(faces, "labels.csv"), root, max(1, n), 2)
 		if err != nil {
 			return "", fmt.Errorf("the demo needs the labelled dev faces (set FACECHECK_FACES): %w", err)
 		}
 		video := filepath.Join(dir, "demo.avi")
-		done, labels, err := build(ctx, eng, db, picks, max(1, n), filepath.Join(faces, "images"), video)
+		done, labels, err := build(ctx, eng, db, picks, max(1, n), root, video, log)
 		if err != nil {
 			return "", err
 		}

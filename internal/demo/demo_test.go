@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/internal/demo"
 	"github.com/facecheck/facecheck/internal/enrol"
 	"github.com/facecheck/facecheck/internal/testenv"
@@ -29,10 +30,27 @@ func TestDemoChecksInEnrolledPeople(t *testing.T) {
 		Labels: filepath.Join(dir, "labels.csv"), Root: filepath.Join(dir, "images"),
 		People: enrolled, Video: filepath.Join(t.TempDir(), "demo.avi"),
 	}
-	picks, err := demo.Pick(o.Labels, enrolled)
+	eng, err := engine.New(testenv.Models(t), engine.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
+	picks, err := demo.Pick(eng, o.Labels, o.Root, enrolled)
+	if err != nil {
+		eng.Close()
+		t.Fatal(err)
+	}
+	// Everyone picked for enrolment passes the server's registration rule
+	// (hans_blix, whose first photo has a second face, no longer does).
+	for _, p := range picks[:enrolled] {
+		im, err := engine.LoadImage(filepath.Join(o.Root, p.Paths[0]))
+		if err == nil {
+			_, err = eng.EnrolPhoto(im)
+		}
+		if err != nil {
+			t.Errorf("picked %s, whose first photo cannot be enrolled: %v", p.ID, err)
+		}
+	}
+	eng.Close()
 	var out bytes.Buffer
 	res, err := demo.Run(context.Background(), o, &out)
 	t.Log("\n" + out.String())
@@ -86,6 +104,9 @@ func TestDemoChecksInEnrolledPeople(t *testing.T) {
 	}
 	if !strings.Contains(text, "  prompt: Please blink") {
 		t.Error("the kiosk never asked for the blink it requires")
+	}
+	if strings.Contains(text, "enrol: skipped") {
+		t.Error("the demo skipped someone it picked")
 	}
 	if strings.Contains(text, `{"event"`) {
 		t.Error("JSON lines in the demo's output")

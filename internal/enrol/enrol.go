@@ -6,7 +6,9 @@ package enrol
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -19,9 +21,11 @@ import (
 	"github.com/facecheck/facecheck/storage"
 )
 
-// Encoder is what enrolment needs from the engine.
+// Encoder is what enrolment needs from the engine: the registration-photo
+// rule the server applies (engine.EnrolPhoto), so the kiosk never enrols
+// from a photo the server would refuse.
 type Encoder interface {
-	Encode(engine.Image) (engine.Encoded, error)
+	EnrolPhoto(engine.Image) (engine.Encoded, error)
 }
 
 // Person is one identity of a labels CSV.
@@ -54,14 +58,15 @@ func ReadPeople(labels string) ([]Person, error) {
 	return out, nil
 }
 
-// Photo encodes the photo at path and stores attendee id/name with its
-// template.
+// Photo encodes the photo at path by the registration rule and stores
+// attendee id/name with its template. A photo the rule refuses returns an
+// error wrapping *engine.RejectedError (Refused tells it apart).
 func Photo(ctx context.Context, e Encoder, db *storage.DB, id, name, path string) error {
 	im, err := engine.LoadImage(path)
 	if err != nil {
 		return err
 	}
-	enc, err := e.Encode(im)
+	enc, err := e.EnrolPhoto(im)
 	if err != nil {
 		return fmt.Errorf("enrol %s: %w", id, err)
 	}
@@ -91,9 +96,23 @@ func DisplayName(id string) string {
 	return strings.Join(words, " ")
 }
 
-// First enrols the first photo of the first n people into db and returns
-// who was enrolled.
-func First(ctx context.Context, e Encoder, db *storage.DB, people []Person, root string, n int) ([]Person, error) {
+// Refused reports whether err is the registration rule refusing a photo
+// (rather than a photo that cannot be read or a database that fails), and
+// why, most important reason first.
+func Refused(err error) ([]engine.Issue, bool) {
+	var r *engine.RejectedError
+	if !errors.As(err, &r) {
+		return nil, false
+	}
+	return r.Issues, true
+}
+
+// First enrols the first photo of people, in order, into db until n are
+// enrolled and returns who was. A person whose first photo the
+// registration rule refuses is skipped with a line on log naming the
+// reason: one bad photo does not stop a bulk enrolment. Any other error
+// (an unreadable file, the database) does.
+func First(ctx context.Context, e Encoder, db *storage.DB, people []Person, root string, n int, log io.Writer) ([]Person, error) {
 	var done []Person
 	for _, p := range people {
 		if len(done) >= n {
@@ -102,10 +121,24 @@ func First(ctx context.Context, e Encoder, db *storage.DB, people []Person, root
 		if len(p.Paths) == 0 {
 			continue
 		}
-		if err := Photo(ctx, e, db, p.ID, DisplayName(p.ID), filepath.Join(root, p.Paths[0])); err != nil {
+		err := Photo(ctx, e, db, p.ID, DisplayName(p.ID), filepath.Join(root, p.Paths[0]))
+		if issues, ok := Refused(err); ok {
+			fmt.Fprintf(log, "enrol: skipped %s: %s refused: %s\n", p.ID, p.Paths[0], reasons(issues))
+			continue
+		}
+		if err != nil {
 			return done, err
 		}
 		done = append(done, p)
 	}
 	return done, nil
+}
+
+// reasons lists the issues' reasons ("many_faces, blur").
+func reasons(issues []engine.Issue) string {
+	rs := make([]string, len(issues))
+	for i, is := range issues {
+		rs[i] = string(is.Reason)
+	}
+	return strings.Join(rs, ", ")
 }
