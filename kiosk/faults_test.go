@@ -956,6 +956,15 @@ func TestFaultFaultyServer(t *testing.T) {
 			if st := run.lastSync(); st == nil || st.Online || st.OfflineSince.IsZero() || st.Queued == 0 || st.LastError == "" {
 				t.Errorf("last sync status %+v, want offline with check-ins queued and the error", st)
 			}
+			// A server that errs or hangs is offline; one that answers
+			// garbage is reachable but unusable: degraded.
+			wantState := api.SyncOffline
+			if name == "garbage" {
+				wantState = api.SyncDegraded
+			}
+			if st := run.lastSync(); st != nil && st.State != wantState {
+				t.Errorf("last sync state %q, want %q (%+v)", st.State, wantState, st)
+			}
 			n, queued, orphans := localState(t, d, got)
 			if n != len(want) || queued != len(want) || orphans != 0 {
 				t.Fatalf("%d check-ins stored, %d queued, %d orphans; want %d, %d, 0", n, queued, orphans, len(want), len(want))

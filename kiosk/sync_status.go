@@ -58,8 +58,13 @@ type syncHealth struct {
 }
 
 // offline reports whether err means the server could not be reached (as
-// opposed to an answer the kiosk could not use).
-func offline(err error) bool { return errors.Is(err, ErrOffline) }
+// opposed to an answer the kiosk could not use). A call that ran out of
+// time counts as unreachable, even when the deadline hit a local step
+// between two requests (the last flush of a stopping kiosk whose server
+// hangs), not as a problem of that step.
+func offline(err error) bool {
+	return errors.Is(err, ErrOffline) || errors.Is(err, context.DeadlineExceeded)
+}
 
 // noteAttempt records one HTTP attempt (every retry included): whether
 // the server answered at all. It is the retry policy's hook, so a hanging
