@@ -33,9 +33,8 @@ type ModelProblem struct {
 }
 
 // FetchFailed says why downloading the models did not work, as a reason
-// code the models screen explains in words: "npm_missing" (npm, which
-// fetches them, is not installed), "network" (the registry cannot be
-// reached), "damaged" (what arrived failed the sha256 check), "disk" (the
+// code the models screen explains in words: "network" (the registry
+// cannot be reached), "damaged" (what arrived failed the sha256 check), "disk" (the
 // model directory cannot be written); any other reason gets a general
 // sentence. Err is shown under the explanation for whoever fixes it.
 type FetchFailed struct {
@@ -55,9 +54,10 @@ type ModelsOptions struct {
 	Dir      string
 	Problems []ModelProblem
 	// Fetch downloads and verifies the models, writing progress lines to
-	// log. It runs off the UI goroutine; ctx ends when the person quits.
-	// Its error is explained in plain words (see FetchFailed).
-	Fetch func(ctx context.Context, log io.Writer) error
+	// log and the bytes so far to progress (the screen's bar; total 0 when
+	// unknown). It runs off the UI goroutine; ctx ends when the person
+	// quits. Its error is explained in plain words (see FetchFailed).
+	Fetch func(ctx context.Context, log io.Writer, progress func(done, total int64)) error
 	// Start continues the kiosk's start-up once Fetch succeeded, putting
 	// the kiosk on the window itself. It runs off the UI goroutine; its
 	// error is shown with Try again.
@@ -78,7 +78,7 @@ const (
 )
 
 // maxLogLines is how many of the download's last progress lines show:
-// enough for IT to see npm's complaint, few enough that the screen fits
+// enough for IT to see what went wrong, few enough that the screen fits
 // 1280x800 with the failure explained above them.
 const maxLogLines = 4
 
@@ -93,6 +93,7 @@ type ModelsScreen struct {
 	title, files, todo *widget.Label
 	status             *widget.Label // what is happening, or what went wrong
 	log                *widget.Label // the download's last lines
+	bar                *widget.ProgressBar
 	download, quit     *keyButton
 
 	phase  modelsPhase
@@ -145,7 +146,7 @@ func (m *ModelsScreen) build() {
 		m.files.Hide()
 	}
 	// What the files are for and what to do, in one label: the screen must
-	// fit 1280x800 with a failure and npm's last lines shown too.
+	// fit 1280x800 with a failure and the download's last lines shown too.
 	m.todo = wrapLabel(tr.T("models.explain", m.opts.Dir)+"\n"+tr.T("models.todo", m.opts.Dir),
 		theme.SizeNameText, widget.MediumImportance)
 	m.download = newKeyButton(m, tr.T("models.download"), theme.DownloadIcon(), m.Download)
@@ -159,10 +160,12 @@ func (m *ModelsScreen) build() {
 	m.log.SizeName = theme.SizeNameCaptionText
 	m.log.Truncation = fyne.TextTruncateEllipsis // one screen line each
 	m.log.Hide()
+	m.bar = widget.NewProgressBar()
+	m.bar.Hide()
 	bar := canvas.NewRectangle(colError)
 	bar.SetMinSize(fyne.NewSize(0, 24))
 	body := container.NewVBox(layout.NewSpacer(), m.title, m.files, m.todo,
-		container.NewCenter(buttons), m.status, m.log, layout.NewSpacer())
+		container.NewCenter(buttons), m.status, m.bar, m.log, layout.NewSpacer())
 	m.root = container.NewStack(canvas.NewRectangle(colBackground),
 		container.NewBorder(bar, nil, nil, nil, container.NewPadded(body)))
 }
@@ -199,6 +202,8 @@ func (m *ModelsScreen) Download() {
 	m.lines = nil
 	m.log.SetText("")
 	m.log.Hide()
+	m.bar.SetValue(0)
+	m.bar.Hide()
 	m.setPhase(modelsFetching, m.tr.T("models.downloading"), widget.MediumImportance)
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
@@ -206,7 +211,7 @@ func (m *ModelsScreen) Download() {
 	fetch, start := m.opts.Fetch, m.opts.Start
 	m.async(func() {
 		defer cancel()
-		err := fetch(ctx, w)
+		err := fetch(ctx, w, func(done, total int64) { fyne.Do(func() { m.setProgress(done, total) }) })
 		w.Flush()
 		if err == nil && ctx.Err() != nil {
 			err = ctx.Err()
@@ -256,7 +261,7 @@ func (m *ModelsScreen) fail(err error) {
 		msg = m.tr.T("models.start_failed", errorText(m.tr, "models: start", sf.err))
 	case errors.As(err, &ff) && ff.Reason == "disk":
 		msg = m.tr.T("models.fail.disk", m.opts.Dir)
-	case errors.As(err, &ff) && (ff.Reason == "npm_missing" || ff.Reason == "network" || ff.Reason == "damaged"):
+	case errors.As(err, &ff) && (ff.Reason == "network" || ff.Reason == "damaged"):
 		msg = m.tr.T("models.fail." + ff.Reason)
 	default:
 		msg = m.tr.T("models.fail.other")
@@ -285,6 +290,16 @@ func (m *ModelsScreen) setPhase(p modelsPhase, status string, imp widget.Importa
 	}
 }
 
+// setProgress shows the download's bytes on the bar; an unknown total
+// leaves the bar hidden (the lines still say how much came).
+func (m *ModelsScreen) setProgress(done, total int64) {
+	if total <= 0 {
+		return
+	}
+	m.bar.SetValue(min(float64(done)/float64(total), 1))
+	m.bar.Show()
+}
+
 // addLine appends a progress line, keeping the last maxLogLines.
 func (m *ModelsScreen) addLine(s string) {
 	s = strings.TrimRight(s, "\r ")
@@ -307,8 +322,8 @@ func (m *ModelsScreen) async(f func()) {
 	go f()
 }
 
-// lineWriter hands each complete line written to it to line; Fetch and
-// the npm it runs write from more than one goroutine.
+// lineWriter hands each complete line written to it to line; Fetch may
+// write from more than one goroutine.
 type lineWriter struct {
 	mu   sync.Mutex
 	buf  []byte

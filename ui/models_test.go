@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -15,7 +14,8 @@ import (
 )
 
 // fakeFetch answers the models screen's Fetch with the next error, after
-// writing a progress line, and counts the calls.
+// writing a progress line and reporting half the bytes, and counts the
+// calls.
 type fakeFetch struct {
 	errs   []error
 	calls  int
@@ -23,9 +23,10 @@ type fakeFetch struct {
 	quits  int
 }
 
-func (f *fakeFetch) fetch(ctx context.Context, log io.Writer) error {
+func (f *fakeFetch) fetch(ctx context.Context, log io.Writer, progress func(done, total int64)) error {
 	f.calls++
-	fmt.Fprintf(log, "models: npm pack faceplugin-face-recognition-js@0.0.1\n")
+	fmt.Fprintf(log, "models: downloading faceplugin-face-recognition-js@0.0.1\n")
+	progress(20<<20, 40<<20)
 	if len(f.errs) == 0 {
 		fmt.Fprint(log, "models: 6 verified in /tmp/m") // no newline: flushed at the end
 		return nil
@@ -95,8 +96,11 @@ func TestModelsScreenDownloadStarts(t *testing.T) {
 	if m.phase != modelsStarted {
 		t.Errorf("phase = %v, want started", m.phase)
 	}
-	if !m.log.Visible() || !strings.Contains(m.log.Text, "npm pack") || !strings.Contains(m.log.Text, "6 verified") {
+	if !m.log.Visible() || !strings.Contains(m.log.Text, "downloading") || !strings.Contains(m.log.Text, "6 verified") {
 		t.Errorf("progress lines = %q", m.log.Text)
+	}
+	if !m.bar.Visible() || m.bar.Value != 0.5 {
+		t.Errorf("progress bar visible %v at %v, want shown at 0.5", m.bar.Visible(), m.bar.Value)
 	}
 	if got := m.status.Text; got != "The models are downloaded and checked. Starting the kiosk…" {
 		t.Errorf("status = %q", got)
@@ -111,14 +115,11 @@ func TestModelsScreenDownloadStarts(t *testing.T) {
 // A failed download says why in plain words, keeps the error for IT, and
 // Try again (the button or Enter) fetches again and then starts.
 func TestModelsScreenFailureTryAgain(t *testing.T) {
-	npm := &exec.Error{Name: "npm", Err: exec.ErrNotFound}
 	for _, c := range []struct {
 		err  error
 		want string
 	}{
-		{&FetchFailed{Reason: "npm_missing", Err: fmt.Errorf("fetch models: npm not found on PATH: %w", npm)},
-			"The download needs npm (part of Node.js), which is not installed on this computer."},
-		{&FetchFailed{Reason: "network", Err: errors.New("fetch models: npm pack x: exit status 1")},
+		{&FetchFailed{Reason: "network", Err: errors.New("fetch models: GET x: connection refused")},
 			"Cannot reach the internet to download the models."},
 		{&FetchFailed{Reason: "damaged", Err: errors.New("model file has the wrong sha256")},
 			"The downloaded models failed the safety check"},

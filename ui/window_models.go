@@ -1,17 +1,13 @@
 package ui
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"syscall"
 	"time"
 
@@ -98,90 +94,39 @@ func modelProblems(st *models.Store) []ModelProblem {
 }
 
 // fetchModels is the models screen's Fetch: models.Store.Fetch (download
-// of the manifest's package, sha256 checked, progress a line a quarter),
-// ended by the window's ctx too, with its failure given a reason the
-// screen explains in words.
-func fetchModels(ctx context.Context, st *models.Store) func(context.Context, io.Writer) error {
-	return func(uctx context.Context, log io.Writer) error {
+// of the manifest's package, sha256 checked), ended by the window's ctx
+// too, with its bytes reported to progress (the screen's bar) and a line
+// a quarter to log, and its failure given a reason the screen explains in
+// words.
+func fetchModels(ctx context.Context, st *models.Store) func(context.Context, io.Writer, func(done, total int64)) error {
+	return func(uctx context.Context, log io.Writer, progress func(done, total int64)) error {
 		fctx, cancel := context.WithCancel(uctx)
 		defer cancel()
 		stop := context.AfterFunc(ctx, cancel)
 		defer stop()
-		// What npm says goes to the screen and is kept to tell a network
-		// failure from others (Fetch's error has only npm's stdout). Fetch
-		// writes it from one goroutine at a time (exec waits for its copy).
-		var out bytes.Buffer
-		screen := &npmLines{w: log}
-		st.Progress = models.ProgressLine(screen, false) // a line a quarter
-		err := st.Fetch(fctx, io.MultiWriter(screen, &out))
-		screen.Flush()
-		if err != nil {
-			return &FetchFailed{Reason: fetchReason(err, out.String()), Err: err}
+		line := models.ProgressLine(log, false) // a line a quarter
+		st.Progress = func(done, total int64) {
+			line(done, total)
+			if progress != nil {
+				progress(done, total)
+			}
+		}
+		if err := st.Fetch(fctx, log); err != nil {
+			return &FetchFailed{Reason: fetchReason(err), Err: err}
 		}
 		return nil
 	}
 }
 
-// npmNoise matches the lines of an npm error that only fill the screen:
-// blank ones, and the indented stack frames and fields of the error
-// object (the code, the request that failed and npm's advice stay).
-var npmNoise = regexp.MustCompile(`^npm (error|ERR!)(\s*$|\s{2,}|\s*\}\s*$)`)
-
-// npmLines passes on the lines written to it except npmNoise.
-type npmLines struct {
-	w   io.Writer
-	buf []byte
-}
-
-func (n *npmLines) Write(p []byte) (int, error) {
-	n.buf = append(n.buf, p...)
-	for {
-		i := bytes.IndexByte(n.buf, '\n')
-		if i < 0 {
-			return len(p), nil
-		}
-		line := n.buf[:i+1]
-		n.buf = n.buf[i+1:]
-		if !npmNoise.Match(bytes.TrimRight(line, "\r\n")) {
-			if _, err := n.w.Write(line); err != nil {
-				return len(p), err
-			}
-		}
-	}
-}
-
-// Flush passes on a last line without a newline.
-func (n *npmLines) Flush() {
-	if len(n.buf) > 0 && !npmNoise.Match(n.buf) {
-		n.w.Write(append(n.buf, '\n'))
-	}
-	n.buf = nil
-}
-
-// npmNetworkErrors are the error codes npm prints when the registry
-// cannot be reached (node's system errors; "network" starts npm's own
-// explanation lines).
-var npmNetworkErrors = []string{"enotfound", "eai_again", "econnrefused", "econnreset", "etimedout",
-	"enetunreach", "ehostunreach", "network"}
-
-// fetchReason is the ui.FetchFailed reason for a failed Fetch, from its
-// error and what npm printed.
-func fetchReason(err error, output string) string {
+// fetchReason is the ui.FetchFailed reason for a failed Fetch.
+func fetchReason(err error) string {
 	switch {
-	case errors.Is(err, exec.ErrNotFound):
-		return "npm_missing"
 	case errors.Is(err, models.ErrNetwork):
 		return "network"
 	case modelsProblem(err):
 		return "damaged"
 	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EROFS):
 		return "disk"
-	}
-	low := strings.ToLower(output + "\n" + err.Error())
-	for _, code := range npmNetworkErrors {
-		if strings.Contains(low, code) {
-			return "network"
-		}
 	}
 	return ""
 }
