@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/kiosk"
 )
 
@@ -226,10 +227,18 @@ func (m *mainScreen) setFrame(img *image.RGBA) {
 func (m *mainScreen) setSync(tr *Translator, s *kiosk.SyncStatus) {
 	txt := ""
 	switch {
-	case s == nil:
+	case s == nil || s.State == kiosk.SyncUnpaired:
 	case s.Online:
 		txt = tr.T("sync.online")
 		m.syncText.Color = colDisabled
+	case s.State == api.SyncStarting:
+		txt = tr.T("sync.starting")
+		m.syncText.Color = colDisabled
+	case s.State == api.SyncDegraded:
+		// The server answers, but not as it should (or the disk is full):
+		// staff should look, as for offline.
+		txt = tr.T("sync.degraded", s.Queued)
+		m.syncText.Color = colWarning
 	default:
 		txt = tr.T("sync.offline", s.Queued)
 		m.syncText.Color = colWarning

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/kiosk"
 )
 
@@ -181,11 +182,25 @@ func TestNotFoundAndError(t *testing.T) {
 	h.wantScreen(ScreenMain)
 }
 
+// The status corner says what the sync worker's state is now: staff see
+// a server that answers wrongly as well as one that does not answer.
 func TestSyncStatus(t *testing.T) {
 	h := newHarness(t, nil)
-	h.app.Handle(kiosk.Event{Kind: kiosk.EventSync, State: kiosk.StateIdle, Sync: &kiosk.SyncStatus{Online: false, Queued: 3}})
-	if got := h.app.main.syncText.Text; got != "Offline — 3 check-ins queued" {
-		t.Errorf("sync = %q", got)
+	for _, c := range []struct {
+		st   kiosk.SyncStatus
+		want string
+	}{
+		{kiosk.SyncStatus{State: api.SyncOffline, Queued: 3}, "Offline — 3 check-ins queued"},
+		{kiosk.SyncStatus{Queued: 1}, "Offline — 1 check-in queued"},
+		{kiosk.SyncStatus{State: api.SyncOnline, Online: true}, "Online"},
+		{kiosk.SyncStatus{State: api.SyncStarting}, "Connecting to the server…"},
+		{kiosk.SyncStatus{State: api.SyncDegraded, Queued: 2}, "Server problem — 2 check-ins queued"},
+		{kiosk.SyncStatus{State: kiosk.SyncUnpaired}, ""},
+	} {
+		h.app.Handle(kiosk.Event{Kind: kiosk.EventSync, State: kiosk.StateIdle, Sync: &c.st})
+		if got := h.app.main.syncText.Text; got != c.want {
+			t.Errorf("%+v: sync = %q, want %q", c.st, got, c.want)
+		}
 	}
 }
 

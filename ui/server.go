@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/kiosk"
 )
 
@@ -71,9 +72,14 @@ func (s *serverSection) update(a *App) {
 		lines = append(lines, tr.T("server.paired", a.pairedWith))
 	}
 	if st := a.sync; st != nil && a.pairedWith != "" {
-		if st.Online {
+		switch {
+		case st.Online:
 			lines = append(lines, tr.T("server.online", st.Queued, st.Gallery))
-		} else {
+		case st.State == api.SyncStarting:
+			lines = append(lines, tr.T("server.starting", st.Queued, st.Gallery))
+		case st.State == api.SyncDegraded:
+			lines = append(lines, tr.T("server.degraded", st.Queued, st.Gallery))
+		default:
 			lines = append(lines, tr.T("server.offline", st.Queued, st.Gallery))
 		}
 		if !st.LastSync.IsZero() {

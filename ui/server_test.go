@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/kiosk"
 )
 
@@ -109,6 +110,14 @@ func TestServerPairing(t *testing.T) {
 	if got := s.status.Text; !strings.Contains(got, "Offline · 3 check-ins waiting") || !strings.Contains(got, "Last error: kiosk: server unreachable") {
 		t.Errorf("offline status = %q", got)
 	}
+
+	a.Handle(kiosk.Event{Kind: kiosk.EventSync, State: kiosk.StateIdle, Sync: &kiosk.SyncStatus{
+		State: api.SyncDegraded, Queued: 4, Gallery: 5, LastError: "kiosk: gallery answer refused"}})
+	if got := s.status.Text; !strings.Contains(got, "Server answers wrongly · 4 check-ins waiting") {
+		t.Errorf("degraded status = %q", got)
+	}
+	a.Handle(kiosk.Event{Kind: kiosk.EventSync, State: kiosk.StateIdle, Sync: &kiosk.SyncStatus{
+		Queued: 3, Gallery: 5, LastError: "kiosk: server unreachable"}})
 
 	// In another language the section keeps what it knows.
 	a.settings.language.SetSelected("日本語")
