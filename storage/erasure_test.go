@@ -1,40 +1,14 @@
 package storage_test
 
 import (
-	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/facecheck/facecheck/api"
+	"github.com/facecheck/facecheck/internal/erasuretest"
 	"github.com/facecheck/facecheck/storage"
 )
-
-// traces lists which of needles occur in any file under dir.
-func traces(t *testing.T, dir string, needles map[string][]byte) []string {
-	t.Helper()
-	var found []string
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		for name, n := range needles {
-			if bytes.Contains(b, n) {
-				found = append(found, name+" in "+filepath.Base(path))
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return found
-}
 
 // A tombstone from the server erases the attendee from the kiosk's files:
 // neither their name nor their sealed template is left in the database,
@@ -64,7 +38,7 @@ func TestTombstoneLeavesNoTrace(t *testing.T) {
 			raw.Close()
 			needles := map[string][]byte{"name": []byte(name), "sealed template": sealed[len(sealed)-48:]}
 			dir := filepath.Dir(tdb.Path)
-			if found := traces(t, dir, needles); len(found) < 2 {
+			if found := erasuretest.Traces(t, dir, needles); len(found) < 2 {
 				t.Fatalf("before the tombstone only %v found: the scan cannot see the data", found)
 			}
 			var err error
@@ -76,11 +50,11 @@ func TestTombstoneLeavesNoTrace(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if found := traces(t, dir, needles); len(found) > 0 {
+			if found := erasuretest.Traces(t, dir, needles); len(found) > 0 {
 				t.Errorf("after the tombstone: %v", found)
 			}
 			tdb.Reopen(t)
-			if found := traces(t, dir, needles); len(found) > 0 {
+			if found := erasuretest.Traces(t, dir, needles); len(found) > 0 {
 				t.Errorf("after reopening: %v", found)
 			}
 			if as, err := tdb.ListAttendees(ctx); err != nil || len(as) != 20 {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,33 +12,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/facecheck/facecheck/api"
+	"github.com/facecheck/facecheck/internal/erasuretest"
 	"github.com/facecheck/facecheck/server/store"
 )
-
-// traces lists which of needles occur in any file under dir.
-func traces(t *testing.T, dir string, needles map[string][]byte) []string {
-	t.Helper()
-	var found []string
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		for name, n := range needles {
-			if bytes.Contains(b, n) {
-				found = append(found, name+" in "+filepath.Base(path))
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return found
-}
 
 // Erasure holds on the server's SQLite: after an attendee is deleted, no
 // file of the data folder holds their sealed template, name or e-mail,
@@ -92,20 +67,20 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 		"e-mail":          []byte(email),
 	}
 	// The check can fail: before the erasure every trace is on disk.
-	if found := traces(t, dir, needles); len(found) < 3 {
+	if found := erasuretest.Traces(t, dir, needles); len(found) < 3 {
 		t.Fatalf("before the erasure only %v found: the scan cannot see the data", found)
 	}
 
 	if err := db.DeleteAttendee(ctx, reg.Attendee.ID); err != nil {
 		t.Fatal(err)
 	}
-	if found := traces(t, dir, needles); len(found) > 0 {
+	if found := erasuretest.Traces(t, dir, needles); len(found) > 0 {
 		t.Errorf("while running, after the erasure: %v", found)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if found := traces(t, dir, needles); len(found) > 0 {
+	if found := erasuretest.Traces(t, dir, needles); len(found) > 0 {
 		t.Errorf("after closing: %v", found)
 	}
 	// The neighbours are intact.
@@ -165,7 +140,7 @@ func TestDeleteEventLeavesNoTrace(t *testing.T) {
 	if err := db.DeleteEvent(ctx, gone.ID); err != nil {
 		t.Fatal(err)
 	}
-	if found := traces(t, dir, needles); len(found) > 0 {
+	if found := erasuretest.Traces(t, dir, needles); len(found) > 0 {
 		t.Errorf("after deleting the event: %v", found)
 	}
 	if _, err := db.FindEventByID(ctx, gone.ID); !errors.Is(err, store.ErrNotFound) {
