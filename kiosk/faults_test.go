@@ -201,18 +201,6 @@ func (p *kioskProc) checkins() []outLine {
 	return cs
 }
 
-func (p *kioskProc) errorLines() []outLine {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var es []outLine
-	for _, l := range p.lines {
-		if l.Event == string(kiosk.EventError) {
-			es = append(es, l)
-		}
-	}
-	return es
-}
-
 // lastSync returns the last sync status line, or nil.
 func (p *kioskProc) lastSync() *kiosk.SyncStatus {
 	p.mu.Lock()
