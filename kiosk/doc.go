@@ -1,5 +1,5 @@
 // Package kiosk is the kiosk's core, without a display: camera sources,
-// the check-in state machine that turns frames into check-ins (Kiosk),
+// the check-in state machine that turns frames into check-ins (Machine),
 // live settings, staff mode and the admin PIN, and the sync worker with
 // its durable outbox. It emits Events that the Fyne UI (package ui) and
 // the headless JSON runner render; it never imports a UI toolkit.
