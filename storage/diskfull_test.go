@@ -19,18 +19,7 @@ import (
 // half-written, and that everything committed before is intact.
 func TestDiskFull(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	key, err := storage.LoadOrCreateKey(filepath.Join(dir, "template.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "kiosk.db")
-	clk := newClock()
-	db := MustOpenAt(t, path, storage.Options{Key: key, Now: clk.Now, MaxPages: 40})
-
-	if err := db.ApplyGalleryDelta(ctx, []storage.GalleryUpsert{{Attendee: storage.Attendee{ID: "a1", Name: "Ann"}, Templates: []api.Template{template(1)}}}, nil, 1); err != nil {
-		t.Fatal(err)
-	}
+	db, clk, reopen := openFull(t)
 
 	// Fill the database with check-ins until it is full.
 	var ok []string
@@ -99,7 +88,7 @@ func TestDiskFull(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db = MustOpenAt(t, path, storage.Options{Key: key, Now: clk.Now})
+	db = reopen()
 	for _, id := range ok {
 		if _, err := db.FindCheckIn(ctx, id); err != nil {
 			t.Fatalf("check-in %s lost: %v", id, err)
@@ -114,4 +103,23 @@ func TestDiskFull(t *testing.T) {
 	if ts, err := db.AllTemplates(ctx); err != nil || len(ts) != 1 {
 		t.Fatalf("AllTemplates = %d, %v; want a1's one template", len(ts), err)
 	}
+}
+
+// openFull opens a kiosk database capped at 40 pages (SQLite then fails
+// exactly as on a full disk) holding attendee a1; reopen opens the same
+// file without the cap, as when room is back.
+func openFull(t *testing.T) (db *storage.DB, clk *clock, reopen func() *storage.DB) {
+	t.Helper()
+	dir := t.TempDir()
+	key, err := storage.LoadOrCreateKey(filepath.Join(dir, "template.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "kiosk.db")
+	clk = newClock()
+	db = MustOpenAt(t, path, storage.Options{Key: key, Now: clk.Now, MaxPages: 40})
+	if err := db.ApplyGalleryDelta(context.Background(), []storage.GalleryUpsert{{Attendee: storage.Attendee{ID: "a1", Name: "Ann"}, Templates: []api.Template{template(1)}}}, nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	return db, clk, func() *storage.DB { return MustOpenAt(t, path, storage.Options{Key: key, Now: clk.Now}) }
 }

@@ -3,7 +3,6 @@ package storage_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,17 +17,7 @@ import (
 // and check-ins are recorded again, the earlier ones intact.
 func TestWriteErrorAndProbe(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	key, err := storage.LoadOrCreateKey(filepath.Join(dir, "template.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "kiosk.db")
-	clk := newClock()
-	db := MustOpenAt(t, path, storage.Options{Key: key, Now: clk.Now, MaxPages: 40})
-	if err := db.ApplyGalleryDelta(ctx, []storage.GalleryUpsert{{Attendee: storage.Attendee{ID: "a1", Name: "Ann"}, Templates: []api.Template{template(1)}}}, nil, 1); err != nil {
-		t.Fatal(err)
-	}
+	db, clk, reopen := openFull(t)
 	if db.WriteError() != nil {
 		t.Fatalf("WriteError before any failure: %v", db.WriteError())
 	}
@@ -62,7 +51,7 @@ func TestWriteErrorAndProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db = MustOpenAt(t, path, storage.Options{Key: key, Now: clk.Now})
+	db = reopen()
 	if err := db.Probe(ctx); err != nil {
 		t.Fatalf("Probe with room = %v", err)
 	}
