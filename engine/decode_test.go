@@ -2,48 +2,15 @@ package engine_test
 
 import (
 	"bytes"
-	"compress/zlib"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"image"
 	"image/jpeg"
 	"runtime"
 	"testing"
 
 	"github.com/facecheck/facecheck/engine"
+	"github.com/facecheck/facecheck/internal/imagebomb"
 )
-
-// bombPNG writes a w x h PNG of zero rows with the given bit depth and
-// colour type (2 RGB, 0 gray), streaming the rows into zlib so the test
-// never holds the picture: a few hundred KiB that decode to hundreds of MiB.
-func bombPNG(tb testing.TB, w, h int, depth, colorType byte) []byte {
-	tb.Helper()
-	chunk := func(out *bytes.Buffer, typ string, data []byte) {
-		binary.Write(out, binary.BigEndian, uint32(len(data)))
-		body := append([]byte(typ), data...)
-		out.Write(body)
-		binary.Write(out, binary.BigEndian, crc32.ChecksumIEEE(body))
-	}
-	var out bytes.Buffer
-	out.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr, uint32(w))
-	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
-	ihdr[8], ihdr[9] = depth, colorType
-	chunk(&out, "IHDR", ihdr)
-	channels := map[byte]int{0: 1, 2: 3}[colorType]
-	row := make([]byte, 1+w*channels*int(depth)/8)
-	var z bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
-	for y := 0; y < h; y++ {
-		zw.Write(row)
-	}
-	zw.Close()
-	chunk(&out, "IDAT", z.Bytes())
-	chunk(&out, "IEND", nil)
-	return out.Bytes()
-}
 
 // allocated runs f and returns the bytes the Go heap handed out meanwhile.
 func allocated(f func()) uint64 {
@@ -71,10 +38,10 @@ func TestDecodeImageBudget(t *testing.T) {
 		wantW    int
 		maxAlloc uint64
 	}{
-		{"6300x6300 RGB PNG bomb", bombPNG(t, 6300, 6300, 8, 2), engine.ErrImageTooLarge, 0, 1 << 20},
-		{"16-bit PNG", bombPNG(t, 1000, 1000, 16, 2), engine.ErrImageTooLarge, 0, 1 << 20},
-		{"16-bit gray PNG", bombPNG(t, 300, 300, 16, 0), engine.ErrImageTooLarge, 0, 1 << 20},
-		{"3000x2500 RGB PNG", bombPNG(t, 3000, 2500, 8, 2), nil, engine.MaxSide, 64 << 20},
+		{"6300x6300 RGB PNG bomb", imagebomb.PNG(6300, 6300, 8, imagebomb.RGB), engine.ErrImageTooLarge, 0, 1 << 20},
+		{"16-bit PNG", imagebomb.PNG(1000, 1000, 16, imagebomb.RGB), engine.ErrImageTooLarge, 0, 1 << 20},
+		{"16-bit gray PNG", imagebomb.PNG(300, 300, 16, imagebomb.Gray), engine.ErrImageTooLarge, 0, 1 << 20},
+		{"3000x2500 RGB PNG", imagebomb.PNG(3000, 2500, 8, imagebomb.RGB), nil, engine.MaxSide, 64 << 20},
 		// 8000x6000: decoded at 1/4 (2000x1500), then to 1920 wide; a
 		// full decode would take 48 MB of gray plus 144 MB of BGR.
 		{"48 MP JPEG", hugeJPEG, nil, engine.MaxSide, 24 << 20},

@@ -3,9 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"compress/zlib"
-	"encoding/binary"
-	"hash/crc32"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -20,38 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/facecheck/facecheck/internal/imagebomb"
 	"github.com/facecheck/facecheck/internal/testenv"
 )
-
-// bombPNG writes a w x h PNG of zero rows (colour type 2, RGB) with the
-// given bit depth, streaming the rows into zlib: a few hundred KiB that
-// decode to hundreds of MiB.
-func bombPNG(tb testing.TB, w, h int, depth byte) []byte {
-	tb.Helper()
-	chunk := func(out *bytes.Buffer, typ string, data []byte) {
-		binary.Write(out, binary.BigEndian, uint32(len(data)))
-		body := append([]byte(typ), data...)
-		out.Write(body)
-		binary.Write(out, binary.BigEndian, crc32.ChecksumIEEE(body))
-	}
-	var out bytes.Buffer
-	out.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr, uint32(w))
-	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
-	ihdr[8], ihdr[9] = depth, 2
-	chunk(&out, "IHDR", ihdr)
-	row := make([]byte, 1+w*3*int(depth)/8)
-	var z bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
-	for y := 0; y < h; y++ {
-		zw.Write(row)
-	}
-	zw.Close()
-	chunk(&out, "IDAT", z.Bytes())
-	chunk(&out, "IEND", nil)
-	return out.Bytes()
-}
 
 // memPeak samples the Go heap and the process's resident set until stop.
 type memPeak struct {
@@ -111,8 +79,8 @@ func TestImageBombsAndLoginFlood(t *testing.T) {
 	regURL := regexp.MustCompile(`http://\S+/register/\S+`).FindString(out)
 	base := m.Server.URL()
 	bombs := map[string][]byte{
-		"6300x6300 RGB PNG":        bombPNG(t, 6300, 6300, 8),
-		"6000x4000 16-bit RGB PNG": bombPNG(t, 6000, 4000, 16),
+		"6300x6300 RGB PNG":        imagebomb.PNG(6300, 6300, 8, imagebomb.RGB),
+		"6000x4000 16-bit RGB PNG": imagebomb.PNG(6000, 4000, 16, imagebomb.RGB),
 	}
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 2 * time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error {
