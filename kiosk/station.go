@@ -471,10 +471,10 @@ func (s *Station) Close() error {
 	return errors.Join(errs...)
 }
 
-// flush is the last chance to deliver what the run recorded. While the
-// server is not known to answer it runs a whole round, which sends every
-// queued item at once when the server is back (a push alone skips items
-// waiting out their backoff); bounded by twice the request timeout.
+// flush is the last chance to deliver what the run recorded: every queued
+// item, those waiting out their backoff too (PushAll; while the server is
+// not known to answer, a whole round, which does the same once the server
+// answers); bounded by twice the request timeout.
 func (s *Station) flush() error {
 	timeout := s.cfg.Sync.Timeout
 	if timeout <= 0 {
@@ -484,7 +484,7 @@ func (s *Station) flush() error {
 	defer cancel()
 	var err error
 	if s.Sync.Status().Online {
-		_, err = s.Sync.PushCheckIns(ctx)
+		_, err = s.Sync.PushAll(ctx)
 	} else {
 		_, err = s.Sync.SyncOnce(ctx)
 	}

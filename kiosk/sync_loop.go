@@ -140,7 +140,7 @@ func (s *Syncer) SyncOnce(ctx context.Context) (RoundResult, error) {
 	dueBy := s.cfg.Now()
 	if len(errs) < 2 && !wasOnline {
 		// The server answered again: do not wait for the outbox backoff.
-		dueBy = dueBy.Add(100 * 365 * 24 * time.Hour)
+		dueBy = dueBy.Add(ignoreBackoff)
 	}
 	rr.Push, err = s.push(ctx, dueBy)
 	step("push", err)

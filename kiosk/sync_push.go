@@ -33,9 +33,23 @@ type PushStats struct {
 // audit log, never retried forever; on a failure the items stay with an
 // exponential backoff with jitter and the drain stops.
 func (s *Syncer) PushCheckIns(ctx context.Context) (PushStats, error) {
+	return s.pushNoted(ctx, s.cfg.Now())
+}
+
+// PushAll pushes every queued item now, those waiting out their backoff
+// too: the last push of a kiosk that is stopping, which will not be
+// running when the backoff ends.
+func (s *Syncer) PushAll(ctx context.Context) (PushStats, error) {
+	return s.pushNoted(ctx, s.cfg.Now().Add(ignoreBackoff))
+}
+
+// ignoreBackoff put on the clock makes every queued item due.
+const ignoreBackoff = 100 * 365 * 24 * time.Hour
+
+func (s *Syncer) pushNoted(ctx context.Context, dueBy time.Time) (PushStats, error) {
 	s.round.Lock()
 	defer s.round.Unlock()
-	st, err := s.push(ctx, s.cfg.Now())
+	st, err := s.push(ctx, dueBy)
 	s.noteOp("push", err)
 	s.emitChanged()
 	return st, err

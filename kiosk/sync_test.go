@@ -932,3 +932,41 @@ func TestSyncConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// A stopping kiosk's last push (PushAll) sends the check-ins waiting out
+// their backoff too; a plain push leaves them for a later round, which a
+// stopping kiosk will not have.
+func TestSyncPushAllIgnoresBackoff(t *testing.T) {
+	ctx := ctxFor(t, time.Minute)
+	rng := rand.New(rand.NewPCG(5, 6))
+	rs := startServer(t, filepath.Join(t.TempDir(), "server.db"), bytes.Repeat([]byte{5}, api.KeySize), "127.0.0.1:0")
+	a1 := rs.addAttendee(t, "Ada", randomTemplate(t, rng))
+	k := newKiosk(t)
+	if _, err := k.Sync.Pair(ctx, rs.URL(), rs.pairingCode(t), "door"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Sync.SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hourBackoff := func(c *kiosk.SyncConfig) { c.OutboxBackoffMin, c.OutboxBackoffMax = time.Hour, 2*time.Hour }
+	pairedWith := func(url string) *kiosk.Syncer {
+		t.Helper()
+		p := k.Sync.Pairing()
+		p.ServerURL = url
+		if err := kiosk.SavePairing(kiosk.PairingPathFor(filepath.Join(k.dir, "kiosk.key")), p); err != nil {
+			t.Fatal(err)
+		}
+		return k.newSyncer(t, hourBackoff)
+	}
+	k.record(t, a1)
+	if _, err := pairedWith("http://127.0.0.1:9").PushCheckIns(ctx); err == nil { // nothing listens there
+		t.Fatal("push to a closed port succeeded")
+	}
+	up := pairedWith(rs.URL())
+	if st, err := up.PushCheckIns(ctx); err != nil || st.Sent != 0 || k.queued(t) != 1 {
+		t.Fatalf("push during the backoff: %+v, %v, %d queued; want nothing sent yet", st, err, k.queued(t))
+	}
+	if st, err := up.PushAll(ctx); err != nil || st.Sent != 1 || k.queued(t) != 0 {
+		t.Fatalf("PushAll: %+v, %v, %d queued; want the check-in sent", st, err, k.queued(t))
+	}
+}
