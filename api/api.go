@@ -244,6 +244,11 @@ const (
 	SyncStarting = "starting"
 )
 
+// CodeEventClosed is the Problem code of the 410 answer a kiosk endpoint
+// gives for an event that was closed or purged: the kiosk wipes that
+// event's gallery.
+const CodeEventClosed = "event_closed"
+
 // Problem is the body of every 4xx/5xx answer (RFC 9457 problem details).
 type Problem struct {
 	Type   string `json:"type,omitempty"`
