@@ -15,6 +15,11 @@ const (
 	// HeaderIdempotencyKey repeats a request's client-generated id so a replay is
 	// recognised even when the body is re-encoded.
 	HeaderIdempotencyKey = "Idempotency-Key"
+	// HeaderKeyVersion is on the server's answers to GET /v1/gallery and
+	// GET /v1/settings: the version of the event key (EventKey.KeyVersion).
+	// A kiosk that holds another version fetches GET /v1/key, then the
+	// whole gallery again, sealed under the new key.
+	HeaderKeyVersion = "Facecheck-Key-Version"
 )
 
 // Template is an 8-bit template on the wire, before sealing.
@@ -47,6 +52,20 @@ type PairResponse struct {
 	Token       string `json:"token"`
 	EventID     string `json:"event_id"`
 	EventName   string `json:"event_name"`
+	TemplateKey []byte `json:"template_key"`
+	// KeyVersion is TemplateKey's version (EventKey.KeyVersion); 0 from
+	// a server before key rotation.
+	KeyVersion int `json:"key_version,omitempty"`
+}
+
+// EventKey is GET /v1/key: the event's current template key. The server
+// rotates it when an admin revokes a kiosk (every template and short-code
+// hash is sealed again under the new key, KeyVersion counts up), so the
+// revoked kiosk's copy opens nothing sent after that; the other kiosks
+// learn of it from HeaderKeyVersion on their next sync.
+type EventKey struct {
+	EventID     string `json:"event_id"`
+	KeyVersion  int    `json:"key_version"`
 	TemplateKey []byte `json:"template_key"`
 }
 

@@ -245,7 +245,11 @@ func (s *Server) revokeKiosk(r *http.Request, id string) (*store.Kiosk, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.audit(r, sessionFrom(r.Context()).Username, "kiosk.revoke", id, k.Name)
+	detail := k.Name
+	if _, v, err := s.store.EventKey(r.Context(), k.EventID); err == nil {
+		detail = fmt.Sprintf("%s; event key rotated to version %d", k.Name, v)
+	}
+	s.audit(r, sessionFrom(r.Context()).Username, "kiosk.revoke", id, detail)
 	return k, nil
 }
 

@@ -61,12 +61,42 @@ func (s *Server) handlePair(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	key, keyVersion, err := s.store.EventKey(r.Context(), ev.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	s.pairRate.refund(ip)
 	s.metrics.inc("facecheck_pairings_total", "result", "ok")
 	s.audit(r, "kiosk:"+k.ID, "kiosk.pair", k.ID, fmt.Sprintf("device %q, event %s", k.Name, ev.ID))
 	s.writeJSON(w, r, http.StatusCreated, api.PairResponse{
-		KioskID: k.ID, Token: token, EventID: ev.ID, EventName: ev.Name, TemplateKey: ev.TemplateKey,
+		KioskID: k.ID, Token: token, EventID: ev.ID, EventName: ev.Name, TemplateKey: key, KeyVersion: keyVersion,
 	})
+}
+
+// handleKey answers a kiosk that saw a new HeaderKeyVersion with the
+// event's current template key (rotated when a kiosk was revoked).
+func (s *Server) handleKey(w http.ResponseWriter, r *http.Request) {
+	ev := eventFrom(r.Context())
+	key, version, err := s.store.EventKey(r.Context(), ev.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.writeJSON(w, r, http.StatusOK, api.EventKey{EventID: ev.ID, KeyVersion: version, TemplateKey: key})
+}
+
+// setKeyVersion puts the event key's version on a kiosk answer
+// (api.HeaderKeyVersion). A failed look-up leaves it out: the kiosk keeps
+// its key until a later answer carries it.
+func (s *Server) setKeyVersion(w http.ResponseWriter, r *http.Request, eventID string) {
+	v, err := s.store.EventKeyVersion(r.Context(), eventID)
+	if err != nil {
+		s.logger.Warn("key version", "event", eventID, "err", err)
+		return
+	}
+	w.Header().Set(api.HeaderKeyVersion, strconv.Itoa(v))
 }
 
 // handleGallery streams the event's gallery changes after ?since= as
@@ -88,6 +118,10 @@ func (s *Server) handleGallery(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// Read before the feed: a rotation after it seals the feed's
+	// templates under a key the kiosk does not hold yet, the kiosk
+	// refuses the feed whole and sees the new version next round.
+	s.setKeyVersion(w, r, ev.ID)
 	// A large first sync over a slow link may outlast the server's
 	// ReadTimeout, which would cancel the request.
 	if err := http.NewResponseController(w).SetReadDeadline(time.Time{}); err != nil {
@@ -360,6 +394,7 @@ func validateEnrol(req api.EnrolRequest) error {
 // recalibrated first when the gallery changed (calibration.go).
 func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request) {
 	ev := s.calibrated(r.Context(), eventFrom(r.Context()))
+	s.setKeyVersion(w, r, ev.ID)
 	s.writeJSON(w, r, http.StatusOK, api.EventSettings{
 		EventID: ev.ID, EventName: ev.Name, Values: ev.Settings, Thresholds: ev.Thresholds,
 	})

@@ -405,6 +405,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /v1/identify", s.kioskAuth(s.handleIdentify))
 	mux.Handle("POST /v1/enrol", s.kioskAuth(s.handleEnrol))
 	mux.Handle("GET /v1/settings", s.kioskAuth(s.handleSettings))
+	mux.Handle("GET /v1/key", s.kioskAuth(s.handleKey))
 	mux.Handle("POST /v1/heartbeat", s.kioskAuth(s.handleHeartbeat))
 
 	// Admin API: session cookie + X-CSRF-Token.

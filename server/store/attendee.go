@@ -144,6 +144,17 @@ func (db *DB) CreateAttendee(ctx context.Context, c AttendeeCreate) (*Registrati
 	if c.Source == "" {
 		c.Source = SourceWeb
 	}
+	// A kiosk revoked between sealing and storing rotated the key: seal
+	// again under the new one.
+	for attempt := 0; ; attempt++ {
+		reg, err := db.createAttendee(ctx, c)
+		if !errors.Is(err, errKeyRotated) || attempt == 2 {
+			return reg, err
+		}
+	}
+}
+
+func (db *DB) createAttendee(ctx context.Context, c AttendeeCreate) (*Registration, error) {
 	ev, err := db.FindEventByID(ctx, c.EventID)
 	if err != nil {
 		return nil, fmt.Errorf("create attendee: %w", err)
@@ -170,6 +181,9 @@ func (db *DB) CreateAttendee(ctx context.Context, c AttendeeCreate) (*Registrati
 			return err
 		}
 		a.Cursor = cur
+		if err := db.checkKeyUnchanged(ctx, tx, c.EventID, ev.TemplateKey); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO attendees (id, event_id, name, email, info, code_hash, code_sealed,
 			manage_token_hash, consent, capture_consent, source, gallery_cursor, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,

@@ -71,7 +71,7 @@ func (db *DB) RecordCheckIns(ctx context.Context, eventID, kioskID string, cs []
 				}
 			}
 			if c.Capture != nil && api.CaptureMethod(c.Method) {
-				if r.Captured, err = keepCapture(ctx, tx, eventID, c.AttendeeID, *c.Capture, now); err != nil {
+				if r.Captured, err = db.keepCapture(ctx, tx, eventID, c.AttendeeID, *c.Capture, now); err != nil {
 					return err
 				}
 			}
@@ -92,7 +92,7 @@ func (db *DB) RecordCheckIns(ctx context.Context, eventID, kioskID string, cs []
 // has no registration template of the capture's model and version. The
 // caller has checked that the event allows captures and that the template
 // opens.
-func keepCapture(ctx context.Context, tx *sql.Tx, eventID, attendeeID string, capture api.SealedTemplate, now int64) (bool, error) {
+func (db *DB) keepCapture(ctx context.Context, tx *sql.Tx, eventID, attendeeID string, capture api.SealedTemplate, now int64) (bool, error) {
 	var consent bool
 	err := tx.QueryRowContext(ctx, `SELECT capture_consent FROM attendees WHERE id = $1 AND deleted_at IS NULL`,
 		attendeeID).Scan(&consent)
@@ -110,15 +110,26 @@ func keepCapture(ctx context.Context, tx *sql.Tx, eventID, attendeeID string, ca
 	if n == 0 {
 		return false, nil
 	}
+	// The cursor first: it locks the event row, so a key rotation (a
+	// kiosk revoked) is committed before the key is read, or waits.
+	cur, err := nextCursor(ctx, tx, eventID)
+	if err != nil {
+		return false, err
+	}
+	key, err := db.currentKey(ctx, tx, eventID)
+	if err != nil {
+		return false, err
+	}
+	if _, err := api.OpenTemplate(key, attendeeID, capture); err != nil {
+		// Sealed under a key rotated meanwhile: the check-in counts,
+		// the capture is not kept (it would open for no kiosk).
+		return false, nil
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM templates WHERE attendee_id = $1 AND source = 'capture'`, attendeeID); err != nil {
 		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO templates (id, attendee_id, model, version, data, created_at, source)
 		VALUES ($1, $2, $3, $4, $5, $6, 'capture')`, newID(), attendeeID, capture.Model, capture.Version, capture.Sealed, now); err != nil {
-		return false, err
-	}
-	cur, err := nextCursor(ctx, tx, eventID)
-	if err != nil {
 		return false, err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE attendees SET gallery_cursor = $1, updated_at = $2 WHERE id = $3`, cur, now, attendeeID)

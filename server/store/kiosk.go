@@ -164,16 +164,35 @@ func (db *DB) ListKiosks(ctx context.Context, eventID string) ([]*Kiosk, error) 
 	return ks, rows.Err()
 }
 
-// RevokeKiosk revokes a kiosk's token for good. ErrNotFound if unknown.
+// RevokeKiosk revokes a kiosk's token for good and, in the same
+// transaction, rotates its event's template key (rotateEventKey): the
+// revoked kiosk keeps the old key, which opens nothing the server sends
+// from then on. The other kiosks fetch the new key on their next sync
+// (GET /v1/key). Revoking a revoked kiosk changes nothing. ErrNotFound if
+// unknown.
 func (db *DB) RevokeKiosk(ctx context.Context, id string) error {
-	res, err := db.db.ExecContext(ctx, `UPDATE kiosks SET revoked = TRUE, revoked_at = $1 WHERE id = $2`, ms(db.Now()), id)
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		var eventID string
+		var revoked bool
+		err := tx.QueryRowContext(ctx, `SELECT event_id, revoked FROM kiosks WHERE id = $1`, id).Scan(&eventID, &revoked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil || revoked {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE kiosks SET revoked = TRUE, revoked_at = $1 WHERE id = $2`, ms(db.Now()), id); err != nil {
+			return err
+		}
+		_, err = db.rotateEventKey(ctx, tx, eventID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("revoke kiosk: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
+	// The templates sealed under the old key leave the file and its WAL.
+	if err := db.scrub(ctx); err != nil {
 		return fmt.Errorf("revoke kiosk: %w", err)
-	} else if n == 0 {
-		return ErrNotFound
 	}
 	return nil
 }
