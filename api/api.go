@@ -268,6 +268,11 @@ const (
 // event's gallery.
 const CodeEventClosed = "event_closed"
 
+// CodeTokenRevoked is the Problem code of the 401 answer to a kiosk whose
+// token an admin revoked: the kiosk wipes its gallery, check-ins, pairing
+// and event key.
+const CodeTokenRevoked = "token_revoked"
+
 // Problem is the body of every 4xx/5xx answer (RFC 9457 problem details).
 type Problem struct {
 	Type   string `json:"type,omitempty"`

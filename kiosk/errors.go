@@ -19,6 +19,8 @@ const (
 	EOFFLINE      = "offline"      // the server did not answer
 	EUNAUTHORIZED = "unauthorized" // the server refused the kiosk or the pairing code
 	EPROTOCOL     = "protocol"     // the address answers, but not as a facecheck server
+	EINSECURE     = "insecure"     // a plain http:// server address to another machine
+	ECERTIFICATE  = "certificate"  // the server's TLS certificate is not trusted
 )
 
 // Error is an error meant for a person at the kiosk: a code, and for
@@ -48,6 +50,10 @@ func ErrorCode(err error) string {
 		return e.Code
 	case errors.As(err, &rej):
 		return EINVALID
+	case errors.Is(err, ErrInsecureURL):
+		return EINSECURE
+	case errors.Is(err, ErrCertificate):
+		return ECERTIFICATE
 	case errors.Is(err, ErrUnauthorized):
 		return EUNAUTHORIZED
 	case errors.Is(err, ErrProtocol), errors.As(err, &he) && he.Status == http.StatusNotFound:

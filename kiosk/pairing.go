@@ -24,13 +24,16 @@ var ErrNotPaired = errors.New("kiosk: not paired with a server: run with --serve
 // TemplateKey opens the event's sealed templates and Token authenticates the
 // kiosk, so a copied database file must reveal neither.
 type Pairing struct {
-	ServerURL   string    `json:"server_url"`
-	KioskID     string    `json:"kiosk_id"`
-	Token       string    `json:"token"`
-	EventID     string    `json:"event_id"`
-	EventName   string    `json:"event_name"`
-	TemplateKey []byte    `json:"template_key"`
-	PairedAt    time.Time `json:"paired_at"`
+	ServerURL   string `json:"server_url"`
+	KioskID     string `json:"kiosk_id"`
+	Token       string `json:"token"`
+	EventID     string `json:"event_id"`
+	EventName   string `json:"event_name"`
+	TemplateKey []byte `json:"template_key"`
+	// KeyVersion is TemplateKey's version (api.EventKey); 0 when the
+	// server did not say.
+	KeyVersion int       `json:"key_version,omitempty"`
+	PairedAt   time.Time `json:"paired_at"`
 }
 
 func (p *Pairing) validate() error {
@@ -43,6 +46,11 @@ func (p *Pairing) validate() error {
 		return errors.New("no event id")
 	case len(p.TemplateKey) != api.KeySize:
 		return fmt.Errorf("template key is %d bytes, want %d", len(p.TemplateKey), api.KeySize)
+	case p.KeyVersion < 0:
+		return fmt.Errorf("key version %d", p.KeyVersion)
+	}
+	if _, err := checkServerURL(p.ServerURL); err != nil {
+		return err
 	}
 	return nil
 }
@@ -83,7 +91,7 @@ func LoadPairing(path string) (*Pairing, error) {
 		return nil, fmt.Errorf("kiosk: pairing file %s is damaged (%v): pair the kiosk again", path, err)
 	}
 	if err := p.validate(); err != nil {
-		return nil, fmt.Errorf("kiosk: pairing file %s: %v: pair the kiosk again", path, err)
+		return nil, fmt.Errorf("kiosk: pairing file %s: %w: pair the kiosk again", path, err)
 	}
 	return &p, nil
 }

@@ -112,7 +112,8 @@ type Station struct {
 	pending *Applied // for the headless loop, applied before the next frame
 	camera  CameraSpec
 	loopCtx context.Context
-	stop    func() error // the sync loop's; nil while none runs
+	stop    func() error  // the sync loop's; nil while none runs
+	ended   chan struct{} // closed when the sync loop returned by itself (a revoked kiosk)
 	closed  bool
 }
 
@@ -227,6 +228,7 @@ func (s *Station) openSync(ctx context.Context) error {
 		sc.Logger = slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	sc.OnEvent = cfg.OnEvent
+	sc.OnPairing = s.pairingChanged
 	sy, err := NewSyncer(s.DB, s.Gallery, sc)
 	if err != nil {
 		return err
@@ -250,6 +252,28 @@ func (s *Station) openSync(ctx context.Context) error {
 		s.printf("warning: paired with %s, ignoring --server %s (pair again to switch)", p.ServerURL, cfg.Server)
 	}
 	return nil
+}
+
+// pairingChanged hands a new event key (a rotation) to second
+// verification and capture sealing, or takes it away (p nil: the kiosk
+// was revoked and wiped).
+func (s *Station) pairingChanged(p *Pairing) {
+	s.mu.Lock()
+	if p != nil {
+		s.base.Kiosk.CodeKey = p.TemplateKey
+	} else {
+		s.base.Kiosk.CodeKey = nil
+	}
+	built := s.Machine != nil
+	s.mu.Unlock()
+	if !built {
+		return // OpenStation takes the key from the pairing when it builds the machine
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Reapply(ctx); err != nil {
+		s.printf("event key changed: %v", err)
+	}
 }
 
 func (s *Station) pair(ctx context.Context, server, code string) (*Pairing, error) {
@@ -420,12 +444,24 @@ func (s *Station) StartSync(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.loopCtx = ctx
+	if s.stop != nil {
+		select {
+		case <-s.ended:
+			// The loop stopped when the kiosk was revoked; paired again,
+			// a new one starts.
+			s.stop, s.ended = nil, nil
+		default:
+		}
+	}
 	if s.stop != nil || s.closed || !s.Sync.Paired() || ctx.Err() != nil {
 		return
 	}
 	loopCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
+	ended := make(chan struct{})
+	s.ended = ended
 	go func() {
+		defer close(ended)
 		done <- s.Sync.Run(loopCtx, s.cfg.SyncInterval, func(api.EventSettings) {
 			// The worker stored them: re-read, apply, tell the window.
 			if err := s.Reapply(loopCtx); err != nil {

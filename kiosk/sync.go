@@ -43,9 +43,12 @@ type SyncConfig struct {
 	// outbox item that failed to deliver, counted in the item's attempts.
 	OutboxBackoffMin, OutboxBackoffMax time.Duration
 
-	// HTTPClient, when set, supplies the transport (e.g. a custom TLS CA);
-	// its Timeout is overridden per call.
+	// HTTPClient, when set, supplies the transport; its Timeout is
+	// overridden per call, and CAFile does not apply to it.
 	HTTPClient *http.Client
+	// CAFile is a PEM file of a private CA trusted for the server's
+	// certificate besides the system's roots (--ca).
+	CAFile string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Now defaults to time.Now.
@@ -54,6 +57,11 @@ type SyncConfig struct {
 	// sync round and pairing. It is called from the syncing goroutine and
 	// must not block.
 	OnEvent func(Event)
+	// OnPairing, when set, receives the pairing after the event key
+	// changed (a rotation), and nil after the kiosk wiped its pairing (its
+	// token was revoked): whoever checks short codes or seals captures
+	// with the key takes the new one. Called from the syncing goroutine.
+	OnPairing func(*Pairing)
 }
 
 // DefaultSyncConfig returns the defaults.
@@ -184,8 +192,13 @@ func NewSyncer(db *storage.DB, gallery *engine.Gallery, cfg SyncConfig) (*Syncer
 	if cfg.HTTPClient != nil && cfg.HTTPClient.Transport != nil {
 		transport = cfg.HTTPClient.Transport
 	} else {
+		tc, err := tlsConfig(cfg.CAFile)
+		if err != nil {
+			return nil, err
+		}
 		dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
 		transport = &http.Transport{
+			TLSClientConfig:       tc,
 			Proxy:                 http.ProxyFromEnvironment,
 			DialContext:           dialer.DialContext,
 			ForceAttemptHTTP2:     true,

@@ -116,6 +116,9 @@ func passLastResponse(resp *http.Response, err error, attempts int) (*http.Respo
 	if err == nil {
 		err = errors.New("no answer")
 	}
+	if certError(err) {
+		return nil, fmt.Errorf("%w: %w", ErrCertificate, err)
+	}
 	return nil, fmt.Errorf("%w after %d attempt(s): %w", ErrOffline, attempts, err)
 }
 

@@ -69,6 +69,7 @@ func (s *Syncer) PullGallery(ctx context.Context) (GalleryStats, error) {
 	st, err := s.pullGallery(ctx)
 	s.noteOp("gallery", err)
 	s.emitChanged()
+	s.react(ctx, err)
 	return st, err
 }
 
@@ -86,6 +87,21 @@ func (s *Syncer) pullGallery(ctx context.Context) (GalleryStats, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.GalleryTimeout)
 	defer cancel()
 	feed, err := s.fetchGallery(ctx, p, since)
+	if kc := (*keyChanged)(nil); errors.As(err, &kc) {
+		// The event key was rotated: the new key, then the whole gallery
+		// (sealed under it, with the new short-code hashes).
+		var changed bool
+		if p, changed, err = s.adoptKey(ctx, p); err != nil {
+			return st, err
+		}
+		if changed {
+			since, st.Since = 0, 0
+		}
+		feed, err = s.fetchGallery(ctx, p, since)
+		if errors.As(err, &kc) {
+			err = fmt.Errorf("kiosk: pull gallery: %w: the gallery is at key version %d, GET /v1/key answered %d", ErrProtocol, kc.version, p.KeyVersion)
+		}
+	}
 	st.SkippedTemplates = feed.skipped
 	if err != nil {
 		return st, err
@@ -153,6 +169,9 @@ func (s *Syncer) fetchGallery(ctx context.Context, p *Pairing, since int64) (*ga
 		return feed, fmt.Errorf("kiosk: pull gallery: %w", err)
 	}
 	defer resp.Body.Close()
+	if v, ok := keyVersionOf(resp); ok && v != p.KeyVersion {
+		return feed, &keyChanged{version: v}
+	}
 	watchdog := time.AfterFunc(s.cfg.Timeout, func() {
 		stall(fmt.Errorf("%w: gallery stream stalled for %s", ErrOffline, s.cfg.Timeout))
 	})

@@ -23,6 +23,7 @@ func (s *Syncer) PullSettings(ctx context.Context) (api.EventSettings, error) {
 	es, err := s.pullSettings(ctx)
 	s.noteOp("settings", err)
 	s.emitChanged()
+	s.react(ctx, err)
 	return es, err
 }
 
@@ -123,27 +124,37 @@ func (s *Syncer) SyncOnce(ctx context.Context) (RoundResult, error) {
 	var rr RoundResult
 	wasOnline := s.Status().Online
 	var errs []error
-	step := func(op string, err error) {
+	// step notes an operation's outcome; false when the server ended the
+	// kiosk's part in the event (revoked, event closed) and the kiosk
+	// wiped its data: the round stops.
+	step := func(op string, err error) bool {
 		s.noteOp(op, err)
 		s.emitChanged()
 		if err != nil {
 			errs = append(errs, err)
 		}
+		return !s.react(ctx, err)
 	}
 	es, err := s.pullSettings(ctx)
 	if err == nil {
 		rr.Settings = &es
 	}
-	step("settings", err)
+	if !step("settings", err) {
+		return rr, errors.Join(errs...)
+	}
 	rr.Gallery, err = s.pullGallery(ctx)
-	step("gallery", err)
+	if !step("gallery", err) {
+		return rr, errors.Join(errs...)
+	}
 	dueBy := s.cfg.Now()
 	if len(errs) < 2 && !wasOnline {
 		// The server answered again: do not wait for the outbox backoff.
 		dueBy = dueBy.Add(ignoreBackoff)
 	}
 	rr.Push, err = s.push(ctx, dueBy)
-	step("push", err)
+	if !step("push", err) {
+		return rr, errors.Join(errs...)
+	}
 	if len(errs) == 0 {
 		s.mu.Lock()
 		s.status.LastSync = s.cfg.Now()
@@ -197,6 +208,9 @@ func (s *Syncer) Run(ctx context.Context, interval time.Duration, onSettings fun
 		if rr.Settings != nil && onSettings != nil {
 			onSettings(*rr.Settings)
 		}
+		if !s.Paired() {
+			return nil // revoked and wiped: nothing to sync until paired again
+		}
 		if !s.waitRound(ctx, interval-interval/10+rand.N(interval/5+1)) {
 			return nil
 		}
@@ -222,6 +236,9 @@ func (s *Syncer) waitRound(ctx context.Context, wait time.Duration) bool {
 			}
 			if _, err := s.PushCheckIns(ctx); err != nil && ctx.Err() == nil {
 				s.cfg.Logger.Warn("sync: push after a check-in failed", "err", err)
+				if endOf(err) != "" {
+					return true // pushNoted wiped: the next round shows it
+				}
 			}
 			if ctx.Err() == nil && s.Status().State != api.SyncOffline {
 				// The dashboard's queue column follows the push.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -35,14 +34,13 @@ func (s *Syncer) Paired() bool { return s.Pairing() != nil }
 func (s *Syncer) Pair(ctx context.Context, serverURL, code, deviceName string) (*Pairing, error) {
 	s.round.Lock()
 	defer s.round.Unlock()
-	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(serverURL), "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("kiosk: pair: server URL %q: want http(s)://host[:port]", serverURL)
+	base, err := checkServerURL(serverURL)
+	if err != nil {
+		return nil, fmt.Errorf("kiosk: pair: %w", err)
 	}
 	if strings.TrimSpace(code) == "" {
 		return nil, errors.New("kiosk: pair: empty pairing code")
 	}
-	base := u.String()
 	var resp api.PairResponse
 	err = s.doJSON(ctx, base, "", http.MethodPost, api.Version+"/pair", "",
 		api.PairRequest{Code: code, DeviceName: deviceName, AppVersion: s.cfg.AppVersion}, &resp)
@@ -52,7 +50,7 @@ func (s *Syncer) Pair(ctx context.Context, serverURL, code, deviceName string) (
 		return nil, fmt.Errorf("kiosk: pair: %w", err)
 	}
 	p := &Pairing{ServerURL: base, KioskID: resp.KioskID, Token: resp.Token, EventID: resp.EventID,
-		EventName: resp.EventName, TemplateKey: resp.TemplateKey, PairedAt: s.cfg.Now().UTC()}
+		EventName: resp.EventName, TemplateKey: resp.TemplateKey, KeyVersion: resp.KeyVersion, PairedAt: s.cfg.Now().UTC()}
 	if err := p.validate(); err != nil {
 		return nil, fmt.Errorf("kiosk: pair: %w: %v", ErrProtocol, err)
 	}

@@ -52,6 +52,7 @@ func (s *Syncer) pushNoted(ctx context.Context, dueBy time.Time) (PushStats, err
 	st, err := s.push(ctx, dueBy)
 	s.noteOp("push", err)
 	s.emitChanged()
+	s.react(ctx, err)
 	return st, err
 }
 
@@ -62,6 +63,7 @@ func (s *Syncer) push(ctx context.Context, dueBy time.Time) (PushStats, error) {
 		return st, err
 	}
 	var firstErr error
+	resealed := false // once per push: a key that keeps changing is not chased
 	for round := 0; round < 10000; round++ {
 		items, err := s.db.PendingOutbox(ctx, s.cfg.Batch, dueBy)
 		if err != nil {
@@ -84,7 +86,11 @@ func (s *Syncer) push(ctx context.Context, dueBy time.Time) (PushStats, error) {
 				break
 			}
 		}
-		if err := s.pushEnrols(ctx, p, enrols, &st); err != nil {
+		if err := s.pushEnrols(ctx, p, enrols, &st, resealed); err != nil {
+			if errors.Is(err, errResealed) && !resealed {
+				resealed, p = true, s.Pairing()
+				continue
+			}
 			firstErr = err
 			break
 		}
@@ -200,7 +206,7 @@ func (s *Syncer) pushCheckIns(ctx context.Context, p *Pairing, items []storage.O
 	return nil
 }
 
-func (s *Syncer) pushEnrols(ctx context.Context, p *Pairing, items []storage.OutboxItem, st *PushStats) error {
+func (s *Syncer) pushEnrols(ctx context.Context, p *Pairing, items []storage.OutboxItem, st *PushStats, resealed bool) error {
 	for _, it := range items {
 		var req api.EnrolRequest
 		if err := json.Unmarshal(it.Payload, &req); err != nil {
@@ -220,6 +226,18 @@ func (s *Syncer) pushEnrols(ctx context.Context, p *Pairing, items []storage.Out
 			st.Sent++
 			if err := s.db.Audit(ctx, "sync", "enrol.sent", fmt.Sprintf("enrolment %s stored on the server as attendee %s", req.ID, resp.AttendeeID)); err != nil {
 				s.cfg.Logger.Warn("sync: audit", "err", err)
+			}
+		case endOf(err) != "":
+			return err // the kiosk is revoked or the event closed: the round wipes
+		case errors.As(err, &he) && he.Status == http.StatusUnprocessableEntity && he.Problem != nil &&
+			he.Problem.Code == "template_invalid" && !resealed:
+			// Perhaps sealed under a key rotated meanwhile: then sealed
+			// again and sent again (errResealed), not dropped.
+			if err := s.checkRotated(ctx, p); err != nil {
+				return err
+			}
+			if err := s.drop(ctx, it, he.Error(), st); err != nil {
+				return err
 			}
 		case errors.As(err, &he) && he.Status/100 == 4 && !errors.Is(he, ErrUnauthorized) &&
 			he.Status != http.StatusRequestTimeout && he.Status != http.StatusTooManyRequests:

@@ -23,7 +23,8 @@ type SyncStatus struct {
 	// offline (the server cannot be reached or answers 5xx), degraded (it
 	// answers, but with something the kiosk refused, or the kiosk's disk
 	// is full), starting (paired, the first gallery pull has not finished),
-	// unpaired.
+	// unpaired, revoked (the server revoked the kiosk: its data is wiped,
+	// it must be paired again), event_closed (its event's data is wiped).
 	State string `json:"state"`
 	// Online is State == online.
 	Online bool `json:"online"`
@@ -55,6 +56,10 @@ type syncHealth struct {
 	pulled bool
 	// emitted is the last status sent to OnEvent, to emit only changes.
 	emitted SyncStatus
+	// ended is SyncRevoked or SyncEventClosed after the server ended the
+	// kiosk's part in its event (sync_wipe.go), until it is paired again
+	// or, for a closed event, a gallery pull succeeds.
+	ended string
 }
 
 // offline reports whether err means the server could not be reached (as
@@ -99,6 +104,9 @@ func (s *Syncer) noteOp(op string, err error) {
 		delete(s.health.problems, op)
 		if op == "gallery" {
 			s.health.pulled = true
+			if s.health.ended == SyncEventClosed {
+				s.health.ended = "" // the event is open again
+			}
 		}
 		if len(s.health.problems) == 0 && s.health.unreachable == nil {
 			s.status.LastError = "" // nothing is wrong any more
@@ -127,6 +135,8 @@ func (s *Syncer) noteOp(op string, err error) {
 // state computes the status's State; s.mu is held.
 func (s *Syncer) state(paired bool) string {
 	switch {
+	case s.health.ended == SyncRevoked && !paired, s.health.ended == SyncEventClosed:
+		return s.health.ended
 	case !paired:
 		return SyncUnpaired
 	case s.health.unreachable != nil:

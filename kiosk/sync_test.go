@@ -874,7 +874,7 @@ func TestPairingFile(t *testing.T) {
 	if _, err := kiosk.LoadPairing(path); !errors.Is(err, kiosk.ErrNotPaired) {
 		t.Fatalf("missing file: %v", err)
 	}
-	p := &kiosk.Pairing{ServerURL: "http://x", Token: "t", EventID: "e", TemplateKey: make([]byte, api.KeySize)}
+	p := &kiosk.Pairing{ServerURL: "https://x", Token: "t", EventID: "e", TemplateKey: make([]byte, api.KeySize)}
 	if err := kiosk.SavePairing(path, p); err != nil {
 		t.Fatal(err)
 	}

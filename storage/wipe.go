@@ -22,8 +22,9 @@ type Wiped struct {
 // transaction: the gallery (attendees and sealed templates, cursor back
 // to 0), the check-ins, the outbox (check-ins and walk-up enrolments not
 // sent, with names, e-mails and templates) and the audit log (it names
-// people checked in by hand). One audit entry then records the wipe, with
-// why and the counts, and nothing personal. Settings stay. secure_delete
+// people checked in by hand) but its earlier wipe entries. One audit entry
+// then records the wipe, with why and the counts, and nothing personal;
+// none when there was nothing to erase. Settings stay. secure_delete
 // zeroes the rows and a TRUNCATE checkpoint empties the WAL, so none of
 // it is left in the kiosk's files.
 func (db *DB) WipeEventData(ctx context.Context, actor, why string) (Wiped, error) {
@@ -37,7 +38,7 @@ func (db *DB) WipeEventData(ctx context.Context, actor, why string) (Wiped, erro
 			{&w.CheckIns, `SELECT count(*) FROM checkins`},
 			{&w.UnsentCheckIns, `SELECT count(*) FROM outbox WHERE kind = 'checkin'`},
 			{&w.UnsentEnrolments, `SELECT count(*) FROM outbox WHERE kind = 'enrol'`},
-			{&w.AuditEntries, `SELECT count(*) FROM audit_log`},
+			{&w.AuditEntries, `SELECT count(*) FROM audit_log WHERE action <> 'event.wiped'`},
 		} {
 			if err := tx.QueryRowContext(ctx, c.sql).Scan(c.n); err != nil {
 				return err
@@ -46,10 +47,13 @@ func (db *DB) WipeEventData(ctx context.Context, actor, why string) (Wiped, erro
 		if err := resetGallery(ctx, tx); err != nil {
 			return err
 		}
-		for _, q := range []string{`DELETE FROM checkins`, `DELETE FROM outbox`, `DELETE FROM audit_log`} {
+		for _, q := range []string{`DELETE FROM checkins`, `DELETE FROM outbox`, `DELETE FROM audit_log WHERE action <> 'event.wiped'`} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err
 			}
+		}
+		if w == (Wiped{}) {
+			return nil // nothing was there: no entry (a closed event answers every round)
 		}
 		return insertAudit(ctx, tx, db.now(), actor, "event.wiped", fmt.Sprintf(
 			"%s: erased %d people, %d check-ins (%d never sent to the server), %d walk-up enrolments never sent, %d audit entries",

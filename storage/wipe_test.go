@@ -139,3 +139,24 @@ func TestResealOutbox(t *testing.T) {
 		}
 	}
 }
+
+// A second wipe with nothing left writes no entry and keeps the first
+// one's record.
+func TestWipeEventDataTwice(t *testing.T) {
+	ctx := context.Background()
+	tdb := MustOpenDB(t)
+	if err := tdb.ApplyGalleryDelta(ctx, []storage.GalleryUpsert{{Attendee: storage.Attendee{ID: "a1", Name: "Once"},
+		Templates: []api.Template{template(3)}}}, nil, 2); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []storage.Wiped{{Attendees: 1}, {}} {
+		w, err := tdb.WipeEventData(ctx, "sync", "event closed")
+		if err != nil || w != want {
+			t.Fatalf("wipe %d: %+v, %v; want %+v", i+1, w, err, want)
+		}
+	}
+	log, err := tdb.ListAudit(ctx, 10)
+	if err != nil || len(log) != 1 || !strings.Contains(log[0].Detail, "erased 1 people") {
+		t.Fatalf("audit: %+v, %v", log, err)
+	}
+}

@@ -346,6 +346,9 @@ func (a *App) handle(ev kiosk.Event) {
 		a.result = ev.Result
 	case kiosk.EventSync:
 		a.sync = ev.Sync
+		if a.sync != nil && a.sync.State == kiosk.SyncRevoked {
+			a.pairedWith = "" // wiped: the settings offer pairing again
+		}
 		a.main.setSync(a.tr, a.sync)
 		a.settings.server.update(a)
 	case kiosk.EventError, kiosk.EventOutOfOrder:

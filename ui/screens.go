@@ -228,6 +228,9 @@ func (m *mainScreen) setSync(tr *Translator, s *kiosk.SyncStatus) {
 	txt := ""
 	switch {
 	case s == nil || s.State == kiosk.SyncUnpaired:
+	case s.State == kiosk.SyncRevoked, s.State == kiosk.SyncEventClosed:
+		txt = tr.T("sync." + s.State)
+		m.syncText.Color = colWarning
 	case s.Online:
 		txt = tr.T("sync.online")
 		m.syncText.Color = colDisabled

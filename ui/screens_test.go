@@ -196,11 +196,20 @@ func TestSyncStatus(t *testing.T) {
 		{kiosk.SyncStatus{State: api.SyncStarting}, "Connecting to the server…"},
 		{kiosk.SyncStatus{State: api.SyncDegraded, Queued: 2}, "Server problem — 2 check-ins queued"},
 		{kiosk.SyncStatus{State: kiosk.SyncUnpaired}, ""},
+		{kiosk.SyncStatus{State: kiosk.SyncEventClosed}, "The event is closed: its gallery is erased on this kiosk"},
+		{kiosk.SyncStatus{State: kiosk.SyncRevoked}, "This kiosk was revoked: its gallery and key are erased. Pair it again (Settings → Server)"},
 	} {
 		h.app.Handle(kiosk.Event{Kind: kiosk.EventSync, State: kiosk.StateIdle, Sync: &c.st})
 		if got := h.app.main.syncText.Text; got != c.want {
 			t.Errorf("%+v: sync = %q, want %q", c.st, got, c.want)
 		}
+	}
+	// Revoked and wiped: the settings say so and offer pairing again.
+	if h.app.pairedWith != "" {
+		t.Errorf("still shown as paired with %q after the revoke", h.app.pairedWith)
+	}
+	if got := h.app.settings.server.status.Text; !strings.Contains(got, "The server revoked this kiosk") {
+		t.Errorf("server section = %q", got)
 	}
 }
 

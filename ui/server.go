@@ -66,13 +66,17 @@ func newServerSection(a *App) *serverSection {
 func (s *serverSection) update(a *App) {
 	tr := a.tr
 	var lines []string
-	if a.pairedWith == "" {
+	switch {
+	case a.sync != nil && (a.sync.State == kiosk.SyncRevoked || a.sync.State == kiosk.SyncEventClosed):
+		lines = append(lines, tr.T("server."+a.sync.State))
+	case a.pairedWith == "":
 		lines = append(lines, tr.T("server.not_paired"))
-	} else {
+	default:
 		lines = append(lines, tr.T("server.paired", a.pairedWith))
 	}
 	if st := a.sync; st != nil && a.pairedWith != "" {
 		switch {
+		case st.State == kiosk.SyncEventClosed: // said above
 		case st.Online:
 			lines = append(lines, tr.T("server.online", st.Queued, st.Gallery))
 		case st.State == api.SyncStarting:

@@ -31,6 +31,7 @@ func addStationFlags(fs *flag.FlagSet) *stationFlags {
 	fs.StringVar(&c.Models, "models", "", "model directory (default $FACECHECK_MODELS or the user cache dir)")
 	fs.StringVar(&c.Server, "server", "", "facecheck server URL (needed with --pair-code; afterwards the pairing file remembers it)")
 	fs.StringVar(&c.PairCode, "pair-code", "", "one-time pairing code from the admin dashboard")
+	fs.StringVar(&c.Sync.CAFile, "ca", "", "PEM file of a private CA to trust for the server's certificate (besides the system's)")
 	fs.StringVar(&c.DeviceName, "device-name", host, "name this kiosk shows on the dashboard")
 	fs.StringVar(&c.Pairing, "pairing", "", "pairing file, 0600 (default: next to --key, e.g. kiosk.pairing.json)")
 	fs.DurationVar(&c.SyncInterval, "sync-interval", 15*time.Second, "time between sync rounds")
