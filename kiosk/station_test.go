@@ -148,3 +148,67 @@ func (f *frames) Read() (engine.Image, error) {
 }
 
 func (f *frames) Close() error { return nil }
+
+// A running station whose kiosk is revoked wipes itself, stops checking
+// short codes with the old key (it is gone) and stops its sync loop; paired
+// again from the window, the loop starts again and codes are checked with
+// the event's new key.
+func TestStationRevokedAndPairedAgain(t *testing.T) {
+	ctx := ctxFor(t, time.Minute)
+	var log bytes.Buffer
+	cfg := stationConfig(t, &log)
+	rs := startServer(t, filepath.Join(t.TempDir(), "server.db"), bytes.Repeat([]byte{3}, api.KeySize), "127.0.0.1:0")
+	rs.addAttendee(t, "Ada Lovelace", randomTemplate(t, rand.New(rand.NewPCG(1, 2))))
+	var mu sync.Mutex
+	var last *kiosk.SyncStatus
+	cfg.OnEvent = func(e kiosk.Event) {
+		if e.Sync != nil {
+			mu.Lock()
+			last = e.Sync
+			mu.Unlock()
+		}
+	}
+	cfg.Server, cfg.PairCode = rs.URL(), rs.pairingCode(t)
+	st, err := kiosk.OpenStation(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	oldKey := st.Sync.Pairing().TemplateKey
+	if !bytes.Equal(st.Machine.Config().CodeKey, oldKey) || st.Gallery.Len() != 1 {
+		t.Fatalf("after pairing: code key set %v, gallery %d", st.Machine.Config().CodeKey != nil, st.Gallery.Len())
+	}
+	st.StartSync(ctx)
+	if err := rs.DB.RevokeKiosk(ctx, st.Sync.Pairing().KioskID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the revoked state", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return last != nil && last.State == kiosk.SyncRevoked
+	})
+	blank := engine.Image{W: 64, H: 48, Pix: make([]byte, 64*48*3)}
+	frame := func() {
+		t.Helper()
+		if _, err := st.RunHeadless(ctx, &frames{n: 1, im: blank}, kiosk.HeadlessOptions{}, &bytes.Buffer{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	frame()
+	if st.Machine.Config().CodeKey != nil || st.Gallery.Len() != 0 || st.PairedWith() != "" {
+		t.Fatalf("after the revoke: code key kept %v, gallery %d, paired with %q", st.Machine.Config().CodeKey != nil, st.Gallery.Len(), st.PairedWith())
+	}
+
+	if err := st.Pair(ctx, rs.URL(), rs.pairingCode(t)); err != nil {
+		t.Fatal(err)
+	}
+	newKey, _, err := rs.DB.EventKey(ctx, rs.Event.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the gallery pulled by the restarted loop", func() bool { return st.Gallery.Len() == 1 })
+	frame()
+	if got := st.Machine.Config().CodeKey; !bytes.Equal(got, newKey) || bytes.Equal(got, oldKey) {
+		t.Errorf("after pairing again the code key is the new one: %v", bytes.Equal(got, newKey))
+	}
+}
