@@ -165,6 +165,23 @@ func OpenTemplate(key []byte, attendeeID string, s SealedTemplate) (Template, er
 	return Template{Model: s.Model, Version: s.Version, Data: data}, nil
 }
 
+// ResealTemplate seals s, sealed for attendeeID under the event key old,
+// again under key, as when an event's key is rotated. The compressed
+// template is not unpacked: only the seal changes. ErrSealed when s does
+// not open with old.
+func ResealTemplate(old, key []byte, attendeeID string, s SealedTemplate) (SealedTemplate, error) {
+	aad := templateAAD(attendeeID, s.Model, s.Version)
+	z, err := OpenEventData(old, s.Sealed, aad)
+	if err != nil {
+		return SealedTemplate{}, err
+	}
+	sealed, err := SealEventData(key, z, aad)
+	if err != nil {
+		return SealedTemplate{}, fmt.Errorf("reseal template: %w", err)
+	}
+	return SealedTemplate{Model: s.Model, Version: s.Version, Sealed: sealed}, nil
+}
+
 func templateAAD(attendeeID, model string, version int) []byte {
 	return fmt.Appendf(nil, "facecheck-template\x00%s\x00%s\x00%d", attendeeID, model, version)
 }

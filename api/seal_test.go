@@ -115,3 +115,36 @@ func TestOpenTemplateV1(t *testing.T) {
 		t.Fatal("no v1 nonce starting with the v2 byte in 2000 tries")
 	}
 }
+
+// ResealTemplate moves a template from one event key to another: the new
+// key opens it to the same bytes, the old one does not, and it stays bound
+// to its attendee; a template that does not open with the old key is
+// refused.
+func TestResealTemplate(t *testing.T) {
+	old, _ := NewKey()
+	key, _ := NewKey()
+	tpl := Template{Model: "m", Version: 1, Data: bytes.Repeat([]byte{3, 90}, 256)}
+	s, err := SealTemplate(old, "a1", tpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ResealTemplate(old, key, "a1", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := OpenTemplate(key, "a1", r); err != nil || !bytes.Equal(got.Data, tpl.Data) || got.Model != "m" || got.Version != 1 {
+		t.Fatalf("new key opens %+v, %v", got, err)
+	}
+	for _, c := range []struct {
+		name     string
+		key      []byte
+		attendee string
+	}{{"old key", old, "a1"}, {"another attendee", key, "a2"}} {
+		if _, err := OpenTemplate(c.key, c.attendee, r); !errors.Is(err, ErrSealed) {
+			t.Errorf("%s opens the resealed template: %v", c.name, err)
+		}
+	}
+	if _, err := ResealTemplate(key, old, "a1", s); !errors.Is(err, ErrSealed) {
+		t.Errorf("resealing with the wrong old key: %v", err)
+	}
+}

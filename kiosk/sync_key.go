@@ -94,32 +94,26 @@ func resealer(old, key []byte) func(kind string, payload json.RawMessage) (json.
 			if json.Unmarshal(payload, &req) != nil {
 				return nil, nil
 			}
-			t, err := api.OpenTemplate(old, req.ID, req.Template)
+			st, err := api.ResealTemplate(old, key, req.ID, req.Template)
 			if err != nil {
 				return nil, nil
 			}
-			if req.Template, err = api.SealTemplate(key, req.ID, t); err != nil {
-				return nil, err
-			}
+			req.Template = st
 			return json.Marshal(req)
 		case storage.OutboxCheckIn:
 			var c api.CheckIn
 			if json.Unmarshal(payload, &c) != nil || c.Capture == nil {
 				return nil, nil
 			}
-			t, err := api.OpenTemplate(old, c.AttendeeID, *c.Capture)
+			st, err := api.ResealTemplate(old, key, c.AttendeeID, *c.Capture)
 			if err != nil {
 				if _, err := api.OpenTemplate(key, c.AttendeeID, *c.Capture); err == nil {
 					return nil, nil
 				}
 				c.Capture = nil
-				return json.Marshal(c)
+			} else {
+				c.Capture = &st
 			}
-			st, err := api.SealTemplate(key, c.AttendeeID, t)
-			if err != nil {
-				return nil, err
-			}
-			c.Capture = &st
 			return json.Marshal(c)
 		}
 		return nil, nil

@@ -129,13 +129,9 @@ func (db *DB) rotateEventKey(ctx context.Context, tx *sql.Tx, eventID string) (i
 		return 0, err
 	}
 	for _, t := range ts {
-		plain, err := api.OpenTemplate(old, t.attendeeID, api.SealedTemplate{Model: t.model, Version: t.version, Sealed: t.data})
+		s, err := api.ResealTemplate(old, key, t.attendeeID, api.SealedTemplate{Model: t.model, Version: t.version, Sealed: t.data})
 		if err != nil {
 			return 0, fmt.Errorf("template %s of attendee %s: %w", t.id, t.attendeeID, err)
-		}
-		s, err := api.SealTemplate(key, t.attendeeID, plain)
-		if err != nil {
-			return 0, err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE templates SET data = $1 WHERE id = $2`, s.Sealed, t.id); err != nil {
 			return 0, err

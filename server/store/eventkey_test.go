@@ -152,3 +152,36 @@ func TestRevokeRotatesEventKey(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkRevokeRotatesEventKey times a revoke of a kiosk of an event of
+// 2,000 attendees with a template each: the rotation seals 2,000
+// templates and short codes again in one transaction.
+func BenchmarkRevokeRotatesEventKey(b *testing.B) {
+	ctx := context.Background()
+	db := openSQLite(b)
+	ev, err := db.CreateEvent(ctx, "Big")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 2000 {
+		if _, err := db.CreateAttendee(ctx, store.AttendeeCreate{EventID: ev.ID, Name: "P", Consent: true,
+			Templates: []api.Template{tpl(byte(i))}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		b.StopTimer()
+		code, _, err := db.CreatePairingCode(ctx, ev.ID, "admin", time.Minute)
+		if err != nil {
+			b.Fatal(err)
+		}
+		k, _, err := db.Pair(ctx, code, "k", "1")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := db.RevokeKiosk(ctx, k.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
