@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,4 +185,79 @@ func BenchmarkRevokeRotatesEventKey(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// Registrations racing revokes: each one is sealed under the key in force
+// when it is stored (a registration sealed under a key rotated meanwhile is
+// sealed again), so after the race every template and short-code hash of
+// the feed is the final key's.
+func TestRotationRacesRegistrations(t *testing.T) {
+	forEachDB(t, func(t *testing.T, open opener) {
+		db := open(t)
+		ctx := context.Background()
+		ev, err := db.CreateEvent(ctx, "Race")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kiosks []string
+		for range 5 {
+			code, _, err := db.CreatePairingCode(ctx, ev.ID, "admin", time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k, _, err := db.Pair(ctx, code, "k", "1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			kiosks = append(kiosks, k.ID)
+		}
+		codes := make(chan [2]string, 60)
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Go(func() {
+				for i := range 15 {
+					reg, err := db.CreateAttendee(ctx, store.AttendeeCreate{EventID: ev.ID, Name: "Racer", Consent: true,
+						Templates: []api.Template{tpl(byte(w*15 + i))}})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					codes <- [2]string{reg.Attendee.ID, reg.ShortCode}
+				}
+			})
+		}
+		wg.Go(func() {
+			for _, id := range kiosks {
+				if err := db.RevokeKiosk(ctx, id); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+		wg.Wait()
+		close(codes)
+		key, v, err := db.EventKey(ctx, ev.ID)
+		if err != nil || v != 6 {
+			t.Fatalf("key version %d after 5 revokes, %v", v, err)
+		}
+		byID := map[string]string{}
+		for c := range codes {
+			byID[c[0]] = c[1]
+		}
+		n := 0
+		if _, _, err := db.StreamGallery(ctx, ev.ID, 0, func(r api.GalleryRecord) error {
+			n++
+			if _, err := api.OpenTemplate(key, r.AttendeeID, r.Templates[0]); err != nil {
+				t.Errorf("attendee %s: template not under the final key: %v", r.AttendeeID, err)
+			}
+			if r.CodeHash != api.HashShortCode(key, byID[r.AttendeeID]) {
+				t.Errorf("attendee %s: short-code hash not under the final key", r.AttendeeID)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n != 60 {
+			t.Errorf("%d attendees in the feed, want 60", n)
+		}
+	})
 }
