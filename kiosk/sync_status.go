@@ -10,8 +10,8 @@ import (
 )
 
 // SyncUnpaired is SyncStatus.State of a kiosk that is not paired; the other
-// states are api.SyncOnline, api.SyncOffline, api.SyncDegraded and
-// api.SyncStarting.
+// states are api.SyncOnline, api.SyncOffline, api.SyncDegraded,
+// api.SyncStarting, and SyncRevoked and SyncEventClosed (sync_wipe.go).
 const SyncUnpaired = "unpaired"
 
 // SyncStatus is what the sync worker shows the staff (the window's status
