@@ -40,3 +40,12 @@ func (s *Server) handleEventPageConfirmEmail(w http.ResponseWriter, r *http.Requ
 	s.audit(r, sessionFrom(r.Context()).Username, "event.confirm_email", id, fmt.Sprintf("registrations wait for the e-mail confirmation: %v", on))
 	http.Redirect(w, r, "/admin/events/"+id+"#confirm-email", http.StatusSeeOther)
 }
+
+// MailServer names the SMTP server and how it is reached, for the start-up
+// line; "" without --smtp.
+func (s *Server) MailServer() string {
+	if !s.mailOn() {
+		return ""
+	}
+	return s.mailer.Addr()
+}

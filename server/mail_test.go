@@ -21,6 +21,7 @@ import (
 
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/i18n"
+	"github.com/facecheck/facecheck/internal/smtptest"
 	"github.com/facecheck/facecheck/server"
 	"github.com/facecheck/facecheck/server/store"
 )
@@ -138,18 +139,18 @@ var linkRE = regexp.MustCompile(`https?://[^\s"<>]+`)
 // registrationMail is a received registration e-mail, checked for its
 // structure and with its links and QR code read out.
 type registrationMail struct {
-	mimeMail
-	Text, HTML           string
-	Confirm, Withdraw    string // links, "" when absent
-	Resend               string
-	QRText, ShortCodeTxt string
+	smtptest.Message
+	Text, HTML        string
+	Confirm, Withdraw string // links, "" when absent
+	Resend            string
+	QRText            string
 }
 
 // readRegistrationMail parses m and checks what every registration e-mail
 // must be: from the configured sender to one address over TLS after AUTH,
 // text and HTML alternatives, the HTML's QR code an inline PNG it refers to
 // by cid, every link starting with the public URL.
-func readRegistrationMail(t *testing.T, m received, to string) registrationMail {
+func readRegistrationMail(t *testing.T, m smtptest.Received, to string) registrationMail {
 	t.Helper()
 	if !m.TLS || !m.Authed {
 		t.Errorf("mail delivered with TLS %v, AUTH %v; want both", m.TLS, m.Authed)
@@ -157,15 +158,15 @@ func readRegistrationMail(t *testing.T, m received, to string) registrationMail 
 	if len(m.To) != 1 || m.To[0] != to || m.From != "checkin@example.test" {
 		t.Errorf("envelope from %q to %q, want checkin@example.test to %q", m.From, m.To, to)
 	}
-	mm := parseMail(t, m.Data)
-	r := registrationMail{mimeMail: mm}
+	mm := smtptest.Parse(t, m.Data)
+	r := registrationMail{Message: mm}
 	if got := mm.Header.Get("To"); !strings.Contains(got, to) {
 		t.Errorf("To: %q", got)
 	}
 	if got := mm.Header.Get("Auto-Submitted"); got != "auto-generated" {
 		t.Errorf("Auto-Submitted: %q", got)
 	}
-	text, html := mm.part(t, "text/plain"), mm.part(t, "text/html")
+	text, html := mm.Part(t, "text/plain"), mm.Part(t, "text/html")
 	if text.Params["charset"] != "UTF-8" || html.Params["charset"] != "UTF-8" {
 		t.Errorf("charsets %q, %q", text.Params["charset"], html.Params["charset"])
 	}
@@ -173,7 +174,7 @@ func readRegistrationMail(t *testing.T, m received, to string) registrationMail 
 		t.Errorf("text part inside %v", text.Parents)
 	}
 	r.Text, r.HTML = string(text.Body), string(html.Body)
-	qr := mm.part(t, "image/png")
+	qr := mm.Part(t, "image/png")
 	if cid := strings.Trim(strings.Join(qr.Header["Content-Id"], ""), "<>"); cid != "qr@facecheck" {
 		t.Errorf("QR Content-ID %q", cid)
 	}
@@ -256,7 +257,7 @@ func confirmForm(t testing.TB, s *testServer, link string) (*http.Response, stri
 }
 
 func TestRegistrationMailConfirm(t *testing.T) {
-	smtpd := startSMTP(t, false)
+	smtpd := smtptest.Start(t, false)
 	env := newMailEnv(t)
 	s, _ := env.start(t, smtpd.URL("smtp"), smtpd.CAFile)
 	k := pair(t, s, login(t, s), s.Event.ID, "door")
@@ -278,7 +279,7 @@ func TestRegistrationMailConfirm(t *testing.T) {
 		t.Errorf("sent page: %d %s", resp.StatusCode, body)
 	}
 
-	m := readRegistrationMail(t, smtpd.wait(t, 1)[0], email)
+	m := readRegistrationMail(t, smtpd.Wait(t, 1)[0], email)
 	code, err := s.DB.ShortCode(context.Background(), s.Event, a.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -349,13 +350,13 @@ func TestRegistrationMailConfirm(t *testing.T) {
 }
 
 func TestRegistrationMailLanguages(t *testing.T) {
-	smtpd := startSMTP(t, true) // implicit TLS (smtps://, port 465 in real life)
+	smtpd := smtptest.Start(t, true) // implicit TLS (smtps://, port 465 in real life)
 	env := newMailEnv(t)
 	s, _ := env.start(t, smtpd.URL("smtps"), smtpd.CAFile)
 	for i, lang := range []string{"ja", "ko"} {
 		email := lang + "@example.org"
 		register(t, s, map[string]string{"ja": "山田 花子", "ko": "김민지"}[lang], email, lang, byte(10+i))
-		m := readRegistrationMail(t, smtpd.wait(t, i+1)[i], email)
+		m := readRegistrationMail(t, smtpd.Wait(t, i+1)[i], email)
 		p := i18n.MustNew(lang)
 		if want := p.T("mail.subject.confirm", "DevDay"); m.Subject != want {
 			t.Errorf("%s subject %q, want %q", lang, m.Subject, want)
@@ -380,7 +381,7 @@ func TestRegistrationMailLanguages(t *testing.T) {
 }
 
 func TestRegistrationMailResend(t *testing.T) {
-	smtpd := startSMTP(t, false)
+	smtpd := smtptest.Start(t, false)
 	env := newMailEnv(t)
 	s, _ := env.start(t, smtpd.URL("smtp"), smtpd.CAFile, func(c *server.Config) {
 		c.Resend = server.Rate{Burst: 5, Every: time.Hour}
@@ -388,7 +389,7 @@ func TestRegistrationMailResend(t *testing.T) {
 	})
 	const email = "grace@example.org"
 	register(t, s, "Grace Hopper", email, "en", 3)
-	first := readRegistrationMail(t, smtpd.wait(t, 1)[0], email)
+	first := readRegistrationMail(t, smtpd.Wait(t, 1)[0], email)
 
 	resend := func(addr string) (int, string) {
 		form := url.Values{"email": {addr}}
@@ -405,7 +406,7 @@ func TestRegistrationMailResend(t *testing.T) {
 	if stKnown != 200 || stKnown != stUnknown || known != unknown {
 		t.Errorf("resend answers differ: %d vs %d\n%s\n---\n%s", stKnown, stUnknown, known, unknown)
 	}
-	second := readRegistrationMail(t, smtpd.wait(t, 2)[1], email)
+	second := readRegistrationMail(t, smtpd.Wait(t, 2)[1], email)
 	if second.Confirm == "" || second.Confirm == first.Confirm || second.Withdraw == first.Withdraw {
 		t.Fatalf("resent links: confirm %q (was %q), withdraw %q (was %q)", second.Confirm, first.Confirm, second.Withdraw, first.Withdraw)
 	}
@@ -426,7 +427,7 @@ func TestRegistrationMailResend(t *testing.T) {
 	if st, _ := resend(email); st != 200 {
 		t.Fatalf("second resend: %d", st)
 	}
-	third := readRegistrationMail(t, smtpd.wait(t, 3)[2], email)
+	third := readRegistrationMail(t, smtpd.Wait(t, 3)[2], email)
 	if third.Confirm != "" || third.Subject != "Your registration for DevDay" || third.QRText != first.QRText {
 		t.Errorf("resend after confirming: subject %q, confirm link %q, code %q", third.Subject, third.Confirm, third.QRText)
 	}
@@ -441,7 +442,7 @@ func TestRegistrationMailResend(t *testing.T) {
 		}
 	}
 	// Only the e-mails to the registered address went out.
-	if n := smtpd.count(); n != 3 {
+	if n := smtpd.Count(); n != 3 {
 		t.Errorf("%d e-mails sent, want 3", n)
 	}
 }
@@ -452,7 +453,7 @@ func TestRegistrationMailOutboxRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	down := "smtp://" + smtpUser + ":pw@" + ln.Addr().String()
+	down := "smtp://" + smtptest.User + ":pw@" + ln.Addr().String()
 	ln.Close()
 	env := newMailEnv(t)
 	s, stop := env.start(t, down, "", func(c *server.Config) { c.MailBackoff = time.Minute })
@@ -479,13 +480,13 @@ func TestRegistrationMailOutboxRestart(t *testing.T) {
 
 	// The SMTP server is back; a new server process on the same data
 	// sends the e-mail once its retry is due.
-	smtpd := startSMTP(t, false)
+	smtpd := smtptest.Start(t, false)
 	s, _ = env.start(t, smtpd.URL("smtp"), smtpd.CAFile, func(c *server.Config) { c.MailPoll = 20 * time.Millisecond })
-	if smtpd.count() != 0 {
+	if smtpd.Count() != 0 {
 		t.Error("the retry went out before it was due")
 	}
 	env.clk.Add(time.Hour)
-	m := readRegistrationMail(t, smtpd.wait(t, 1)[0], email)
+	m := readRegistrationMail(t, smtpd.Wait(t, 1)[0], email)
 	if m.Confirm == "" {
 		t.Error("the e-mail sent after the restart has no confirmation link")
 	}
@@ -503,7 +504,7 @@ func TestRegistrationMailOutboxRestart(t *testing.T) {
 }
 
 func TestRegistrationMailExpiredAndOff(t *testing.T) {
-	smtpd := startSMTP(t, false)
+	smtpd := smtptest.Start(t, false)
 	env := newMailEnv(t)
 	s, _ := env.start(t, smtpd.URL("smtp"), smtpd.CAFile)
 	a := login(t, s)
@@ -512,7 +513,7 @@ func TestRegistrationMailExpiredAndOff(t *testing.T) {
 	t.Run("ExpiredLinkFreesTheAddress", func(t *testing.T) {
 		const email = "someone@example.org"
 		register(t, s, "Not Me", email, "en", 5)
-		m := readRegistrationMail(t, smtpd.wait(t, 1)[0], email)
+		m := readRegistrationMail(t, smtpd.Wait(t, 1)[0], email)
 		if st, _ := register(t, s, "Me", email, "en", 6); st != http.StatusConflict {
 			t.Fatalf("second registration while the first is pending: %d, want 409", st)
 		}
@@ -524,7 +525,7 @@ func TestRegistrationMailExpiredAndOff(t *testing.T) {
 		if st, loc := register(t, s, "Me", email, "en", 6); st != http.StatusSeeOther || !strings.HasSuffix(loc, "/sent") {
 			t.Fatalf("registration after the first expired: %d %q", st, loc)
 		}
-		m2 := readRegistrationMail(t, smtpd.wait(t, 2)[1], email)
+		m2 := readRegistrationMail(t, smtpd.Wait(t, 2)[1], email)
 		if !strings.Contains(m2.Text, "Hello Me,") {
 			t.Errorf("second registration's mail:\n%s", m2.Text)
 		}
@@ -549,7 +550,7 @@ func TestRegistrationMailExpiredAndOff(t *testing.T) {
 		if !galleryIDs(t, k)[at.ID] {
 			t.Error("without confirmation the attendee is not in the gallery at once")
 		}
-		m := readRegistrationMail(t, smtpd.wait(t, 3)[2], email)
+		m := readRegistrationMail(t, smtpd.Wait(t, 3)[2], email)
 		if m.Confirm != "" || m.Subject != "Your registration for DevDay" {
 			t.Errorf("mail without confirmation: subject %q, confirm link %q", m.Subject, m.Confirm)
 		}

@@ -1,4 +1,8 @@
-package server_test
+// Package smtptest is an SMTP server for tests: go-smtp on 127.0.0.1 with a
+// certificate made for the test, STARTTLS or implicit TLS, AUTH PLAIN only
+// over TLS, keeping what it receives; and a MIME reader that takes a
+// received e-mail apart as a mail client would. Only tests import it.
+package smtptest
 
 import (
 	"bytes"
@@ -31,17 +35,14 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// The SMTP server the mail tests send to: go-smtp on 127.0.0.1, with a
-// certificate made here for STARTTLS or implicit TLS, and AUTH PLAIN
-// accepted only over TLS.
-
+// User and Password are the credentials the server accepts (AUTH PLAIN).
 const (
-	smtpUser     = "mailer"
-	smtpPassword = "s3cret pass"
+	User     = "mailer"
+	Password = "s3cret pass"
 )
 
-// received is one e-mail as the SMTP server got it.
-type received struct {
+// Received is one e-mail as the SMTP server got it.
+type Received struct {
 	From string
 	To   []string
 	Data []byte
@@ -49,21 +50,23 @@ type received struct {
 	TLS, Authed bool
 }
 
-type smtpServer struct {
+// Server is a running SMTP server; CAFile is the PEM file of its
+// certificate, for the client to trust.
+type Server struct {
 	srv    *smtp.Server
 	addr   string
 	CAFile string
 	mu     sync.Mutex
-	mail   []received
+	mail   []Received
 	got    chan struct{}
 }
 
-// startSMTP starts an SMTP server on 127.0.0.1: with implicit TLS, or
+// Start starts an SMTP server on 127.0.0.1: with implicit TLS, or
 // plain with STARTTLS offered. It stops with the test.
-func startSMTP(t testing.TB, implicit bool) *smtpServer {
+func Start(t testing.TB, implicit bool) *Server {
 	t.Helper()
-	cert, caFile := smtpCert(t)
-	s := &smtpServer{CAFile: caFile, got: make(chan struct{}, 100)}
+	cert, caFile := cert(t)
+	s := &Server{CAFile: caFile, got: make(chan struct{}, 100)}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &smtpSession{s: s, c: c}, nil
 	}))
@@ -94,19 +97,19 @@ func startSMTP(t testing.TB, implicit bool) *smtpServer {
 }
 
 // URL is the --smtp URL of the server with the test credentials.
-func (s *smtpServer) URL(scheme string) string {
-	return fmt.Sprintf("%s://%s:%s@%s", scheme, smtpUser, strings.ReplaceAll(smtpPassword, " ", "%20"), s.addr)
+func (s *Server) URL(scheme string) string {
+	return fmt.Sprintf("%s://%s:%s@%s", scheme, User, strings.ReplaceAll(Password, " ", "%20"), s.addr)
 }
 
-// wait returns the first n e-mails the server received, failing the test
+// Wait returns the first n e-mails the server received, failing the test
 // when they do not come within a bound far above a normal delivery.
-func (s *smtpServer) wait(t testing.TB, n int) []received {
+func (s *Server) Wait(t testing.TB, n int) []Received {
 	t.Helper()
 	deadline := time.After(60 * time.Second)
 	for {
 		s.mu.Lock()
 		if len(s.mail) >= n {
-			out := append([]received(nil), s.mail[:n]...)
+			out := append([]Received(nil), s.mail[:n]...)
 			s.mu.Unlock()
 			return out
 		}
@@ -114,29 +117,29 @@ func (s *smtpServer) wait(t testing.TB, n int) []received {
 		select {
 		case <-s.got:
 		case <-deadline:
-			t.Fatalf("SMTP server got %d e-mails, want %d", s.count(), n)
+			t.Fatalf("SMTP server got %d e-mails, want %d", s.Count(), n)
 		}
 	}
 }
 
-func (s *smtpServer) count() int {
+func (s *Server) Count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.mail)
 }
 
 type smtpSession struct {
-	s      *smtpServer
+	s      *Server
 	c      *smtp.Conn
 	authed bool
-	cur    received
+	cur    Received
 }
 
 func (ss *smtpSession) AuthMechanisms() []string { return []string{sasl.Plain} }
 
 func (ss *smtpSession) Auth(mech string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(identity, username, password string) error {
-		if username != smtpUser || password != smtpPassword {
+		if username != User || password != Password {
 			return errors.New("invalid username or password")
 		}
 		ss.authed = true
@@ -148,7 +151,7 @@ func (ss *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
 	if !ss.authed {
 		return smtp.ErrAuthRequired
 	}
-	ss.cur = received{From: from}
+	ss.cur = Received{From: from}
 	return nil
 }
 
@@ -171,12 +174,12 @@ func (ss *smtpSession) Data(r io.Reader) error {
 	return nil
 }
 
-func (ss *smtpSession) Reset()        { ss.cur = received{} }
+func (ss *smtpSession) Reset()        { ss.cur = Received{} }
 func (ss *smtpSession) Logout() error { return nil }
 
-// smtpCert makes a self-signed certificate for 127.0.0.1 and writes it as
+// cert makes a self-signed certificate for 127.0.0.1 and writes it as
 // the CA file the server is told to trust (--smtp-ca).
-func smtpCert(t testing.TB) (tls.Certificate, string) {
+func cert(t testing.TB) (tls.Certificate, string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -208,15 +211,15 @@ func smtpCert(t testing.TB) (tls.Certificate, string) {
 	return cert, caFile
 }
 
-// mimeMail is a received e-mail parsed: headers, subject decoded, and its
+// Message is a received e-mail parsed: headers, subject decoded, and its
 // leaf parts with their bodies decoded.
-type mimeMail struct {
+type Message struct {
 	Header  netmail.Header
 	Subject string
-	Parts   []mimePart
+	Parts   []Part
 }
 
-type mimePart struct {
+type Part struct {
 	Type   string // media type, e.g. text/plain
 	Params map[string]string
 	Header map[string][]string
@@ -225,8 +228,8 @@ type mimePart struct {
 	Parents []string
 }
 
-// parseMail parses a raw message as a mail client would.
-func parseMail(t testing.TB, raw []byte) mimeMail {
+// Parse parses a raw message as a mail client would.
+func Parse(t testing.TB, raw []byte) Message {
 	t.Helper()
 	m, err := netmail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
@@ -237,12 +240,12 @@ func parseMail(t testing.TB, raw []byte) mimeMail {
 	if err != nil {
 		t.Fatalf("subject: %v", err)
 	}
-	out := mimeMail{Header: m.Header, Subject: subject}
+	out := Message{Header: m.Header, Subject: subject}
 	walkPart(t, map[string][]string(m.Header), m.Body, nil, &out.Parts)
 	return out
 }
 
-func walkPart(t testing.TB, h map[string][]string, body io.Reader, parents []string, out *[]mimePart) {
+func walkPart(t testing.TB, h map[string][]string, body io.Reader, parents []string, out *[]Part) {
 	t.Helper()
 	get := func(k string) string {
 		if v := h[k]; len(v) > 0 {
@@ -278,11 +281,11 @@ func walkPart(t testing.TB, h map[string][]string, body io.Reader, parents []str
 	if err != nil {
 		t.Fatalf("part %s: %v", mt, err)
 	}
-	*out = append(*out, mimePart{Type: mt, Params: params, Header: h, Body: b, Parents: parents})
+	*out = append(*out, Part{Type: mt, Params: params, Header: h, Body: b, Parents: parents})
 }
 
-// part returns the first part of media type mt.
-func (m mimeMail) part(t testing.TB, mt string) mimePart {
+// Part returns the first part of media type mt.
+func (m Message) Part(t testing.TB, mt string) Part {
 	t.Helper()
 	for _, p := range m.Parts {
 		if p.Type == mt {
@@ -294,5 +297,5 @@ func (m mimeMail) part(t testing.TB, mt string) mimePart {
 		types = append(types, p.Type)
 	}
 	t.Fatalf("no %s part; parts: %v", mt, types)
-	return mimePart{}
+	return Part{}
 }
