@@ -299,6 +299,11 @@ func TestRegistrationMailConfirm(t *testing.T) {
 		t.Fatalf("no confirmation link:\n%s", m.Text)
 	}
 
+	// The withdraw link works while pending, and says what is missing.
+	resp, body = do(t, httpc, "GET", local(s, m.Withdraw), nil, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="pending"`) {
+		t.Errorf("attendee page while pending: %d %s", resp.StatusCode, body)
+	}
 	// Opening the link (a mail scanner does too) changes nothing.
 	resp, body = do(t, httpc, "GET", local(s, m.Confirm), nil, "")
 	if resp.StatusCode != 200 || !strings.Contains(body, `id="confirm-button"`) {
@@ -331,7 +336,7 @@ func TestRegistrationMailConfirm(t *testing.T) {
 	}
 	// The withdraw link opens the attendee's page with the same code.
 	resp, body = do(t, httpc, "GET", local(s, m.Withdraw), nil, "")
-	if resp.StatusCode != 200 || !strings.Contains(body, code) {
+	if resp.StatusCode != 200 || !strings.Contains(body, code) || strings.Contains(body, `id="pending"`) {
 		t.Errorf("withdraw link: %d %s", resp.StatusCode, body)
 	}
 	if n, err := s.DB.MailQueue(context.Background()); err != nil || len(n) != 0 {

@@ -308,6 +308,8 @@ type registeredPage struct {
 	WithdrawPath string
 	Token        string
 	EventLang    string
+	// Pending: the attendee has not confirmed their address yet.
+	Pending bool
 }
 
 func (p registeredPage) eventLanguage() string { return p.EventLang }
@@ -349,7 +351,13 @@ func (s *Server) handleRegisteredPage(w http.ResponseWriter, r *http.Request) {
 		s.renderInternal(w, r, fmt.Errorf("qr code: %w", err))
 		return
 	}
+	pending, err := s.store.AttendeePending(r.Context(), a.ID)
+	if err != nil {
+		s.renderInternal(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "registered.html", registeredPage{
+		Pending:   pending,
 		EventName: ev.Name, Name: a.Name, ShortCode: code,
 		QR:           template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
 		WithdrawPath: "/register/" + url.PathEscape(ev.ID) + "/me/" + url.PathEscape(a.ID) + "/delete",
