@@ -196,6 +196,8 @@ type eventPage struct {
 	// registrations wait for the address's confirmation (admin_mail.go).
 	Mail         mailStatus
 	ConfirmEmail bool
+	// Pending are the attendees waiting for their address's confirmation.
+	Pending map[string]bool
 }
 
 type kioskRow struct {
@@ -265,6 +267,9 @@ func (s *Server) eventPage(r *http.Request, id string) (eventPage, error) {
 	}
 	p.Mail = s.mailStatus(r.Context())
 	if p.ConfirmEmail, err = s.store.EventConfirmsEmail(r.Context(), ev.ID); err != nil {
+		return p, err
+	}
+	if p.Pending, err = s.store.PendingAttendees(r.Context(), ev.ID); err != nil {
 		return p, err
 	}
 	if err := checkText("search", p.Query, 0, 200); err != nil {

@@ -260,7 +260,8 @@ func TestRegistrationMailConfirm(t *testing.T) {
 	smtpd := smtptest.Start(t, false)
 	env := newMailEnv(t)
 	s, _ := env.start(t, smtpd.URL("smtp"), smtpd.CAFile)
-	k := pair(t, s, login(t, s), s.Event.ID, "door")
+	adm := login(t, s)
+	k := pair(t, s, adm, s.Event.ID, "door")
 	const email = "ada.lovelace@example.org"
 
 	status, loc := register(t, s, "Ada Lovelace", "Ada.Lovelace@Example.org", "en", 1)
@@ -273,6 +274,10 @@ func TestRegistrationMailConfirm(t *testing.T) {
 	}
 	if galleryIDs(t, k)[a.ID] {
 		t.Fatal("a pending attendee is in the kiosks' gallery")
+	}
+	_, page := do(t, adm.c, "GET", s.URL()+"/admin/events/"+s.Event.ID, nil, "")
+	if !strings.Contains(page, `Ada Lovelace <span class="pending">(waiting for the e-mail confirmation)</span>`) || !strings.Contains(page, `id="confirm-email-toggle" checked`) {
+		t.Errorf("event page does not mark the pending attendee or the confirmation setting:\n%s", page)
 	}
 	resp, body := do(t, httpc, "GET", s.URL()+loc, nil, "")
 	if resp.StatusCode != 200 || !strings.Contains(body, "We have sent an e-mail to confirm your registration for DevDay") {

@@ -288,11 +288,11 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		}
 		token = l.ManageToken
 	}
+	s.hub.publish(ev.ID)
 	if pending {
 		http.Redirect(w, r, sentPath(ev.ID), http.StatusSeeOther)
 		return
 	}
-	s.hub.publish(ev.ID)
 	http.Redirect(w, r, registeredPath(ev.ID, res.Attendee.ID, token), http.StatusSeeOther)
 }
 

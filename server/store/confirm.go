@@ -208,3 +208,22 @@ func (db *DB) SetEventConfirmsEmail(ctx context.Context, eventID string, on bool
 	}
 	return nil
 }
+
+// PendingAttendees returns the ids of the event's attendees who have not
+// confirmed their address yet (the dashboard marks them).
+func (db *DB) PendingAttendees(ctx context.Context, eventID string) (map[string]bool, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT id FROM attendees WHERE event_id = $1 AND pending AND deleted_at IS NULL`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("pending attendees: %w", err)
+	}
+	defer rows.Close()
+	ids := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("pending attendees: %w", err)
+		}
+		ids[id] = true
+	}
+	return ids, rows.Err()
+}
