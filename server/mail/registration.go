@@ -56,7 +56,9 @@ func Compose(r Registration) (*Message, error) {
 		PageLang string
 	}{Registration: r, QRCID: QRCID, PageLang: p.Lang()}
 	if r.ConfirmURL != "" {
-		data.Expires = p.DateTime(r.ConfirmExpires.Local())
+		// With the zone: the attendee may read it far from the server.
+		local := r.ConfirmExpires.Local()
+		data.Expires = p.DateTime(local) + " (" + local.Format("MST") + ")"
 	}
 	tt, err := textTmpl.Clone()
 	if err != nil {
