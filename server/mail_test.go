@@ -524,11 +524,13 @@ func TestRegistrationMailExpiredAndOff(t *testing.T) {
 		const email = "someone@example.org"
 		register(t, s, "Not Me", email, "en", 5)
 		m := readRegistrationMail(t, smtpd.Wait(t, 1)[0], email)
-		if st, _ := register(t, s, "Me", email, "en", 6); st != http.StatusConflict {
-			t.Fatalf("second registration while the first is pending: %d, want 409", st)
+		resp, body := postRegistration(t, s, "/register/"+s.Event.ID, map[string]string{"name": "Me", "email": email, "consent": "yes"}, "me.png", photo(t, 200, 6))
+		if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "you can have it sent again") ||
+			!strings.Contains(body, `<a id="resend" href="/register/`+s.Event.ID+`/resend">`) {
+			t.Fatalf("second registration while the first is pending: %d, want 409 with the resend link:\n%s", resp.StatusCode, body)
 		}
 		env.clk.Add(server.DefaultConfig().ConfirmTTL + time.Minute)
-		resp, body := do(t, httpc, "GET", local(s, m.Confirm), nil, "")
+		resp, body = do(t, httpc, "GET", local(s, m.Confirm), nil, "")
 		if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "has expired") || !strings.Contains(body, `id="link"`) {
 			t.Errorf("expired link: %d %s", resp.StatusCode, body)
 		}

@@ -268,7 +268,10 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	if errors.Is(err, store.ErrConflict) {
 		if s.mailOn() {
+			// The address's owner gets the withdraw link by e-mail.
 			page.ResendPath = resendPath(ev.ID)
+			fail(http.StatusConflict, "web.err.conflict_mail", "")
+			return
 		}
 		fail(http.StatusConflict, "web.err.conflict", "")
 		return
