@@ -140,3 +140,16 @@ func TestBuild(t *testing.T) {
 		t.Errorf("from %q", from)
 	}
 }
+
+// BenchmarkCompose is the cost of writing one registration e-mail (two
+// templates and the QR code PNG), paid by the mail loop, not the request.
+func BenchmarkCompose(b *testing.B) {
+	r := Registration{To: "a@example.org", Lang: "ja", Name: "山田 花子", EventName: "東京", ShortCode: "K7QF-2M9X",
+		ConfirmURL: "https://c.example/register/e/confirm?t=abc", ConfirmExpires: time.Now(),
+		WithdrawURL: "https://c.example/w", ResendURL: "https://c.example/r"}
+	for b.Loop() {
+		if _, err := Compose(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
