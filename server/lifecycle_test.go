@@ -119,6 +119,9 @@ func TestCloseEvent(t *testing.T) {
 	if _, total, err := s.DB.ListAttendees(context.Background(), store.AttendeeFilter{EventID: s.Event.ID, Limit: 10}); err != nil || total != 1 {
 		t.Errorf("attendees after the refused registration: %d %v", total, err)
 	}
+	if resp, body := importCSV(t, s, a, a.csrf, "Late Comer,late2@example.org\n"); resp.StatusCode != http.StatusGone || !strings.Contains(body, "This event is closed.") {
+		t.Errorf("CSV import into a closed event = %d:\n%.500s", resp.StatusCode, body)
+	}
 	var p api.Problem
 	a.json(t, "POST", "/v1/admin/pairing-codes", api.PairingCodeRequest{EventID: s.Event.ID}, http.StatusGone, &p)
 	if p.Code != api.CodeEventClosed {
@@ -413,8 +416,9 @@ func TestDashboardCloseAndDelete(t *testing.T) {
 		t.Fatal("closed without the CSRF token")
 	}
 	resp, body = post("/admin/events/"+id+"/close", url.Values{"csrf_token": {a.csrf}})
-	if resp.StatusCode != 200 || !strings.Contains(body, `id="closed-banner"`) || strings.Contains(body, `id="close-event"`) {
-		t.Fatalf("after closing = %d:\n%s", resp.StatusCode, body)
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="closed-banner"`) || strings.Contains(body, `id="close-event"`) ||
+		strings.Contains(body, `/pairing-codes"`) || strings.Contains(body, `id="import-csv"`) {
+		t.Fatalf("after closing = %d (a closed event offers no Close, pairing code or import):\n%s", resp.StatusCode, body)
 	}
 	a.json(t, "GET", "/v1/admin/events/"+id, nil, 200, &ev)
 	if ev.ClosedAt == nil {
