@@ -113,7 +113,7 @@ func (s *Server) confirmEventPage(w http.ResponseWriter, r *http.Request, action
 		p.Title, p.Button = "web.admin.delete_event_title", "web.admin.delete_event_confirm"
 		p.Message, p.Args = "web.admin.delete_event_question", []any{ev.Name, st.Attendees, st.Kiosks}
 	}
-	s.render(w, r, http.StatusOK, "confirm.html", p)
+	s.render(w, r, http.StatusOK, "event_confirm.html", p)
 }
 
 func (s *Server) handleConfirmClose(w http.ResponseWriter, r *http.Request) {
