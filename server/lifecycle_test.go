@@ -342,6 +342,9 @@ func TestPurgeAfterRetention(t *testing.T) {
 	if found := erasuretest.Traces(t, dir, needles); len(found) > 0 {
 		t.Errorf("after the purge the data folder still holds %v", found)
 	}
+	if _, body := do(t, a.c, "GET", s.URL()+"/metrics", nil, ""); !strings.Contains(body, `facecheck_event_purges_total{result="ok"} 1`+"\n") {
+		t.Errorf("metrics do not count the purge:\n%s", body)
+	}
 	resp, body := do(t, a.c, "GET", s.URL()+"/admin/events/"+ev.ID, nil, "")
 	if resp.StatusCode != 200 || !strings.Contains(body, `id="closed-banner"`) || strings.Contains(body, `id="close-event"`) ||
 		!strings.Contains(body, `id="delete-event"`) {
