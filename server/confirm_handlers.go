@@ -26,21 +26,22 @@ func sentPath(eventID string) string { return "/register/" + url.PathEscape(even
 
 // mailRoutes are the routes of the registration e-mail.
 func (s *Server) mailRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /register/{event}/confirm", s.handleConfirmPage)
-	mux.HandleFunc("POST /register/{event}/confirm", s.handleConfirm)
-	mux.HandleFunc("GET /register/{event}/resend", s.handleResendPage)
-	mux.HandleFunc("POST /register/{event}/resend", s.handleResend)
+	// A closed event takes no confirmation: its kiosks are told to stop.
+	mux.HandleFunc("GET /register/{event}/confirm", s.registrationOpen(s.handleConfirmPage))
+	mux.HandleFunc("POST /register/{event}/confirm", s.registrationOpen(s.handleConfirm))
+	mux.HandleFunc("GET /register/{event}/resend", s.registrationOpen(s.handleResendPage))
+	mux.HandleFunc("POST /register/{event}/resend", s.registrationOpen(s.handleResend))
 	mux.HandleFunc("GET /register/{event}/sent", s.handleSentPage)
 	mux.Handle("POST /admin/events/{id}/confirm-email", s.adminPage(s.handleEventPageConfirmEmail))
 }
 
-type confirmPage struct {
+type confirmEmailPage struct {
 	EventName, Name string
 	Action, Token   string
 	EventLang       string
 }
 
-func (p confirmPage) eventLanguage() string { return p.EventLang }
+func (p confirmEmailPage) eventLanguage() string { return p.EventLang }
 
 // confirmLinkError answers a confirmation link that does not work: used,
 // unknown or expired; the page offers to send the e-mail again.
@@ -76,7 +77,7 @@ func (s *Server) handleConfirmPage(w http.ResponseWriter, r *http.Request) {
 		s.renderInternal(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "confirm.html", confirmPage{
+	s.render(w, r, http.StatusOK, "confirm_email.html", confirmEmailPage{
 		EventName: ev.Name, Name: a.Name, Action: "/register/" + url.PathEscape(ev.ID) + "/confirm", Token: token,
 		EventLang: ev.Settings[settingLanguage],
 	})

@@ -165,3 +165,38 @@ func TestMailOutboxSealed(t *testing.T) {
 		t.Errorf("after erasure: %v", found)
 	}
 }
+
+// TestEventEndDropsMail: deleting or purging an event drops its queued
+// e-mail (sealed addresses and links) with its attendees, and no other.
+func TestEventEndDropsMail(t *testing.T) {
+	forEachDB(t, func(t *testing.T, open opener) {
+		ctx := context.Background()
+		db := open(t)
+		queue := func(name string) *store.Event {
+			ev, err := db.CreateEvent(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reg, err := db.CreateAttendee(ctx, store.AttendeeCreate{EventID: ev.ID, Name: name, Email: name + "@example.org",
+				Consent: true, Templates: []api.Template{tpl(7)}, Pending: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.IssueLinks(ctx, reg.Attendee.ID, time.Hour, func(store.Links) ([]byte, error) { return []byte("{}"), nil }); err != nil {
+				t.Fatal(err)
+			}
+			return ev
+		}
+		deleted, purged, kept := queue("deleted"), queue("purged"), queue("kept")
+		if err := db.DeleteEvent(ctx, deleted.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.PurgeEvent(ctx, purged.ID, "test"); err != nil {
+			t.Fatal(err)
+		}
+		q, err := db.MailQueue(ctx)
+		if err != nil || len(q) != 1 || q[0].EventID != kept.ID {
+			t.Errorf("outbox after deleting and purging: %+v %v, want the kept event's e-mail only", q, err)
+		}
+	})
+}
