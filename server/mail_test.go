@@ -630,3 +630,24 @@ func TestMailConfigRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestConfirmClosedEvent: a closed event takes no confirmation; its
+// pending attendee stays out of the gallery.
+func TestConfirmClosedEvent(t *testing.T) {
+	smtpd := smtptest.Start(t, false)
+	env := newMailEnv(t)
+	s, _ := env.start(t, smtpd.URL("smtp"), smtpd.CAFile)
+	const email = "late@example.org"
+	register(t, s, "Late", email, "en", 9)
+	m := readRegistrationMail(t, smtpd.Wait(t, 1)[0], email)
+	a := login(t, s)
+	var ev api.Event
+	a.json(t, "POST", "/v1/admin/events/"+s.Event.ID+"/close", nil, 200, &ev)
+	resp, body := confirmForm(t, s, m.Confirm)
+	if resp.StatusCode != http.StatusGone || !strings.Contains(body, i18n.MustNew("en").T("web.register.closed", "DevDay")) {
+		t.Errorf("confirming for a closed event: %d %s", resp.StatusCode, body)
+	}
+	if p, err := s.DB.PendingAttendees(context.Background(), s.Event.ID); err != nil || len(p) != 1 {
+		t.Errorf("pending after the refused confirmation: %v %v", p, err)
+	}
+}
