@@ -9,9 +9,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -175,55 +172,37 @@ func rawGallery(t *testing.T, base, token string) []api.GalleryRecord {
 	return recs
 }
 
-// closingProxy stands in front of the real server and, once closed is
-// set, answers every kiosk call as a closed event does (HTTP 410,
-// api.CodeEventClosed), which is the server's contract for closed and
-// purged events.
-func closingProxy(t *testing.T, target string, closed *atomic.Bool) string {
-	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if closed.Load() && r.URL.Path != api.Version+"/pair" {
-			w.Header().Set("Content-Type", "application/problem+json")
-			w.WriteHeader(http.StatusGone)
-			_ = json.NewEncoder(w).Encode(api.Problem{Title: "Gone", Status: http.StatusGone, Code: api.CodeEventClosed,
-				Detail: "the event is closed"})
-			return
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(ts.Close)
-	return ts.URL
-}
-
 // When the server ends the kiosk's part in its event, the kiosk wipes what
 // it holds of it, and nothing of it can be read back from its files:
 // revoked (401 token_revoked), the gallery, check-ins, outbox, pairing
-// file, token and event key; the event closed (410 event_closed), the
-// gallery, check-ins and outbox, the pairing kept. The check-ins not yet
+// file, token and event key; the event closed or purged (410
+// event_closed), the gallery, check-ins and outbox, the pairing kept. The check-ins not yet
 // sent could never be accepted; they are counted in the audit entry. An
 // unknown token (a server restored from a backup) wipes nothing.
 func TestWipeWhenServerEndsTheKiosk(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		end       func(t *testing.T, rs *realServer, k *kioskSide, closed *atomic.Bool)
+		end       func(t *testing.T, rs *realServer, k *kioskSide)
 		state     string
 		wiped     bool
 		keepsPair bool
 	}{
-		{"revoked", func(t *testing.T, rs *realServer, k *kioskSide, _ *atomic.Bool) {
+		{"revoked", func(t *testing.T, rs *realServer, k *kioskSide) {
 			if err := rs.DB.RevokeKiosk(context.Background(), k.Sync.Pairing().KioskID); err != nil {
 				t.Fatal(err)
 			}
 		}, kiosk.SyncRevoked, true, false},
-		{"event closed", func(t *testing.T, _ *realServer, _ *kioskSide, closed *atomic.Bool) {
-			closed.Store(true)
+		{"event closed", func(t *testing.T, rs *realServer, _ *kioskSide) {
+			if _, err := rs.DB.CloseEvent(context.Background(), rs.Event.ID); err != nil {
+				t.Fatal(err)
+			}
 		}, kiosk.SyncEventClosed, true, true},
-		{"unknown token", func(t *testing.T, rs *realServer, k *kioskSide, _ *atomic.Bool) {
+		{"event purged", func(t *testing.T, rs *realServer, _ *kioskSide) {
+			if _, err := rs.DB.PurgeEvent(context.Background(), rs.Event.ID, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}, kiosk.SyncEventClosed, true, true},
+		{"unknown token", func(t *testing.T, rs *realServer, k *kioskSide) {
 			// The server forgot every kiosk (restored from an older copy).
 			if err := rs.DB.DeleteEvent(context.Background(), rs.Event.ID); err != nil {
 				t.Fatal(err)
@@ -233,8 +212,7 @@ func TestWipeWhenServerEndsTheKiosk(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := ctxFor(t, time.Minute)
 			rs := startServer(t, filepath.Join(t.TempDir(), "server.db"), bytes.Repeat([]byte{6}, api.KeySize), "127.0.0.1:0")
-			var closed atomic.Bool
-			base := closingProxy(t, rs.URL(), &closed)
+			base := rs.URL()
 			rng := rand.New(rand.NewPCG(3, 4))
 			const name = "Erasable Eventperson"
 			aid := rs.addAttendee(t, name, randomTemplate(t, rng))
@@ -278,7 +256,7 @@ func TestWipeWhenServerEndsTheKiosk(t *testing.T) {
 				t.Fatalf("before: only %v found: the scan cannot see the data", found)
 			}
 
-			tc.end(t, rs, k, &closed)
+			tc.end(t, rs, k)
 			_, err = k.Sync.SyncOnce(ctx)
 			if err == nil {
 				t.Fatal("the round after the end succeeded")
