@@ -22,6 +22,7 @@ import (
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/internal/erasuretest"
 	"github.com/facecheck/facecheck/kiosk"
+	"github.com/facecheck/facecheck/storage"
 )
 
 // Revoking a kiosk rotates the event key (real server, real kiosk
@@ -360,5 +361,48 @@ func TestKeyRotationSeenByPush(t *testing.T) {
 	}
 	if v := door.Sync.Pairing().KeyVersion; v != 2 {
 		t.Errorf("door at key version %d, want 2", v)
+	}
+}
+
+// A pairing file written before key versions (no key_version) holds the
+// current key: the first answer's version makes the kiosk ask GET /v1/key,
+// which finds the same key; it records the version and goes on with its
+// delta, sealing nothing again and pulling no snapshot.
+func TestKeyVersionAdoptedFromOldPairing(t *testing.T) {
+	ctx := ctxFor(t, time.Minute)
+	rs := startServer(t, filepath.Join(t.TempDir(), "server.db"), bytes.Repeat([]byte{2}, api.KeySize), "127.0.0.1:0")
+	rng := rand.New(rand.NewPCG(7, 8))
+	rs.addAttendee(t, "Early Bird", randomTemplate(t, rng))
+	k := newKiosk(t)
+	p, err := k.Sync.Pair(ctx, rs.URL(), rs.pairingCode(t), "door")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Sync.SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	path := kiosk.PairingPathFor(filepath.Join(k.dir, "kiosk.key"))
+	p.KeyVersion = 0
+	if err := kiosk.SavePairing(path, p); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || bytes.Contains(b, []byte("key_version")) {
+		t.Fatalf("old-style pairing file: %s, %v", b, err)
+	}
+	k.Sync = k.newSyncer(t)
+	rs.addAttendee(t, "Late Comer", randomTemplate(t, rng))
+	rr, err := k.Sync.SyncOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr.Gallery.Full || rr.Gallery.Upserts != 1 || k.Gallery.Len() != 2 {
+		t.Errorf("pull %+v, gallery %d; want the one new attendee as a delta", rr.Gallery, k.Gallery.Len())
+	}
+	if got := k.Sync.Pairing(); got.KeyVersion != 1 || !bytes.Equal(got.TemplateKey, p.TemplateKey) {
+		t.Errorf("pairing after the round: version %d, same key %v", got.KeyVersion, bytes.Equal(got.TemplateKey, p.TemplateKey))
+	}
+	if log, err := k.DB.ListAudit(ctx, 10); err != nil || slices.ContainsFunc(log, func(e storage.AuditEntry) bool { return e.Action == "key.rotated" }) {
+		t.Errorf("a key rotation was recorded for the same key (%v)", err)
 	}
 }
