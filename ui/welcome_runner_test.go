@@ -106,6 +106,9 @@ func TestRunnerWelcomeAlwaysNamed(t *testing.T) {
 		Clock:      loopClock{loop},
 		Font:       theme.DefaultTextFont(),
 		PINs:       &MemoryPINStore{},
+		// Longer than the kiosk's 4 s, so that on a slow machine too the
+		// person walks away (idle) while their welcome is still up.
+		WelcomeTimeout: 8 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
