@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/facecheck/facecheck/api"
@@ -35,6 +36,11 @@ func TestRevokeRotatesKeyOverHTTP(t *testing.T) {
 	}
 	if v := header("/v1/gallery?since=0"); v != "1" {
 		t.Fatalf("gallery key version %q before the revoke", v)
+	}
+	// The event page says what a revoke does before anyone clicks it.
+	if resp, body := do(t, a.c, "GET", a.base+"/admin/events/"+s.Event.ID, nil, ""); resp.StatusCode != 200 ||
+		!strings.Contains(body, `id="revoke-note"`) || !strings.Contains(body, "check-ins it has not sent (Queued) are lost") {
+		t.Errorf("event page: %d, no revoke note", resp.StatusCode)
 	}
 	a.json(t, "POST", "/v1/admin/kiosks/"+gone.KioskID+"/revoke", nil, 200, nil)
 	for _, path := range []string{"/v1/gallery?since=0", "/v1/settings"} {
