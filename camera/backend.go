@@ -35,15 +35,25 @@ func ParseBackend(s string) (Backend, error) {
 	}
 	b := Backend(s)
 	if !slices.Contains(Backends(), b) {
-		return Auto, fmt.Errorf("camera: backend %q is not one of this system's: auto, %s", s, strings.Join(backendNames(), ", "))
+		return Auto, fmt.Errorf("camera: backend %q is not one of this system's: %s", s, strings.Join(Choices(), ", "))
 	}
 	return b, nil
 }
 
-func backendNames() []string {
-	var out []string
+// Choices are the values ParseBackend takes on this system, "auto" first:
+// a setting's or a flag's choices.
+func Choices() []string {
+	out := []string{"auto"}
 	for _, b := range Backends() {
 		out = append(out, string(b))
 	}
 	return out
+}
+
+// String is the backend's name; Auto is "auto".
+func (b Backend) String() string {
+	if b == Auto {
+		return "auto"
+	}
+	return string(b)
 }

@@ -69,20 +69,13 @@ func OpenDevice(index int, backend camera.Backend, width, height int) (*Video, e
 		if c != nil {
 			c.Close()
 		}
-		return nil, fmt.Errorf("%w: camera %d (%s) cannot be opened: is it plugged in and not used by another program?", ErrCamera, index, backendName(b))
+		return nil, fmt.Errorf("%w: camera %d (%s) cannot be opened: is it plugged in and not used by another program?", ErrCamera, index, b)
 	}
 	if width > 0 && height > 0 {
 		c.Set(gocv.VideoCaptureFrameWidth, float64(width))
 		c.Set(gocv.VideoCaptureFrameHeight, float64(height))
 	}
 	return &Video{cap: c, mat: gocv.NewMat(), source: strconv.Itoa(index), device: true}, nil
-}
-
-func backendName(b camera.Backend) string {
-	if b == camera.Auto {
-		return "auto"
-	}
-	return string(b)
 }
 
 // FPS is the source's frame rate as reported by OpenCV (0 when unknown).

@@ -12,7 +12,7 @@ import (
 // longer claims to be required.
 func TestHelpExitsZero(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"ui", "--help"}, {"eval", "--help"}, {"kiosk", "--help"},
-		{"demo", "--help"}, {"bench", "--help"}, {"eval", "--open-set", "--help"}} {
+		{"demo", "--help"}, {"bench", "--help"}, {"eval", "--open-set", "--help"}, {"cameras", "--help"}} {
 		var out, errb bytes.Buffer
 		err := run(context.Background(), args, &out, &errb)
 		if code := exitCode(err, &errb); code != 0 {
