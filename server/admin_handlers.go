@@ -153,7 +153,11 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDashboardCreateEvent(w http.ResponseWriter, r *http.Request) {
-	ev, err := s.createEvent(r, r.PostFormValue("name"))
+	var ev *store.Event
+	endsAt, retention, err := lifecycleForm(r)
+	if err == nil {
+		ev, err = s.createEvent(r, r.PostFormValue("name"), endsAt, retention)
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		p, err := s.dashboard(r)
@@ -161,7 +165,7 @@ func (s *Server) handleDashboardCreateEvent(w http.ResponseWriter, r *http.Reque
 			s.renderInternal(w, r, err)
 			return
 		}
-		p.Error = e.Detail
+		p.Error = errMessage(e)
 		s.render(w, r, e.Status, "dashboard.html", p)
 		return
 	}
@@ -190,6 +194,8 @@ type eventPage struct {
 	CaptureTemplates bool
 	// Language is the event's default language (settingLanguage).
 	Language string
+	// Lifecycle is the end date, retention, close and purge section.
+	Lifecycle lifecycleView
 }
 
 type kioskRow struct {
@@ -253,7 +259,8 @@ func (s *Server) eventPage(r *http.Request, id string) (eventPage, error) {
 	ev = s.calibrated(r.Context(), ev)
 	p := eventPage{User: sess.Username, CSRF: sess.CSRFToken, Event: ev.API(), Query: r.URL.Query().Get("q"),
 		RegisterPath: "/register/" + ev.ID, TargetOptions: targetOptions(ev.Thresholds),
-		CaptureTemplates: ev.Settings[api.SettingCaptureTemplates] == "true", Language: ev.Settings[settingLanguage]}
+		CaptureTemplates: ev.Settings[api.SettingCaptureTemplates] == "true", Language: ev.Settings[settingLanguage],
+		Lifecycle: newLifecycleView(ev.Lifecycle)}
 	if p.Language == "" {
 		p.Language = i18n.Default
 	}

@@ -88,6 +88,10 @@ type Config struct {
 	// large gallery (0: all pairs). See calibration.go.
 	CalibrateEvery      time.Duration
 	CalibrationMaxPairs int
+
+	// PurgeEvery is how often the server looks for events past their end
+	// and retention and purges them (event_lifecycle.go); also at start.
+	PurgeEvery time.Duration
 }
 
 // DefaultConfig returns the default configuration.
@@ -111,6 +115,8 @@ func DefaultConfig() Config {
 
 		CalibrateEvery:      10 * time.Second,
 		CalibrationMaxPairs: 200_000,
+
+		PurgeEvery: time.Hour,
 	}
 }
 
@@ -143,6 +149,8 @@ func (c Config) Validate() error {
 		return errors.New("config: at least one password check must be allowed at once")
 	case c.CalibrateEvery < 0 || c.CalibrationMaxPairs < 0:
 		return errors.New("config: calibration interval and pair cap must not be negative")
+	case c.PurgeEvery <= 0:
+		return errors.New("config: the purge interval must be positive")
 	}
 	return nil
 }
@@ -224,8 +232,11 @@ type Server struct {
 	passwordSlots chan struct{}
 	pages         *pages
 	calib         *calibrator
-	// bg counts background goroutines (the calibration loop) Close waits for.
+	// bg counts background goroutines (the calibration and purge loops)
+	// Close waits for.
 	bg sync.WaitGroup
+	// purgeKick asks the purge loop for a pass now (PurgeNow).
+	purgeKick chan chan purgeResult
 	// openAPIJSON is openapi.yaml as JSON.
 	openAPIJSON []byte
 
@@ -262,6 +273,7 @@ func NewServer(cfg Config, db *store.DB, enc FaceEncoder, logger *slog.Logger) (
 		galleries:   newGalleries(),
 		calib:       newCalibrator(),
 		pages:       p,
+		purgeKick:   make(chan chan purgeResult),
 		Now:         time.Now,
 	}
 	login := Rate{Burst: cfg.LoginBurst, Every: cfg.LoginEvery}
@@ -313,8 +325,9 @@ func (s *Server) Open() error {
 			return err
 		}
 	}
-	s.bg.Add(1)
+	s.bg.Add(2)
 	go s.calibrationLoop()
+	go s.purgeLoop()
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.logger.Error("serve", "err", err)
@@ -414,6 +427,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /v1/admin/events/{id}", s.adminAPI(s.handleGetEvent))
 	mux.Handle("PUT /v1/admin/events/{id}/settings", s.adminAPI(s.handleUpdateEventSettings))
 	mux.Handle("DELETE /v1/admin/events/{id}", s.adminAPI(s.handleDeleteEvent))
+	mux.Handle("POST /v1/admin/events/{id}/close", s.adminAPI(s.handleCloseEvent))
 	mux.Handle("GET /v1/admin/events/{id}/attendees", s.adminAPI(s.handleListAttendees))
 	mux.Handle("GET /v1/admin/events/{id}/kiosks", s.adminAPI(s.handleListKiosks))
 	mux.Handle("GET /v1/admin/events/{id}/stats", s.adminAPI(s.handleEventStats))
@@ -441,16 +455,22 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /admin/kiosks/{id}/revoke", s.adminPage(s.handleEventPageRevokeKiosk))
 	mux.Handle("POST /admin/events/{id}/capture", s.adminPage(s.handleEventPageCapture))
 	mux.Handle("POST /admin/events/{id}/language", s.adminPage(s.handleEventPageLanguage))
+	mux.Handle("POST /admin/events/{id}/lifecycle", s.adminPage(s.handleEventPageLifecycle))
+	mux.Handle("GET /admin/events/{id}/close", s.adminPage(s.handleConfirmClose))
+	mux.Handle("POST /admin/events/{id}/close", s.adminPage(s.handleEventPageClose))
+	mux.Handle("GET /admin/events/{id}/delete", s.adminPage(s.handleConfirmDelete))
+	mux.Handle("POST /admin/events/{id}/delete", s.adminPage(s.handleEventPageDelete))
 	mux.Handle("GET /admin/events/{id}/calibration", s.adminPage(s.handleCalibration))
 	mux.Handle("POST /admin/events/{id}/calibration/target", s.adminPage(s.handleCalibrationTarget))
 	mux.Handle("POST /admin/events/{id}/calibration/pin", s.adminPage(s.handleCalibrationPin))
 	mux.Handle("POST /admin/events/{id}/calibration/unpin", s.adminPage(s.handleCalibrationUnpin))
 
 	// Registration (HTML). /e/{event}/register is an alias.
-	mux.HandleFunc("GET /register/{event}", s.handleRegisterPage)
-	mux.HandleFunc("POST /register/{event}", s.handleRegister)
-	mux.HandleFunc("GET /e/{event}/register", s.handleRegisterPage)
-	mux.HandleFunc("POST /e/{event}/register", s.handleRegister)
+	// A closed event's form is a page that says so (registrationOpen).
+	mux.HandleFunc("GET /register/{event}", s.registrationOpen(s.handleRegisterPage))
+	mux.HandleFunc("POST /register/{event}", s.registrationOpen(s.handleRegister))
+	mux.HandleFunc("GET /e/{event}/register", s.registrationOpen(s.handleRegisterPage))
+	mux.HandleFunc("POST /e/{event}/register", s.registrationOpen(s.handleRegister))
 	mux.HandleFunc("GET /register/{event}/me/{attendee}", s.handleRegisteredPage)
 	mux.HandleFunc("POST /register/{event}/me/{attendee}/delete", s.handleWithdraw)
 
