@@ -214,6 +214,10 @@ func (s *Server) deleteAttendee(r *http.Request, actor, id string) (*store.Atten
 	if err != nil {
 		return nil, notFoundError(err, "attendee")
 	}
+	// Queued e-mail holds the address (sealed): it goes first.
+	if err := s.store.DropAttendeeMail(r.Context(), id); err != nil {
+		return nil, err
+	}
 	if err := s.store.DeleteAttendee(r.Context(), id); err != nil {
 		return nil, err
 	}

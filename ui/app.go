@@ -409,10 +409,17 @@ func (a *App) setState(ev kiosk.Event) {
 			a.second.setMessage(a.tr, "", nil)
 		}
 		a.show(ScreenSecond)
-	case kiosk.StateWelcome:
-		a.show(ScreenWelcome)
-	case kiosk.StateNotFound:
-		a.show(ScreenNotFound)
+	case kiosk.StateWelcome, kiosk.StateNotFound:
+		// The kiosk announces the state, then the result: a result screen
+		// opens with its result, or the welcome would greet nobody for a
+		// moment (it showed "Welcome, !" in the window demo).
+		scr := ScreenWelcome
+		if ev.State == kiosk.StateNotFound {
+			scr = ScreenNotFound
+		}
+		if ev.Kind == kiosk.EventResult || a.screen == scr {
+			a.show(scr)
+		}
 	case kiosk.StateError:
 		if ev.Code != "" {
 			a.failure = &ev

@@ -38,6 +38,12 @@ Models are looked up in $FACECHECK_MODELS or the user cache dir; every
 command that needs them accepts --models DIR. Without them the window
 opens anyway, on a screen that downloads them and then starts the kiosk.
 
+The window speaks English, Japanese or Korean: --lang en|ja|ko, else the
+event's default language, else the system locale's ($LANG); attendees
+switch with the EN / 日本語 / 한국어 buttons on the idle screen. The demo
+and the tests read the labelled dev faces from $FACECHECK_FACES (default
+../shared/data/faces).
+
 Exit status: 0 done, 1 failed, 3 a paired kiosk stopped with check-ins or
 enrolments it could not send to the server (kept for the next start).
 `

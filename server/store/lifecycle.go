@@ -226,6 +226,7 @@ func (db *DB) PurgeEvent(ctx context.Context, id, actor string) (PurgeCounts, er
 		}
 		for _, q := range []string{
 			`DELETE FROM checkins WHERE event_id = $1`,
+			`DELETE FROM mail_outbox WHERE event_id = $1`,
 			`DELETE FROM templates WHERE attendee_id IN (SELECT id FROM attendees WHERE event_id = $1)`,
 			`DELETE FROM attendees WHERE event_id = $1`,
 			`DELETE FROM pairing_codes WHERE event_id = $1`,
