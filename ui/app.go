@@ -23,6 +23,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 
+	"github.com/facecheck/facecheck/camera"
 	"github.com/facecheck/facecheck/i18n"
 	"github.com/facecheck/facecheck/kiosk"
 )
@@ -96,6 +97,9 @@ type Options struct {
 	// (default "0".."3"); a file path can be typed too.
 	Camera        CameraControl
 	CameraChoices []string
+	// ListCameras lists this machine's cameras for the settings pane's
+	// camera field (camera.List); nil shows no list, only the entry.
+	ListCameras func(ctx context.Context) ([]camera.Device, error)
 	// PairedWith is the server the kiosk is paired with at start ("": not
 	// paired); the settings pane's Server section shows it.
 	PairedWith string

@@ -13,7 +13,7 @@ import (
 // window's language.
 func TestHelpExitsZero(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"ui", "--help"}, {"eval", "--help"}, {"kiosk", "--help"},
-		{"demo", "--help"}, {"bench", "--help"}, {"eval", "--open-set", "--help"}} {
+		{"demo", "--help"}, {"bench", "--help"}, {"eval", "--open-set", "--help"}, {"cameras", "--help"}} {
 		var out, errb bytes.Buffer
 		err := run(context.Background(), args, &out, &errb)
 		if code := exitCode(err, &errb); code != 0 {

@@ -26,6 +26,7 @@ usage:
   facecheck demo [--video OUT.avi]            the check-in flow on a generated video of the dev faces
   facecheck ui [--demo] [--camera SRC]         the kiosk window
   facecheck kiosk --headless --camera SRC --db F   the check-in flow, one JSON line per event
+  facecheck cameras [--ids]                    this machine's cameras: index and name, for --camera
   facecheck eval --labels CSV --root DIR      accuracy on labelled faces [--json F] [--roc F.png]
   facecheck eval --lfw-pairs pairs.txt --root DIR   LFW 10-fold verification accuracy
   facecheck eval --open-set --labels CSV --root DIR [--calibrate --target-fpir R] [--det F.png]
@@ -95,6 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runKiosk(ctx, args[1:], stdout, stderr)
 	case "ui":
 		return runUI(ctx, args[1:], stdout, stderr)
+	case "cameras":
+		return runCameras(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
