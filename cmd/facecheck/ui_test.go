@@ -58,9 +58,11 @@ func TestUIXvfb(t *testing.T) {
 	t.Logf("stdout:\n%s", stdout.String())
 	if m := regexp.MustCompile(`preview: \d+ frames in [\d.]+ s = ([\d.]+) fps`).FindStringSubmatch(stdout.String()); m == nil {
 		t.Error("no preview frame rate printed")
-	} else if fps, _ := strconv.ParseFloat(m[1], 64); fps < 10 {
-		// ≥ 15 fps is the target on kiosk hardware; Xvfb renders in software.
-		t.Errorf("preview ran at %.1f fps under Xvfb, want ≥ 10", fps)
+	} else if fps, _ := strconv.ParseFloat(m[1], 64); fps < 2 {
+		// A preview that stalls fails here; its speed is measured by
+		// ui's BenchmarkPreviewFrame*, not asserted on a shared machine
+		// where Xvfb renders in software.
+		t.Errorf("preview ran at %.1f fps under Xvfb: it stalls", fps)
 	}
 
 	welcome := "3-welcome"
