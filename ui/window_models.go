@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/png"
 	"io"
 	"io/fs"
 	"os"
@@ -143,10 +144,46 @@ func shootModels(ctx context.Context, dir string, win fyne.Window, stdout io.Wri
 	case <-time.After(2 * time.Second): // window mapped and drawn
 	}
 	path := filepath.Join(dir, "0-models-missing.png")
-	how, err := captureWindow(win, path)
-	if err != nil {
-		return fmt.Errorf("ui: screenshot 0-models-missing: %w", err)
+	// A loaded machine may map the window before it is drawn: shoot again,
+	// a second apart, until the picture is not one flat colour.
+	for try := 1; ; try++ {
+		how, err := captureWindow(win, path)
+		if err != nil {
+			return fmt.Errorf("ui: screenshot 0-models-missing: %w", err)
+		}
+		if try == 15 || !flatPNG(path) {
+			fmt.Fprintf(stdout, "screenshot 0-models-missing %s (%s)\n", path, how)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("ui: screenshots: closed before the models screen was drawn")
+		case <-time.After(time.Second):
+		}
 	}
-	fmt.Fprintf(stdout, "screenshot 0-models-missing %s (%s)\n", path, how)
-	return nil
+}
+
+// flatPNG reports whether the PNG at path is one colour (or unreadable):
+// a window not drawn yet.
+func flatPNG(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		return true
+	}
+	b := img.Bounds()
+	first := img.At(b.Min.X, b.Min.Y)
+	r0, g0, b0, _ := first.RGBA()
+	for y := b.Min.Y; y < b.Max.Y; y += 4 {
+		for x := b.Min.X; x < b.Max.X; x += 4 {
+			if r, g, bl, _ := img.At(x, y).RGBA(); r != r0 || g != g0 || bl != b0 {
+				return false
+			}
+		}
+	}
+	return true
 }
