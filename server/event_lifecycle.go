@@ -142,16 +142,26 @@ type purgeResult struct {
 	err    error
 }
 
+// loopContext is the context of a background loop: cancelled when the
+// server closes (or by the loop's own cancel when it returns).
+func (s *Server) loopContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-s.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
 // purgeLoop purges the events past their retention when the server opens,
 // every Config.PurgeEvery and when PurgeNow asks; Close stops it.
 func (s *Server) purgeLoop() {
 	defer s.bg.Done()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := s.loopContext()
 	defer cancel()
-	go func() {
-		<-s.done
-		cancel()
-	}()
 	tick := time.NewTicker(s.cfg.PurgeEvery)
 	defer tick.Stop()
 	s.purgeDue(ctx)

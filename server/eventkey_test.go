@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -31,7 +30,7 @@ func TestRevokeRotatesKeyOverHTTP(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Header.Set("Authorization", "Bearer "+door.Token)
-		resp, _ := doReq(t, req)
+		resp, _ := send(t, httpc, req)
 		return resp.Header.Get(api.HeaderKeyVersion)
 	}
 	if v := header("/v1/gallery?since=0"); v != "1" {
@@ -53,7 +52,7 @@ func TestRevokeRotatesKeyOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+door.Token)
-	resp, body := doReq(t, req)
+	resp, body := send(t, httpc, req)
 	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("GET /v1/key: %d, Cache-Control %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
 	}
@@ -77,19 +76,4 @@ func TestRevokeRotatesKeyOverHTTP(t *testing.T) {
 	if p.Code != api.CodeTokenRevoked {
 		t.Errorf("revoked kiosk: problem code %q, want %q", p.Code, api.CodeTokenRevoked)
 	}
-}
-
-// doReq sends req and reads the whole answer.
-func doReq(t *testing.T, req *http.Request) (*http.Response, string) {
-	t.Helper()
-	resp, err := httpc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
 }

@@ -27,16 +27,7 @@ func getLang(t *testing.T, c *http.Client, u, accept string, cookies ...*http.Co
 	for _, ck := range cookies {
 		req.AddCookie(ck)
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
+	return send(t, c, req)
 }
 
 // TestPageLanguage: the registration page's language comes from the

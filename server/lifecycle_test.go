@@ -1,11 +1,8 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -19,7 +16,6 @@ import (
 
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/internal/erasuretest"
-	"github.com/facecheck/facecheck/server"
 	"github.com/facecheck/facecheck/server/store"
 )
 
@@ -44,18 +40,10 @@ func kioskStatus(t *testing.T, k *kiosk, c kioskCall) (int, string) {
 	t.Helper()
 	req := newJSONRequest(t, c.method, k.base+c.path, c.body)
 	req.Header.Set("Authorization", "Bearer "+k.Token)
-	resp, err := httpc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, b := send(t, httpc, req)
 	var p api.Problem
 	if resp.Header.Get("Content-Type") == "application/problem+json" {
-		if err := json.Unmarshal(b, &p); err != nil {
+		if err := json.Unmarshal([]byte(b), &p); err != nil {
 			t.Fatalf("%s %s: problem %s: %v", c.method, c.path, b, err)
 		}
 	}
@@ -204,36 +192,7 @@ func TestEventLifecycleAPI(t *testing.T) {
 // is checked on the files), with the test clock.
 func lifecycleServer(t *testing.T, dir string) *testServer {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(dir, "facecheck.db"), bytes.Repeat([]byte{42}, api.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-	db.Now = clk.Now
-	b, err := server.RunBootstrap(ctx, db, testUser, testPassword, "DevDay")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := server.DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
-	s, err := server.NewServer(cfg, db, testEncoder{}, slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Now = clk.Now
-	if err := s.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return &testServer{Server: s, DB: db, Clock: clk, Event: b.Event}
+	return startTestServer(t, filepath.Join(dir, "facecheck.db"))
 }
 
 var meRE = regexp.MustCompile(`/register/[^/]+/me/([0-9a-f-]+)`)

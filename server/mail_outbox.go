@@ -51,12 +51,8 @@ func (s *Server) queueRegistrationMail(ctx context.Context, a *store.Attendee, t
 // woken by a new e-mail, and every MailPoll for retries that fell due.
 func (s *Server) mailLoop() {
 	defer s.bg.Done()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := s.loopContext()
 	defer cancel()
-	go func() {
-		<-s.done
-		cancel()
-	}()
 	tick := time.NewTicker(s.cfg.MailPoll)
 	defer tick.Stop()
 	for {

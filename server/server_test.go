@@ -117,9 +117,15 @@ type testServer struct {
 // dir, an admin user and one event.
 func newTestServer(t testing.TB, edit ...func(*server.Config)) *testServer {
 	t.Helper()
+	return startTestServer(t, testDSN(t), edit...)
+}
+
+// startTestServer is newTestServer on the database at dsn.
+func startTestServer(t testing.TB, dsn string, edit ...func(*server.Config)) *testServer {
+	t.Helper()
 	ctx := context.Background()
 	key := bytes.Repeat([]byte{42}, api.KeySize)
-	db, err := store.Open(ctx, testDSN(t), key)
+	db, err := store.Open(ctx, dsn, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,6 +299,12 @@ func do(t testing.TB, c *http.Client, method, u string, body io.Reader, contentT
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	return send(t, c, req)
+}
+
+// send sends req with c and reads the whole answer.
+func send(t testing.TB, c *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)

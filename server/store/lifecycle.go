@@ -224,16 +224,8 @@ func (db *DB) PurgeEvent(ctx context.Context, id, actor string) (PurgeCounts, er
 		if err != nil {
 			return err
 		}
-		for _, q := range []string{
-			`DELETE FROM checkins WHERE event_id = $1`,
-			`DELETE FROM mail_outbox WHERE event_id = $1`,
-			`DELETE FROM templates WHERE attendee_id IN (SELECT id FROM attendees WHERE event_id = $1)`,
-			`DELETE FROM attendees WHERE event_id = $1`,
-			`DELETE FROM pairing_codes WHERE event_id = $1`,
-		} {
-			if _, err := tx.ExecContext(ctx, q, id); err != nil {
-				return err
-			}
+		if err := eraseEventData(ctx, tx, id); err != nil {
+			return err
 		}
 		now := db.Now().UTC().Truncate(time.Millisecond)
 		if _, err := tx.ExecContext(ctx, `UPDATE events SET purged_at = $1, closed_at = COALESCE(closed_at, $1) WHERE id = $2`,

@@ -25,12 +25,10 @@ func (db *DB) DeleteEvent(ctx context.Context, id string) error {
 		if n == 0 {
 			return ErrNotFound
 		}
+		if err := eraseEventData(ctx, tx, id); err != nil {
+			return err
+		}
 		for _, q := range []string{
-			`DELETE FROM checkins WHERE event_id = $1`,
-			`DELETE FROM mail_outbox WHERE event_id = $1`,
-			`DELETE FROM templates WHERE attendee_id IN (SELECT id FROM attendees WHERE event_id = $1)`,
-			`DELETE FROM attendees WHERE event_id = $1`,
-			`DELETE FROM pairing_codes WHERE event_id = $1`,
 			`DELETE FROM kiosks WHERE event_id = $1`,
 			`DELETE FROM events WHERE id = $1`,
 		} {
@@ -52,6 +50,25 @@ func (db *DB) DeleteEvent(ctx context.Context, id string) error {
 	}
 	if err := db.scrub(ctx); err != nil {
 		return fmt.Errorf("delete event %s: %w", id, err)
+	}
+	return nil
+}
+
+// eraseEventData deletes every row of an event's people: check-ins, queued
+// e-mail, templates, attendees (tombstones too) and pairing codes. Deleting
+// and purging an event both use it, so a new table of personal data is
+// added here once.
+func eraseEventData(ctx context.Context, tx *sql.Tx, id string) error {
+	for _, q := range []string{
+		`DELETE FROM checkins WHERE event_id = $1`,
+		`DELETE FROM mail_outbox WHERE event_id = $1`,
+		`DELETE FROM templates WHERE attendee_id IN (SELECT id FROM attendees WHERE event_id = $1)`,
+		`DELETE FROM attendees WHERE event_id = $1`,
+		`DELETE FROM pairing_codes WHERE event_id = $1`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return err
+		}
 	}
 	return nil
 }
