@@ -142,6 +142,12 @@ func walkScreens(k *App, fa fyne.App, win fyne.Window, dir string, stdout io.Wri
 		shot(lang + "-6-welcome")
 		ev(kiosk.Event{Kind: kiosk.EventResult, State: kiosk.StateNotFound, Result: &kiosk.Result{Outcome: kiosk.OutcomeNotFound}})
 		shot(lang + "-7-notfound")
+		// A kiosk whose disk filled up: the attendee reads why in their
+		// language; the kiosk's English cause stays in the log.
+		ev(kiosk.Event{Kind: kiosk.EventOutOfOrder, State: kiosk.StateError, Code: kiosk.EDISKFULL,
+			Err: "This kiosk is out of order (its disk is full). (storage: database or disk is full)"})
+		shot(lang + "-10-out-of-order")
+		ev(kiosk.Event{Kind: kiosk.EventResumed, State: kiosk.StateIdle})
 	}
 	fyne.DoAndWait(func() {
 		if err := k.SetLanguage("en"); err != nil {

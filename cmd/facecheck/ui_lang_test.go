@@ -36,7 +36,7 @@ func TestUIScreensLanguages(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("facecheck ui --demo-screens: %v\n%s", err, out.String())
 	}
-	screens := []string{"1-idle", "2-guide", "3-hold", "4-confirm", "5-second", "6-welcome", "7-notfound"}
+	screens := []string{"1-idle", "2-guide", "3-hold", "4-confirm", "5-second", "6-welcome", "7-notfound", "10-out-of-order"}
 	for _, lang := range []string{"en", "ja", "ko"} {
 		imgs := map[string]image.Image{}
 		for _, s := range screens {
