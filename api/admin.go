@@ -20,6 +20,10 @@ type PairingCode struct {
 // EventCreate is POST /v1/admin/events.
 type EventCreate struct {
 	Name string `json:"name"`
+	// EndsAt and RetentionDays: see Event; omitted, the event has no end
+	// date and the default retention (30 days).
+	EndsAt        *time.Time `json:"ends_at,omitempty"`
+	RetentionDays *int       `json:"retention_days,omitempty"`
 }
 
 // Event is an event as the admin API shows it (never its template key).
@@ -29,6 +33,19 @@ type Event struct {
 	Thresholds Thresholds        `json:"thresholds"`
 	Values     map[string]string `json:"values"`
 	CreatedAt  time.Time         `json:"created_at"`
+	// EndsAt is when the event ends; nil: no end date, the event is kept
+	// until it is closed.
+	EndsAt *time.Time `json:"ends_at,omitempty"`
+	// RetentionDays is how long after its end (or its close, when that is
+	// earlier) the server keeps the event's personal data and templates.
+	RetentionDays int `json:"retention_days"`
+	// ClosedAt: closed by hand; registration and kiosks are refused (410
+	// CodeEventClosed), the data stays until the purge or a delete.
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
+	// PurgeAt is when the server purges the event (nil while it has
+	// neither an end date nor a close); PurgedAt when it did.
+	PurgeAt  *time.Time `json:"purge_at,omitempty"`
+	PurgedAt *time.Time `json:"purged_at,omitempty"`
 }
 
 // EventSettingsUpdate is PUT /v1/admin/events/{id}/settings. Nil fields are
@@ -36,6 +53,9 @@ type Event struct {
 type EventSettingsUpdate struct {
 	Thresholds *Thresholds       `json:"thresholds,omitempty"`
 	Values     map[string]string `json:"values,omitempty"`
+	// EndsAt and RetentionDays change the event's lifecycle (see Event).
+	EndsAt        *time.Time `json:"ends_at,omitempty"`
+	RetentionDays *int       `json:"retention_days,omitempty"`
 }
 
 // Attendee is an attendee as the admin API lists it.

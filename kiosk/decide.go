@@ -99,7 +99,7 @@ func (k *Machine) identify(ctx context.Context, t *engine.Track) error {
 	k.prompt(PromptNone, true)
 	m, took, err := k.search(t)
 	if err != nil {
-		k.emit(Event{Kind: EventError, Err: err.Error()})
+		k.emit(errorEvent(err))
 		return err
 	}
 	k.emit(Event{Kind: EventTiming, Timings: map[string]float64{"search_ms": ms(took)}})
@@ -137,7 +137,7 @@ func (k *Machine) decide(ctx context.Context, m engine.Match) error {
 	risk, err := k.risk(ctx, c)
 	if err != nil {
 		k.setState(StateError)
-		k.emit(Event{Kind: EventError, Err: err.Error()})
+		k.emit(errorEvent(err))
 		return err
 	}
 	return k.decideCandidate(ctx, c, risk)
@@ -239,7 +239,7 @@ func (k *Machine) checkIn(ctx context.Context, c *Candidate, method string) erro
 	repeat, err := k.repeat(ctx, c)
 	if err != nil {
 		k.setState(StateError)
-		k.emit(Event{Kind: EventError, Err: err.Error()})
+		k.emit(errorEvent(err))
 		return err
 	}
 	if repeat {
@@ -251,7 +251,7 @@ func (k *Machine) checkIn(ctx context.Context, c *Candidate, method string) erro
 		r.Captured = ci.Capture != nil
 		if _, err := k.store.RecordCheckIn(ctx, ci); err != nil {
 			k.setState(StateError)
-			k.emit(Event{Kind: EventError, Err: err.Error()})
+			k.emit(errorEvent(err))
 			return err
 		}
 	}
@@ -283,7 +283,7 @@ func (k *Machine) capture(c *Candidate, method string) *api.SealedTemplate {
 	}
 	attendeeID := c.AttendeeID
 	if c.lookupErr != nil {
-		k.emit(Event{Kind: EventError, Err: fmt.Sprintf("capture for %s not sent: %v", attendeeID, c.lookupErr)})
+		k.emit(Event{Kind: EventError, Code: EINTERNAL, Err: fmt.Sprintf("capture for %s not sent: %v", attendeeID, c.lookupErr)})
 		return nil
 	}
 	if !c.known || !c.attendee.CaptureConsent {
@@ -291,7 +291,7 @@ func (k *Machine) capture(c *Candidate, method string) *api.SealedTemplate {
 	}
 	st, err := api.SealTemplate(k.cfg.CodeKey, attendeeID, k.matched.Wire())
 	if err != nil {
-		k.emit(Event{Kind: EventError, Err: fmt.Sprintf("capture for %s not sent: %v", attendeeID, err)})
+		k.emit(Event{Kind: EventError, Code: EINTERNAL, Err: fmt.Sprintf("capture for %s not sent: %v", attendeeID, err)})
 		return nil
 	}
 	return &st

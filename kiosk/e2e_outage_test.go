@@ -136,7 +136,7 @@ func TestHeadlessDiskFullDegrades(t *testing.T) {
 	if !strings.HasPrefix(got, "checkin out_of_order resumed checkin") {
 		t.Fatalf("events %q, want a check-in, out_of_order, resumed, then check-ins again", got)
 	}
-	if outOfOrder.State != StateError || !strings.Contains(outOfOrder.Err, "disk is full") || !strings.Contains(outOfOrder.Err, "ask a member of staff") {
+	if outOfOrder.State != StateError || outOfOrder.Code != EDISKFULL || !strings.Contains(outOfOrder.Err, "disk is full") || !strings.Contains(outOfOrder.Err, "ask a member of staff") {
 		t.Errorf("out_of_order line %+v, want the error state, the full disk and what to do", outOfOrder)
 	}
 	if store.failed != 1 {

@@ -21,6 +21,23 @@ const (
 	EPROTOCOL     = "protocol"     // the address answers, but not as a facecheck server
 )
 
+// Codes of the errors an attendee meets at the kiosk (Event.Code).
+const (
+	ECAMERA      = "camera"       // the camera stopped; the kiosk keeps retrying
+	EDISKFULL    = "disk_full"    // out of order: the kiosk's disk is full
+	EDAMAGED     = "damaged"      // out of order: the kiosk's database file is damaged
+	EOUTOFORDER  = "out_of_order" // out of order: check-ins cannot be saved
+	ECODEEMPTY   = "code_empty"   // nothing code-like was typed
+	ECODEUNKNOWN = "code_unknown" // the code is nobody's on this kiosk
+	ECODEWRONG   = "code_wrong"   // the code is not the candidate's; Args: attempt, of
+	ECODEOFF     = "code_off"     // no event key: codes cannot be checked
+)
+
+// EventCodes lists every code an Event can carry, for the test that each
+// has a sentence in every language.
+var EventCodes = []string{EINTERNAL, EINVALID, ENOTFOUND, EOFFLINE, EUNAUTHORIZED, EPROTOCOL,
+	ECAMERA, EDISKFULL, EDAMAGED, EOUTOFORDER, ECODEEMPTY, ECODEUNKNOWN, ECODEWRONG, ECODEOFF}
+
 // Error is an error meant for a person at the kiosk: a code, and for
 // EINVALID a message naming what to fix.
 type Error struct {

@@ -146,4 +146,17 @@ type Event struct {
 	Timings   map[string]float64 `json:"timings,omitempty"`
 	Sync      *SyncStatus        `json:"sync,omitempty"`
 	Err       string             `json:"error,omitempty"`
+	// Code says what went wrong in an EventError or EventOutOfOrder, in a
+	// word the UI turns into a sentence in the reader's language
+	// ("error.code."+Code, one of the E* codes); Args fill its blanks (the
+	// attempt count of a wrong code). Err says the same in English with the
+	// cause, for the log and the headless output, never for the screen.
+	Code string `json:"code,omitempty"`
+	Args []int  `json:"args,omitempty"`
+}
+
+// errorEvent is the EventError for err: its code for the screen, its
+// text for the log.
+func errorEvent(err error) Event {
+	return Event{Kind: EventError, Err: err.Error(), Code: ErrorCode(err)}
 }

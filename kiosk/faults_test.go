@@ -1063,7 +1063,7 @@ func TestFaultDiskFull(t *testing.T) {
 	if outAt.IsZero() || len(outLines) < 2 || outLines[0].Event != string(kiosk.EventOutOfOrder) || outLines[1].Event != string(kiosk.EventResumed) {
 		t.Fatalf("want an out_of_order line, then resumed; got %+v", outLines)
 	}
-	if o := outLines[0]; o.State != kiosk.StateError || !strings.Contains(o.Err, "disk is full") || !strings.Contains(o.Err, "ask a member of staff") {
+	if o := outLines[0]; o.State != kiosk.StateError || o.Code != kiosk.EDISKFULL || !strings.Contains(o.Err, "disk is full") || !strings.Contains(o.Err, "ask a member of staff") {
 		t.Errorf("out_of_order line %+v does not say the disk is full and what to do", o)
 	}
 	t.Logf("out of order for %s after space came back (%s in all)", resumedAt.Sub(freedAt).Round(time.Millisecond), resumedAt.Sub(outAt).Round(time.Millisecond))

@@ -35,12 +35,13 @@ type Line struct {
 	ApproachMS *float64           `json:"approach_ms,omitempty"`
 	Timings    map[string]float64 `json:"timings,omitempty"`
 	Err        string             `json:"error,omitempty"`
+	Code       string             `json:"code,omitempty"`
 }
 
 // LineFor flattens an event into a headless output line.
 func LineFor(e Event, frame int) Line {
 	l := Line{Event: string(e.Kind), At: e.At, Frame: frame, State: e.State, Prompt: e.Prompt, Face: e.Face,
-		Candidate: e.Candidate, Timings: e.Timings, Err: e.Err}
+		Candidate: e.Candidate, Timings: e.Timings, Err: e.Err, Code: e.Code}
 	if r := e.Result; r != nil {
 		if r.Outcome == OutcomeCheckedIn {
 			l.Event = "checkin"
@@ -141,7 +142,7 @@ func runHeadless(ctx context.Context, cam Camera, k *Machine, o HeadlessOptions,
 		}
 		if beforeStep != nil {
 			if err := beforeStep(); err != nil {
-				if werr := write([]Event{{Kind: EventError, At: time.Now(), State: k.State(), Err: "settings: " + err.Error()}}, frame); werr != nil {
+				if werr := write([]Event{{Kind: EventError, At: time.Now(), State: k.State(), Err: "settings: " + err.Error(), Code: ErrorCode(err)}}, frame); werr != nil {
 					return results, werr
 				}
 			}

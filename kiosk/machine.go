@@ -219,7 +219,7 @@ func (k *Machine) Step(ctx context.Context, frame engine.Image) ([]Event, error)
 	a, err := k.eng.Analyze(frame, engine.AnalyzeOptions{Gates: k.cfg.Gates, Prev: k.prev, Pose: k.cfg.Pose,
 		Liveness: k.cfg.Liveness || k.cfg.LivenessMin > 0})
 	if err != nil {
-		k.emit(Event{Kind: EventError, Err: err.Error()})
+		k.emit(errorEvent(err))
 		return k.events, err
 	}
 	tracks := k.tracker.Update(a.Faces)
@@ -314,7 +314,7 @@ func (k *Machine) stepFace(ctx context.Context, frame engine.Image, a *engine.An
 	k.still++
 	emb, err := k.eng.Embed(frame, a.Landmarks)
 	if err != nil {
-		k.emit(Event{Kind: EventError, Err: err.Error()})
+		k.emit(errorEvent(err))
 		return err
 	}
 	k.embeds = append(k.embeds, emb)

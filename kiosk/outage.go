@@ -61,14 +61,14 @@ func newOutage(k *Machine, err error, now time.Time) *outage {
 
 // event is the EventOutOfOrder the UI and the headless output show.
 func (o *outage) event(now time.Time) Event {
-	why := "it cannot save check-ins"
+	why, code := "it cannot save check-ins", EOUTOFORDER
 	switch {
 	case errors.Is(o.cause, storage.ErrDiskFull):
-		why = "its disk is full"
+		why, code = "its disk is full", EDISKFULL
 	case errors.Is(o.cause, storage.ErrCorrupt):
-		why = "its database file is damaged"
+		why, code = "its database file is damaged", EDAMAGED
 	}
-	return Event{Kind: EventOutOfOrder, At: now, State: StateError,
+	return Event{Kind: EventOutOfOrder, At: now, State: StateError, Code: code,
 		Err: "This kiosk is out of order (" + why + "). Please ask a member of staff to check you in; the kiosk retries by itself. (" + o.cause.Error() + ")"}
 }
 

@@ -161,7 +161,7 @@ func (r *Runner) applyPending() {
 	r.mu.Unlock()
 	report := func(err error) {
 		if err != nil {
-			r.publish([]Event{{Kind: EventError, At: time.Now(), State: r.k.State(), Err: "settings: " + err.Error()}})
+			r.publish([]Event{{Kind: EventError, At: time.Now(), State: r.k.State(), Err: "settings: " + err.Error(), Code: ErrorCode(err)}})
 		}
 	}
 	if ec != nil {
@@ -464,7 +464,7 @@ func (r *Runner) cameraError(ctx context.Context, err error) {
 		msg = fmt.Sprintf("%v: %v", engine.ErrCamera, err)
 	}
 	r.note(ctx, command{event: &Event{Kind: EventError, At: time.Now(), State: StateError,
-		Err: "The camera stopped working (" + msg + "). Check its cable; the kiosk keeps retrying."}})
+		Code: ECAMERA, Err: "The camera stopped working (" + msg + "). Check its cable; the kiosk keeps retrying."}})
 }
 
 // recovered puts the UI back on the machine's state after a camera error.

@@ -28,6 +28,16 @@ type PINStore interface {
 	SetPINHash(hash string) error
 }
 
+// PINLockoutStore is a PINStore that also keeps the lockout, so that
+// restarting the kiosk does not hand a guesser three fresh tries. The
+// window's preferences store is one; a PINStore without it keeps the
+// lockout in memory only.
+type PINLockoutStore interface {
+	PINStore
+	PINLockout() (failures int, until time.Time)
+	SetPINLockout(failures int, until time.Time) error
+}
+
 // argon2id parameters: the OWASP minimum (19 MiB, 2 passes, 1 lane).
 const (
 	pinMemory  = 19 * 1024 // KiB
@@ -74,7 +84,25 @@ func NewPINGuard(store PINStore, clock func() time.Time) *PINGuard {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &PINGuard{store: store, clock: clock}
+	g := &PINGuard{store: store, clock: clock}
+	if ls, ok := store.(PINLockoutStore); ok {
+		g.failures, g.until = ls.PINLockout()
+		// A lockout can never be longer than the maximum from now: a clock
+		// set back, or a tampered store, must not lock staff out for days.
+		if limit := clock().Add(pinLockMax); g.until.After(limit) {
+			g.until = limit
+		}
+		g.failures = max(g.failures, 0)
+	}
+	return g
+}
+
+// saveLockout keeps the lockout in the store when it can; a store that
+// fails to save leaves the in-memory lockout in force.
+func (g *PINGuard) saveLockout() {
+	if ls, ok := g.store.(PINLockoutStore); ok {
+		_ = ls.SetPINLockout(g.failures, g.until)
+	}
 }
 
 // IsSet reports whether a PIN has been chosen.
@@ -126,9 +154,13 @@ func (g *PINGuard) Check(pin string) (bool, error) {
 			wait := pinLockMin << min(n, 10)
 			g.until = now.Add(min(wait, pinLockMax))
 		}
+		g.saveLockout()
 		return false, nil
 	}
-	g.failures, g.until = 0, time.Time{}
+	if g.failures != 0 || !g.until.IsZero() {
+		g.failures, g.until = 0, time.Time{}
+		g.saveLockout()
+	}
 	if legacy {
 		// Upgrade in place; the PIN stays valid even if this fails.
 		if h, err := hashPIN(pin); err == nil {

@@ -120,3 +120,57 @@ func TestPINGuardUpgradesLegacyHash(t *testing.T) {
 		t.Fatalf("after the upgrade: %v, %v", ok, err)
 	}
 }
+
+// memLockoutPINs is a PINStore that keeps the lockout too.
+type memLockoutPINs struct {
+	memPINs
+	failures int
+	until    time.Time
+}
+
+func (m *memLockoutPINs) PINLockout() (int, time.Time) { return m.failures, m.until }
+func (m *memLockoutPINs) SetPINLockout(n int, until time.Time) error {
+	m.failures, m.until = n, until
+	return nil
+}
+
+// A lockout outlives a restart when the store keeps it (a new guard over
+// the same store is still locked), a stored lockout longer than the
+// maximum is cut to it, and the right PIN clears the stored lockout.
+func TestPINGuardLockoutSurvivesRestart(t *testing.T) {
+	clk := &stepClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	pins := &memLockoutPINs{}
+	g := NewPINGuard(pins, clk.now)
+	if err := g.Set("1357"); err != nil {
+		t.Fatal(err)
+	}
+	for range pinFreeTries {
+		g.Check("0000")
+	}
+	restarted := NewPINGuard(pins, clk.now)
+	var le *PINLockedError
+	if ok, err := restarted.Check("1357"); ok || !errors.As(err, &le) || le.Wait != pinLockMin {
+		t.Fatalf("right PIN after a restart during the lockout: %v, %v; want locked for %s", ok, err, pinLockMin)
+	}
+	// A further wrong PIN after the restarted lockout ends still doubles.
+	clk.add(pinLockMin)
+	if ok, err := restarted.Check("0000"); ok || err != nil {
+		t.Fatalf("wrong PIN: %v, %v", ok, err)
+	}
+	if want := clk.t.Add(2 * pinLockMin); !pins.until.Equal(want) {
+		t.Fatalf("stored lockout until %s, want %s", pins.until, want)
+	}
+
+	pins.until = clk.t.Add(30 * 24 * time.Hour) // clock set back, or tampered
+	capped := NewPINGuard(pins, clk.now)
+	if _, err := capped.Check("1357"); !errors.As(err, &le) || le.Wait != pinLockMax {
+		t.Fatalf("stored month-long lockout: %v; want locked for %s", err, pinLockMax)
+	}
+	clk.add(pinLockMax)
+	if ok, err := capped.Check("1357"); !ok || err != nil {
+		t.Fatalf("right PIN after the capped lockout: %v, %v", ok, err)
+	}
+	if pins.failures != 0 || !pins.until.IsZero() {
+		t.Fatalf("stored lockout after the right PIN: %d, %s", pins.failures, pins.until)
+	}
+}

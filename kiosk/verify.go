@@ -75,30 +75,30 @@ func (k *Machine) verifyCode(ctx context.Context, code, method string) error {
 	default:
 		return ErrNoVerification
 	}
-	fail := func(err error, msg string) error {
-		k.emit(Event{Kind: EventError, Err: msg})
+	fail := func(err error, code, msg string, args ...int) error {
+		k.emit(Event{Kind: EventError, Err: msg, Code: code, Args: args})
 		return err
 	}
 	if len(k.cfg.CodeKey) == 0 {
-		return fail(ErrCodeDisabled, ErrCodeDisabled.Error())
+		return fail(ErrCodeDisabled, ECODEOFF, ErrCodeDisabled.Error())
 	}
 	norm := api.NormalizeShortCode(code)
 	if norm == "" {
-		return fail(ErrEmptyCode, "Please type the short code from your registration e-mail.")
+		return fail(ErrEmptyCode, ECODEEMPTY, "Please type the short code from your registration e-mail.")
 	}
 	want := api.HashShortCode(k.cfg.CodeKey, norm)
 	at, found, err := k.attendeeByCode(ctx, want)
 	if err != nil {
-		return fail(err, err.Error())
+		return fail(err, ErrorCode(err), err.Error())
 	}
 	if !found {
 		if k.state != StateSecondVerify {
-			return fail(ErrCodeMismatch, "That code is not registered for this event. Please check it or ask the staff.")
+			return fail(ErrCodeMismatch, ECODEUNKNOWN, "That code is not registered for this event. Please check it or ask the staff.")
 		}
 		k.codeFails++
 		if k.codeFails < MaxCodeAttempts {
-			return fail(ErrCodeMismatch, fmt.Sprintf("That code does not match. Please try again (%d of %d).",
-				k.codeFails, MaxCodeAttempts))
+			return fail(ErrCodeMismatch, ECODEWRONG, fmt.Sprintf("That code does not match. Please try again (%d of %d).",
+				k.codeFails, MaxCodeAttempts), k.codeFails, MaxCodeAttempts)
 		}
 		r := &Result{Outcome: OutcomeCodeRejected, LatencyMS: k.latency()}
 		if c := k.cand; c != nil {

@@ -109,6 +109,13 @@ func TestSecondVerifyTypedCode(t *testing.T) {
 	if !errors.Is(err, ErrCodeMismatch) || len(evs) != 1 || evs[0].Kind != EventError || r.k.State() != StateSecondVerify {
 		t.Fatalf("wrong code: %v %+v state %s", err, evs, r.k.State())
 	}
+	// The screen's sentence comes from the code and its arguments.
+	if e := evs[0]; e.Code != ECODEWRONG || len(e.Args) != 2 || e.Args[0] != 1 || e.Args[1] != MaxCodeAttempts {
+		t.Errorf("wrong code event code %q args %v, want %q [1 %d]", e.Code, e.Args, ECODEWRONG, MaxCodeAttempts)
+	}
+	if evs, err := r.k.SubmitCode(ctx, "  -  "); !errors.Is(err, ErrEmptyCode) || len(evs) != 1 || evs[0].Code != ECODEEMPTY {
+		t.Fatalf("empty code: %v %+v", err, evs)
+	}
 	// Typed in lower case with O and l for 0 and 1: normalised.
 	evs, err = r.k.SubmitCode(ctx, "7kq2-m9xd")
 	if err != nil {
@@ -198,7 +205,7 @@ func TestSecondVerifyCodeDisabled(t *testing.T) {
 		t.Fatalf("state %s", r.k.State())
 	}
 	evs, err := r.k.SubmitCode(context.Background(), "7KQ2M9XD")
-	if !errors.Is(err, ErrCodeDisabled) || len(evs) != 1 || evs[0].Err == "" {
+	if !errors.Is(err, ErrCodeDisabled) || len(evs) != 1 || evs[0].Err == "" || evs[0].Code != ECODEOFF {
 		t.Fatalf("no key: %v %+v", err, evs)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/facecheck/facecheck/api"
 	"github.com/facecheck/facecheck/server/store"
@@ -44,7 +45,7 @@ func (s *Server) handleCreateEvent(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ev, err := s.createEvent(r, req.Name)
+	ev, err := s.createEvent(r, req.Name, req.EndsAt, req.RetentionDays)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -52,12 +53,22 @@ func (s *Server) handleCreateEvent(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusCreated, ev.API())
 }
 
-func (s *Server) createEvent(r *http.Request, name string) (*store.Event, error) {
+// createEvent creates an event; endsAt and retentionDays may be nil (no end
+// date, the default retention).
+func (s *Server) createEvent(r *http.Request, name string, endsAt *time.Time, retentionDays *int) (*store.Event, error) {
 	name = normText(name)
 	if err := checkText("name", name, 1, 200); err != nil {
 		return nil, err
 	}
-	ev, err := s.store.CreateEvent(r.Context(), name)
+	l, err := s.lifecycleOptions(store.Lifecycle{RetentionDays: store.DefaultRetentionDays}, endsAt, retentionDays)
+	if err != nil {
+		return nil, err
+	}
+	opts := []store.EventOption{store.WithRetention(l.RetentionDays)}
+	if l.EndsAt != nil {
+		opts = append(opts, store.WithEnd(*l.EndsAt))
+	}
+	ev, err := s.store.CreateEvent(r.Context(), name, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +123,12 @@ func (s *Server) handleUpdateEventSettings(w http.ResponseWriter, r *http.Reques
 			return
 		}
 		if err := checkText("values["+k+"]", v, 0, 1000); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if req.EndsAt != nil || req.RetentionDays != nil {
+		if _, err := s.setLifecycle(r, r.PathValue("id"), req.EndsAt, req.RetentionDays); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -197,6 +214,10 @@ func (s *Server) deleteAttendee(r *http.Request, actor, id string) (*store.Atten
 	if err != nil {
 		return nil, notFoundError(err, "attendee")
 	}
+	// Queued e-mail holds the address (sealed): it goes first.
+	if err := s.store.DropAttendeeMail(r.Context(), id); err != nil {
+		return nil, err
+	}
 	if err := s.store.DeleteAttendee(r.Context(), id); err != nil {
 		return nil, err
 	}
@@ -215,6 +236,9 @@ func (s *Server) handleDeleteAttendee(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createPairingCode(r *http.Request, eventID string) (api.PairingCode, error) {
 	user := sessionFrom(r.Context()).Username
+	if _, err := s.openEvent(r.Context(), eventID); err != nil {
+		return api.PairingCode{}, err
+	}
 	code, exp, err := s.store.CreatePairingCode(r.Context(), eventID, user, s.cfg.PairingCodeTTL)
 	if err != nil {
 		return api.PairingCode{}, notFoundError(err, "event")

@@ -89,9 +89,9 @@ type importPage struct {
 // attendee without a template for each valid row. Each gets a short code
 // and a link to their registration page; each bad row gets its error.
 func (s *Server) handleAttendeesImport(w http.ResponseWriter, r *http.Request) {
-	ev, err := s.store.FindEventByID(r.Context(), r.PathValue("id"))
+	ev, err := s.openEvent(r.Context(), r.PathValue("id"))
 	if err != nil {
-		s.renderErr(w, r, notFoundError(err, "event"))
+		s.renderErr(w, r, err)
 		return
 	}
 	sess := sessionFrom(r.Context())

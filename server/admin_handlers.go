@@ -118,6 +118,8 @@ type dashboardPage struct {
 	User, CSRF string
 	Events     []eventRow
 	Error      string
+	// Mail says whether attendees get e-mail (admin_mail.go).
+	Mail mailStatus
 }
 
 type eventRow struct {
@@ -128,7 +130,7 @@ type eventRow struct {
 
 func (s *Server) dashboard(r *http.Request) (dashboardPage, error) {
 	sess := sessionFrom(r.Context())
-	p := dashboardPage{User: sess.Username, CSRF: sess.CSRFToken}
+	p := dashboardPage{User: sess.Username, CSRF: sess.CSRFToken, Mail: s.mailStatus(r.Context())}
 	es, err := s.store.ListEvents(r.Context())
 	if err != nil {
 		return p, err
@@ -153,7 +155,11 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDashboardCreateEvent(w http.ResponseWriter, r *http.Request) {
-	ev, err := s.createEvent(r, r.PostFormValue("name"))
+	var ev *store.Event
+	endsAt, retention, err := lifecycleForm(r)
+	if err == nil {
+		ev, err = s.createEvent(r, r.PostFormValue("name"), endsAt, retention)
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		p, err := s.dashboard(r)
@@ -161,7 +167,7 @@ func (s *Server) handleDashboardCreateEvent(w http.ResponseWriter, r *http.Reque
 			s.renderInternal(w, r, err)
 			return
 		}
-		p.Error = e.Detail
+		p.Error = errMessage(e)
 		s.render(w, r, e.Status, "dashboard.html", p)
 		return
 	}
@@ -190,6 +196,14 @@ type eventPage struct {
 	CaptureTemplates bool
 	// Language is the event's default language (settingLanguage).
 	Language string
+	// Mail and ConfirmEmail: e-mail on or off, and whether this event's
+	// registrations wait for the address's confirmation (admin_mail.go).
+	Mail         mailStatus
+	ConfirmEmail bool
+	// Pending are the attendees waiting for their address's confirmation.
+	Pending map[string]bool
+	// Lifecycle is the end date, retention, close and purge section.
+	Lifecycle lifecycleView
 }
 
 type kioskRow struct {
@@ -253,9 +267,17 @@ func (s *Server) eventPage(r *http.Request, id string) (eventPage, error) {
 	ev = s.calibrated(r.Context(), ev)
 	p := eventPage{User: sess.Username, CSRF: sess.CSRFToken, Event: ev.API(), Query: r.URL.Query().Get("q"),
 		RegisterPath: "/register/" + ev.ID, TargetOptions: targetOptions(ev.Thresholds),
-		CaptureTemplates: ev.Settings[api.SettingCaptureTemplates] == "true", Language: ev.Settings[settingLanguage]}
+		CaptureTemplates: ev.Settings[api.SettingCaptureTemplates] == "true", Language: ev.Settings[settingLanguage],
+		Lifecycle: newLifecycleView(ev.Lifecycle)}
 	if p.Language == "" {
 		p.Language = i18n.Default
+	}
+	p.Mail = s.mailStatus(r.Context())
+	if p.ConfirmEmail, err = s.store.EventConfirmsEmail(r.Context(), ev.ID); err != nil {
+		return p, err
+	}
+	if p.Pending, err = s.store.PendingAttendees(r.Context(), ev.ID); err != nil {
+		return p, err
 	}
 	if err := checkText("search", p.Query, 0, 200); err != nil {
 		return p, err

@@ -36,6 +36,7 @@ func newMetrics() *metrics {
 		"facecheck_pairings_total":                "Pairing attempts, by result.",
 		"facecheck_logins_total":                  "Admin log-in attempts, by result.",
 		"facecheck_rate_limited_total":            "Registrations and enrolments refused by the rate limits, by what.",
+		"facecheck_event_purges_total":            "Events purged after their end and retention, by result (ok, error).",
 	} {
 		m.help[name], m.kind[name] = h, "counter"
 	}

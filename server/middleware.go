@@ -222,6 +222,11 @@ func (s *Server) kioskAuth(next http.HandlerFunc) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		if ev.Closed() {
+			// The kiosk wipes the event's gallery on this answer.
+			s.writeError(w, r, eventClosedError(ev))
+			return
+		}
 		ctx := context.WithValue(r.Context(), ctxKiosk, k)
 		ctx = context.WithValue(ctx, ctxEvent, ev)
 		next(w, r.WithContext(ctx))

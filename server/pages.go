@@ -174,6 +174,8 @@ type messagePage struct {
 	Status  int
 	// EventLang is the event's default language, when the page has one.
 	EventLang string
+	// Link, when set, is shown under the message as LinkText (a key).
+	Link, LinkText string
 }
 
 func (p messagePage) eventLanguage() string { return p.EventLang }

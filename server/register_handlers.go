@@ -41,6 +41,9 @@ type registerPage struct {
 	MaxMB                          int64
 	// EventLang is the event's default language (settingLanguage).
 	EventLang string
+	// ResendPath, with an error, links the page that sends the
+	// registration e-mail again (the address is taken).
+	ResendPath string
 }
 
 func (p registerPage) eventLanguage() string { return p.EventLang }
@@ -237,11 +240,39 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		s.renderInternal(w, r, fmt.Errorf("encoder returned a bad template: %w", err))
 		return
 	}
-	res, err := s.store.CreateAttendee(r.Context(), store.AttendeeCreate{
+	// With e-mail, the event may make the registration wait until the
+	// attendee opens the link mailed to them (confirm_handlers.go).
+	pending := false
+	if s.mailOn() {
+		if pending, err = s.store.EventConfirmsEmail(r.Context(), ev.ID); err != nil {
+			s.renderInternal(w, r, err)
+			return
+		}
+	}
+	create := store.AttendeeCreate{
 		EventID: ev.ID, Name: reg.name, Email: reg.email, Consent: true, Source: store.SourceWeb, Templates: []api.Template{t},
-		CaptureConsent: reg.captureConsent && page.CaptureAllowed,
-	})
+		CaptureConsent: reg.captureConsent && page.CaptureAllowed, Pending: pending,
+	}
+	res, err := s.store.CreateAttendee(r.Context(), create)
+	if errors.Is(err, store.ErrConflict) && s.mailOn() {
+		// A registration with this address that was never confirmed in
+		// time (perhaps someone else typed it) gives way.
+		released, rerr := s.store.ReleaseExpiredPending(r.Context(), ev.ID, reg.email)
+		if rerr != nil {
+			s.renderInternal(w, r, rerr)
+			return
+		}
+		if released {
+			res, err = s.store.CreateAttendee(r.Context(), create)
+		}
+	}
 	if errors.Is(err, store.ErrConflict) {
+		if s.mailOn() {
+			// The address's owner gets the withdraw link by e-mail.
+			page.ResendPath = resendPath(ev.ID)
+			fail(http.StatusConflict, "web.err.conflict_mail", "")
+			return
+		}
 		fail(http.StatusConflict, "web.err.conflict", "")
 		return
 	}
@@ -251,8 +282,21 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.inc("facecheck_enrolments_total", "source", store.SourceWeb)
 	s.audit(r, "attendee:"+res.Attendee.ID, "attendee.register", res.Attendee.ID, "event "+ev.ID)
+	token := res.ManageToken
+	if s.mailOn() {
+		l, err := s.queueRegistrationMail(r.Context(), res.Attendee, res.Attendee.Email, s.pageLang(w, r, page.EventLang))
+		if err != nil {
+			s.renderInternal(w, r, err)
+			return
+		}
+		token = l.ManageToken
+	}
 	s.hub.publish(ev.ID)
-	http.Redirect(w, r, registeredPath(ev.ID, res.Attendee.ID, res.ManageToken), http.StatusSeeOther)
+	if pending {
+		http.Redirect(w, r, sentPath(ev.ID), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, registeredPath(ev.ID, res.Attendee.ID, token), http.StatusSeeOther)
 }
 
 func registeredPath(eventID, attendeeID, token string) string {
@@ -267,6 +311,8 @@ type registeredPage struct {
 	WithdrawPath string
 	Token        string
 	EventLang    string
+	// Pending: the attendee has not confirmed their address yet.
+	Pending bool
 }
 
 func (p registeredPage) eventLanguage() string { return p.EventLang }
@@ -308,7 +354,13 @@ func (s *Server) handleRegisteredPage(w http.ResponseWriter, r *http.Request) {
 		s.renderInternal(w, r, fmt.Errorf("qr code: %w", err))
 		return
 	}
+	pending, err := s.store.AttendeePending(r.Context(), a.ID)
+	if err != nil {
+		s.renderInternal(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "registered.html", registeredPage{
+		Pending:   pending,
 		EventName: ev.Name, Name: a.Name, ShortCode: code,
 		QR:           template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
 		WithdrawPath: "/register/" + url.PathEscape(ev.ID) + "/me/" + url.PathEscape(a.ID) + "/delete",

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/acme"
 	"golang.org/x/crypto/acme/autocert"
 
+	"github.com/facecheck/facecheck/server/mail"
 	"github.com/facecheck/facecheck/server/store"
 )
 
@@ -88,6 +89,25 @@ type Config struct {
 	// large gallery (0: all pairs). See calibration.go.
 	CalibrateEvery      time.Duration
 	CalibrationMaxPairs int
+
+	// Mail, when Mail.URL is set (--smtp), sends attendees their
+	// registration e-mail, and events can make new registrations wait for
+	// the confirmation of the address (mail_outbox.go, confirm_handlers.go).
+	Mail mail.Config
+	// ConfirmTTL is how long a confirmation link works.
+	ConfirmTTL time.Duration
+	// MailRetries bounds the attempts of one e-mail; MailBackoff is the
+	// wait after the first failure, doubled after each next one (at most
+	// an hour); MailEvery is the least time between two e-mails; MailPoll
+	// how often the outbox is checked for retries that fell due.
+	MailRetries                      int
+	MailBackoff, MailEvery, MailPoll time.Duration
+	// Resend bounds "send the e-mail again" per IP and in all;
+	// ResendAddress per address.
+	Resend, ResendGlobal, ResendAddress Rate
+	// PurgeEvery is how often the server looks for events past their end
+	// and retention and purges them (event_lifecycle.go); also at start.
+	PurgeEvery time.Duration
 }
 
 // DefaultConfig returns the default configuration.
@@ -111,6 +131,16 @@ func DefaultConfig() Config {
 
 		CalibrateEvery:      10 * time.Second,
 		CalibrationMaxPairs: 200_000,
+
+		ConfirmTTL:    72 * time.Hour,
+		MailRetries:   10,
+		MailBackoff:   time.Minute,
+		MailEvery:     200 * time.Millisecond,
+		MailPoll:      15 * time.Second,
+		Resend:        Rate{Burst: 5, Every: time.Minute},
+		ResendGlobal:  Rate{Burst: 60, Every: time.Second},
+		ResendAddress: Rate{Burst: 3, Every: 10 * time.Minute},
+		PurgeEvery:    time.Hour,
 	}
 }
 
@@ -143,6 +173,12 @@ func (c Config) Validate() error {
 		return errors.New("config: at least one password check must be allowed at once")
 	case c.CalibrateEvery < 0 || c.CalibrationMaxPairs < 0:
 		return errors.New("config: calibration interval and pair cap must not be negative")
+	case c.ConfirmTTL <= 0 || c.MailRetries < 1 || c.MailBackoff <= 0 || c.MailEvery < 0 || c.MailPoll <= 0:
+		return errors.New("config: mail retries must be at least 1 and the confirmation lifetime, backoff and poll interval positive")
+	case !c.Resend.valid() || !c.ResendGlobal.valid() || !c.ResendAddress.valid():
+		return errors.New("config: every rate limit needs a burst of at least 1 and a positive refill")
+	case c.PurgeEvery <= 0:
+		return errors.New("config: the purge interval must be positive")
 	}
 	return nil
 }
@@ -220,12 +256,22 @@ type Server struct {
 	pairRate     *limiter
 	registerRate *limiter
 	enrolRate    *limiter
+	// mailer sends the outbox (nil without --smtp); mailWake nudges the
+	// mail loop when an e-mail is queued. resendRate and resendAddrRate
+	// bound "send the e-mail again" per client and per address.
+	mailer         *mail.Sender
+	mailWake       chan struct{}
+	resendRate     *limiter
+	resendAddrRate *rateLimiter
 	// passwordSlots bounds concurrent argon2id checks.
 	passwordSlots chan struct{}
 	pages         *pages
 	calib         *calibrator
-	// bg counts background goroutines (the calibration loop) Close waits for.
+	// bg counts background goroutines (the calibration and purge loops)
+	// Close waits for.
 	bg sync.WaitGroup
+	// purgeKick asks the purge loop for a pass now (PurgeNow).
+	purgeKick chan chan purgeResult
 	// openAPIJSON is openapi.yaml as JSON.
 	openAPIJSON []byte
 
@@ -262,6 +308,7 @@ func NewServer(cfg Config, db *store.DB, enc FaceEncoder, logger *slog.Logger) (
 		galleries:   newGalleries(),
 		calib:       newCalibrator(),
 		pages:       p,
+		purgeKick:   make(chan chan purgeResult),
 		Now:         time.Now,
 	}
 	login := Rate{Burst: cfg.LoginBurst, Every: cfg.LoginEvery}
@@ -270,6 +317,14 @@ func NewServer(cfg Config, db *store.DB, enc FaceEncoder, logger *slog.Logger) (
 	s.registerRate = newLimiter(cfg.Register, cfg.RegisterGlobal, s.now)
 	s.enrolRate = newLimiter(cfg.Enrol, cfg.EnrolGlobal, s.now)
 	s.passwordSlots = make(chan struct{}, cfg.PasswordChecks)
+	s.resendRate = newLimiter(cfg.Resend, cfg.ResendGlobal, s.now)
+	s.resendAddrRate = newRateLimiter(cfg.ResendAddress.Burst, cfg.ResendAddress.Every, s.now)
+	s.mailWake = make(chan struct{}, 1)
+	if cfg.Mail.URL != "" {
+		if s.mailer, err = mail.New(cfg.Mail); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -313,8 +368,13 @@ func (s *Server) Open() error {
 			return err
 		}
 	}
-	s.bg.Add(1)
+	s.bg.Add(2)
 	go s.calibrationLoop()
+	if s.mailer != nil {
+		s.bg.Add(1)
+		go s.mailLoop()
+	}
+	go s.purgeLoop()
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.logger.Error("serve", "err", err)
@@ -414,6 +474,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /v1/admin/events/{id}", s.adminAPI(s.handleGetEvent))
 	mux.Handle("PUT /v1/admin/events/{id}/settings", s.adminAPI(s.handleUpdateEventSettings))
 	mux.Handle("DELETE /v1/admin/events/{id}", s.adminAPI(s.handleDeleteEvent))
+	mux.Handle("POST /v1/admin/events/{id}/close", s.adminAPI(s.handleCloseEvent))
 	mux.Handle("GET /v1/admin/events/{id}/attendees", s.adminAPI(s.handleListAttendees))
 	mux.Handle("GET /v1/admin/events/{id}/kiosks", s.adminAPI(s.handleListKiosks))
 	mux.Handle("GET /v1/admin/events/{id}/stats", s.adminAPI(s.handleEventStats))
@@ -441,18 +502,25 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /admin/kiosks/{id}/revoke", s.adminPage(s.handleEventPageRevokeKiosk))
 	mux.Handle("POST /admin/events/{id}/capture", s.adminPage(s.handleEventPageCapture))
 	mux.Handle("POST /admin/events/{id}/language", s.adminPage(s.handleEventPageLanguage))
+	mux.Handle("POST /admin/events/{id}/lifecycle", s.adminPage(s.handleEventPageLifecycle))
+	mux.Handle("GET /admin/events/{id}/close", s.adminPage(s.handleConfirmClose))
+	mux.Handle("POST /admin/events/{id}/close", s.adminPage(s.handleEventPageClose))
+	mux.Handle("GET /admin/events/{id}/delete", s.adminPage(s.handleConfirmDelete))
+	mux.Handle("POST /admin/events/{id}/delete", s.adminPage(s.handleEventPageDelete))
 	mux.Handle("GET /admin/events/{id}/calibration", s.adminPage(s.handleCalibration))
 	mux.Handle("POST /admin/events/{id}/calibration/target", s.adminPage(s.handleCalibrationTarget))
 	mux.Handle("POST /admin/events/{id}/calibration/pin", s.adminPage(s.handleCalibrationPin))
 	mux.Handle("POST /admin/events/{id}/calibration/unpin", s.adminPage(s.handleCalibrationUnpin))
 
 	// Registration (HTML). /e/{event}/register is an alias.
-	mux.HandleFunc("GET /register/{event}", s.handleRegisterPage)
-	mux.HandleFunc("POST /register/{event}", s.handleRegister)
-	mux.HandleFunc("GET /e/{event}/register", s.handleRegisterPage)
-	mux.HandleFunc("POST /e/{event}/register", s.handleRegister)
+	// A closed event's form is a page that says so (registrationOpen).
+	mux.HandleFunc("GET /register/{event}", s.registrationOpen(s.handleRegisterPage))
+	mux.HandleFunc("POST /register/{event}", s.registrationOpen(s.handleRegister))
+	mux.HandleFunc("GET /e/{event}/register", s.registrationOpen(s.handleRegisterPage))
+	mux.HandleFunc("POST /e/{event}/register", s.registrationOpen(s.handleRegister))
 	mux.HandleFunc("GET /register/{event}/me/{attendee}", s.handleRegisteredPage)
 	mux.HandleFunc("POST /register/{event}/me/{attendee}/delete", s.handleWithdraw)
+	s.mailRoutes(mux)
 
 	mux.Handle("GET /static/", noListing(http.FileServerFS(staticFS)))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {

@@ -15,6 +15,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"image"
 	"sync/atomic"
 	"time"
@@ -119,7 +120,7 @@ type App struct {
 	admin     Screen // ScreenPIN or ScreenSettings while an admin is in; "" otherwise
 	candidate *kiosk.Candidate
 	result    *kiosk.Result
-	errText   string
+	failure   *kiosk.Event // the last EventError or EventOutOfOrder
 	sync      *kiosk.SyncStatus
 	prompt    promptFilter
 	promptT   Timer
@@ -349,11 +350,12 @@ func (a *App) handle(ev kiosk.Event) {
 		a.main.setSync(a.tr, a.sync)
 		a.settings.server.update(a)
 	case kiosk.EventError, kiosk.EventOutOfOrder:
-		a.errText = ev.Err
+		fyne.LogError("ui: kiosk "+string(ev.Kind)+" "+ev.Code, errors.New(ev.Err))
+		a.failure = &ev
 		if ev.State == kiosk.StateSecondVerify && a.screen == ScreenSecond {
 			// A wrong or unusable code: say so on the keypad, keep the screen.
 			a.code = ""
-			a.second.setMessage(a.tr, ev.Err)
+			a.second.setMessage(a.tr, ev.Code, ev.Args)
 		}
 	}
 	if ev.State != "" {
@@ -400,7 +402,7 @@ func (a *App) setState(ev kiosk.Event) {
 	case kiosk.StateSecondVerify:
 		if prev != kiosk.StateSecondVerify {
 			a.code = ""
-			a.second.setMessage(a.tr, "")
+			a.second.setMessage(a.tr, "", nil)
 		}
 		a.show(ScreenSecond)
 	case kiosk.StateWelcome:
@@ -408,8 +410,8 @@ func (a *App) setState(ev kiosk.Event) {
 	case kiosk.StateNotFound:
 		a.show(ScreenNotFound)
 	case kiosk.StateError:
-		if ev.Err != "" {
-			a.errText = ev.Err
+		if ev.Code != "" {
+			a.failure = &ev
 		}
 		a.show(ScreenError)
 	}
@@ -551,8 +553,9 @@ func (a *App) render() {
 		}
 		a.notFound.detail.SetText(help)
 	case ScreenError:
-		a.errScr.setError(a.tr, a.errText)
-		a.camera.show(a, a.errText)
+		code, text := a.failureText()
+		a.errScr.setError(a.tr, text)
+		a.camera.show(a, code)
 	case ScreenSettings:
 		a.settings.oval.SetState(a.guideState())
 	}

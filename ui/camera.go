@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/facecheck/facecheck/kiosk"
 )
 
 // CameraControl is what the error screen asks of the camera when it is
@@ -79,10 +80,10 @@ func newCameraPanel(a *App) *cameraPanel {
 	return p
 }
 
-// show reveals the panel when the error is about the camera and the kiosk
-// can act on it.
-func (p *cameraPanel) show(a *App, errText string) {
-	if a.opts.Camera != nil && strings.Contains(strings.ToLower(errText), "camera") {
+// show reveals the panel when the error (its code) is about the camera and
+// the kiosk can act on it.
+func (p *cameraPanel) show(a *App, code string) {
+	if a.opts.Camera != nil && code == kiosk.ECAMERA {
 		if !p.root.Visible() {
 			p.status.SetText("")
 		}

@@ -22,3 +22,31 @@ func errorText(tr *Translator, where string, err error) string {
 	}
 	return tr.T("error.with_code", text, code)
 }
+
+// failureText is the last kiosk failure (EventError, EventOutOfOrder) in
+// the reader's language with its code, and the code alone; the kiosk's
+// English text went to the log when the event came.
+func (a *App) failureText() (code, text string) {
+	if a.failure == nil {
+		return "", ""
+	}
+	code = a.failure.Code
+	if code == "" {
+		code = kiosk.EINTERNAL
+	}
+	return code, a.tr.T("error.with_code", eventCodeText(a.tr, code, a.failure.Args), code)
+}
+
+// eventCodeText is the sentence for an Event's code with its Args.
+func eventCodeText(tr *Translator, code string, args []int) string {
+	if code == kiosk.EINVALID {
+		// Its sentence names what to fix, which an event does not carry: the
+		// log has it.
+		code = kiosk.EINTERNAL
+	}
+	vals := make([]any, len(args))
+	for i, v := range args {
+		vals[i] = v
+	}
+	return tr.T("error.code."+code, vals...)
+}

@@ -132,13 +132,14 @@ func TestStartLanguage(t *testing.T) {
 }
 
 // TestWrongCodeLanguage: the kiosk's wrong-code detail is English; a
-// Japanese attendee reads the sentence and the attempt count in Japanese.
+// Japanese attendee reads the sentence and the attempt count (the event's
+// code and arguments) in Japanese.
 func TestWrongCodeLanguage(t *testing.T) {
 	h := newHarness(t, func(o *Options) { o.Language = "ja" })
 	a := h.app
 	h.state(kiosk.StateSecondVerify)
 	a.Handle(kiosk.Event{Kind: kiosk.EventError, State: kiosk.StateSecondVerify,
-		Err: "That code does not match. Please try again (2 of 3)."})
+		Err: "That code does not match. Please try again (2 of 3).", Code: kiosk.ECODEWRONG, Args: []int{2, 3}})
 	if got, want := a.second.msg.Text, "このコードは使えませんでした。\n2 / 3 回目"; got != want {
 		t.Errorf("wrong-code message %q, want %q", got, want)
 	}

@@ -18,13 +18,36 @@ import (
 // hashing, checking and lockout are kiosk.PINGuard's.
 type PINStore = kiosk.PINStore
 
-// prefsPINKey is the preferences key of the admin PIN hash.
-const prefsPINKey = "admin_pin_hash"
+// Preferences keys of the admin PIN hash and its lockout.
+const (
+	prefsPINKey         = "admin_pin_hash"
+	prefsPINFailuresKey = "admin_pin_failures"
+	prefsPINUntilKey    = "admin_pin_locked_until"
+)
 
 type prefsPINStore struct{ p fyne.Preferences }
 
-// NewPreferencesPINStore keeps the PIN hash in Fyne app preferences.
+// NewPreferencesPINStore keeps the PIN hash and its lockout in Fyne app
+// preferences, so a restart keeps a lockout in force.
 func NewPreferencesPINStore(p fyne.Preferences) PINStore { return prefsPINStore{p} }
+
+func (s prefsPINStore) PINLockout() (int, time.Time) {
+	until, err := time.Parse(time.RFC3339Nano, s.p.String(prefsPINUntilKey))
+	if err != nil {
+		until = time.Time{}
+	}
+	return s.p.Int(prefsPINFailuresKey), until
+}
+
+func (s prefsPINStore) SetPINLockout(failures int, until time.Time) error {
+	s.p.SetInt(prefsPINFailuresKey, failures)
+	if until.IsZero() {
+		s.p.RemoveValue(prefsPINUntilKey)
+		return nil
+	}
+	s.p.SetString(prefsPINUntilKey, until.UTC().Format(time.RFC3339Nano))
+	return nil
+}
 
 func (s prefsPINStore) PINHash() string { return s.p.String(prefsPINKey) }
 func (s prefsPINStore) SetPINHash(h string) error {

@@ -1,11 +1,8 @@
 package ui
 
 import (
-	"errors"
 	"image"
 	"image/color"
-	"regexp"
-	"strconv"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -345,7 +342,7 @@ func (a *App) keypad(k string) {
 		}
 	}
 	if k != "ok" {
-		s.setMessage(a.tr, "") // typing again: the old complaint is stale
+		s.setMessage(a.tr, "", nil) // typing again: the old complaint is stale
 	}
 	s.setCode(a.code)
 }
@@ -371,30 +368,24 @@ func (s *secondScreen) setCode(code string) {
 	}
 }
 
-// setMessage shows why a code did not work ("" hides it): a translated
-// line, then the kiosk's own words.
-func (s *secondScreen) setMessage(tr *Translator, detail string) {
-	if detail == "" {
+// setMessage shows why a code did not work (code "" hides it), from the
+// kiosk's code (kiosk.ECODEWRONG and the others) and its arguments.
+func (s *secondScreen) setMessage(tr *Translator, code string, args []int) {
+	if code == "" {
 		s.msg.SetText("")
 		s.msg.Hide()
 		return
 	}
-	// The kiosk's detail is English ("… (1 of 3)."): the attendee reads
-	// the sentence in their language and the attempt count; the rest goes
-	// to the log.
 	text := tr.T("second.wrong")
-	if m := attemptRE.FindStringSubmatch(detail); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		of, _ := strconv.Atoi(m[2])
-		text += "\n" + tr.T("second.attempts", n, of)
+	switch {
+	case code == kiosk.ECODEWRONG && len(args) == 2:
+		text += "\n" + tr.T("second.attempts", args[0], args[1])
+	case code != kiosk.ECODEWRONG:
+		text = eventCodeText(tr, code, args)
 	}
-	fyne.LogError("ui: second verification", errors.New(detail))
 	s.msg.SetText(text)
 	s.msg.Show()
 }
-
-// attemptRE finds the attempt count in the kiosk's wrong-code message.
-var attemptRE = regexp.MustCompile(`\((\d+) of (\d+)\)`)
 
 // resultScreen is a full-screen message: welcome, not found, error.
 type resultScreen struct {

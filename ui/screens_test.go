@@ -172,10 +172,11 @@ func TestNotFoundAndError(t *testing.T) {
 	h.wantScreen(ScreenMain)
 
 	// Errors show what to do.
-	a.Handle(kiosk.Event{Kind: kiosk.EventError, State: kiosk.StateError, Err: "camera 0 not found"})
+	a.Handle(kiosk.Event{Kind: kiosk.EventError, State: kiosk.StateError, Err: "camera 0 not found", Code: kiosk.ECAMERA})
 	h.wantScreen(ScreenError)
-	if !strings.Contains(a.errScr.detail.Text, "camera 0 not found") {
-		t.Errorf("error detail = %q", a.errScr.detail.Text)
+	if d := a.errScr.detail.Text; !strings.Contains(d, "The camera stopped working") || !strings.Contains(d, "(code: camera)") ||
+		strings.Contains(d, "camera 0 not found") {
+		t.Errorf("error detail = %q, want the camera sentence and code, not the kiosk's raw text", d)
 	}
 	// A new approach leaves the error screen.
 	h.state(kiosk.StateGuide)
@@ -315,3 +316,37 @@ func TestPromptTexts(t *testing.T) {
 }
 
 var errTooFast = errors.New("must be a multiple of 5")
+
+// Every code a kiosk event can carry has its sentence in every language,
+// and an attendee at a Japanese or Korean kiosk reads a failure in their
+// language: the kiosk's English text stays in the log.
+func TestFailureTextPerLanguage(t *testing.T) {
+	for _, lang := range []string{"en", "ja", "ko"} {
+		tr, err := NewTranslator(lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, code := range kiosk.EventCodes {
+			if !tr.Has("error.code." + code) {
+				t.Errorf("%s: no sentence for event code %q", lang, code)
+			}
+			if got := eventCodeText(tr, code, []int{1, 3}); strings.Contains(got, "%!") || got == "" {
+				t.Errorf("%s: %s reads %q", lang, code, got)
+			}
+		}
+	}
+	for _, c := range []struct {
+		lang, want string
+	}{
+		{"ja", "ディスクがいっぱい"},
+		{"ko", "디스크가 가득"},
+	} {
+		h := newHarness(t, func(o *Options) { o.Language = c.lang })
+		h.app.Handle(kiosk.Event{Kind: kiosk.EventOutOfOrder, State: kiosk.StateError, Code: kiosk.EDISKFULL,
+			Err: "This kiosk is out of order (its disk is full). (storage: database or disk is full)"})
+		h.wantScreen(ScreenError)
+		if d := h.app.errScr.detail.Text; !strings.Contains(d, c.want) || strings.Contains(d, "disk is full") {
+			t.Errorf("%s: out-of-order detail = %q, want %q and no English", c.lang, d, c.want)
+		}
+	}
+}

@@ -216,7 +216,7 @@ func TestSecondVerificationWrongCode(t *testing.T) {
 	}
 	// The runner answers a wrong code with an error event in second_verify.
 	a.Handle(kiosk.Event{Kind: kiosk.EventError, State: kiosk.StateSecondVerify,
-		Err: "That code does not match. Please try again (1 of 3)."})
+		Err: "That code does not match. Please try again (1 of 3).", Code: kiosk.ECODEWRONG, Args: []int{1, 3}})
 	h.wantScreen(ScreenSecond)
 	if !a.second.msg.Visible() || !strings.Contains(a.second.msg.Text, "That code did not work") ||
 		!strings.Contains(a.second.msg.Text, "1 of 3") {
@@ -274,7 +274,7 @@ func TestCameraErrorActions(t *testing.T) {
 	h := newHarness(t, func(o *Options) { o.Camera = cam })
 	a := h.app
 	a.Handle(kiosk.Event{Kind: kiosk.EventError, State: kiosk.StateError,
-		Err: "The camera stopped working (camera: cannot open 0). Check its cable; the kiosk keeps retrying."})
+		Err: "The camera stopped working (camera: cannot open 0). Check its cable; the kiosk keeps retrying.", Code: kiosk.ECAMERA})
 	h.wantScreen(ScreenError)
 	p := a.camera
 	if !p.root.Visible() {

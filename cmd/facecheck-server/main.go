@@ -143,7 +143,10 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	fs.StringVar(&m.DataDir, "data", m.DataDir, "data directory (SQLite database, server key)")
 	fs.StringVar(&m.DSN, "db", "", "PostgreSQL URL (postgres://...); default SQLite in --data")
 	fs.StringVar(&m.KeyFile, "key-file", os.Getenv("FACECHECK_SERVER_KEY_FILE"), "server key file, 0600 (or FACECHECK_SERVER_KEY_FILE; default server.key in --data)")
-	fs.StringVar(&m.Config.PublicURL, "public-url", "", "the address attendees and kiosks use, e.g. https://checkin.example.org: the base of every link the server builds")
+	fs.StringVar(&m.Config.PublicURL, "public-url", os.Getenv("FACECHECK_PUBLIC_URL"), "the address attendees and kiosks use, e.g. https://checkin.example.org: the base of every link the server builds, in e-mails too (or FACECHECK_PUBLIC_URL)")
+	fs.StringVar(&m.Config.Mail.URL, "smtp", os.Getenv("FACECHECK_SMTP"), "send attendees their registration e-mail through this SMTP server: smtp://user:password@host:587 (STARTTLS) or smtps://…:465 (TLS); better in FACECHECK_SMTP, which ps does not show. Empty: no e-mail")
+	fs.StringVar(&m.Config.Mail.From, "smtp-from", os.Getenv("FACECHECK_SMTP_FROM"), "the e-mails' sender, e.g. \"DevDay <checkin@example.org>\" (or FACECHECK_SMTP_FROM; default the SMTP user when it is an address)")
+	fs.StringVar(&m.Config.Mail.CAFile, "smtp-ca", os.Getenv("FACECHECK_SMTP_CA"), "PEM file of CA certificates to trust for the SMTP server besides the system's (or FACECHECK_SMTP_CA)")
 	fs.BoolVar(&m.Config.InsecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback --addr (TLS ends at a proxy)")
 	fs.StringVar(&m.Config.ACMEHost, "acme-host", "", "get a certificate for this public host name from Let's Encrypt (TLS-ALPN-01 on --addr, which must be reachable on port 443)")
 	fs.StringVar(&m.Config.ACMEDirectory, "acme-directory", "", "ACME directory URL (default Let's Encrypt production)")
@@ -201,6 +204,11 @@ func (m *Main) Run(ctx context.Context) error {
 	fmt.Fprintf(m.Stdout, "facecheck-server listening on %s (data %s, %s)\n", m.Server.URL(), m.DataDir, m.DB.Dialect())
 	if m.Server.PublicURL() != m.Server.URL() {
 		fmt.Fprintf(m.Stdout, "public address %s\n", m.Server.PublicURL())
+	}
+	if mail := m.Server.MailServer(); mail != "" {
+		fmt.Fprintf(m.Stdout, "registration e-mails go out through %s\n", mail)
+	} else {
+		fmt.Fprintln(m.Stdout, "no --smtp: no e-mail goes out; attendees see their code only on the page after registering")
 	}
 	if b.AdminCreated {
 		if passwordFile != "" {

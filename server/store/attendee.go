@@ -60,6 +60,9 @@ type AttendeeCreate struct {
 	// CaptureConsent: see Attendee.CaptureConsent.
 	CaptureConsent bool
 	Templates      []api.Template
+	// Pending keeps the attendee out of the gallery feed until
+	// ConfirmAttendee (the confirmation e-mail, confirm.go).
+	Pending bool
 }
 
 // Registration is what a new attendee is told once: the short code for
@@ -171,10 +174,10 @@ func (db *DB) CreateAttendee(ctx context.Context, c AttendeeCreate) (*Registrati
 		}
 		a.Cursor = cur
 		if _, err := tx.ExecContext(ctx, `INSERT INTO attendees (id, event_id, name, email, info, code_hash, code_sealed,
-			manage_token_hash, consent, capture_consent, source, gallery_cursor, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
+			manage_token_hash, consent, capture_consent, source, gallery_cursor, created_at, updated_at, pending)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)`,
 			a.ID, a.EventID, a.Name, nullString(a.Email), a.Info, api.HashShortCode(ev.TemplateKey, code), codeSealed,
-			hashToken(manage), a.Consent, a.CaptureConsent, a.Source, cur, ms(now)); err != nil {
+			hashToken(manage), a.Consent, a.CaptureConsent, a.Source, cur, ms(now), c.Pending); err != nil {
 			return err
 		}
 		for _, s := range sealed {
@@ -382,7 +385,7 @@ func (db *DB) streamGallery(ctx context.Context, eventID string, since int64, fn
 		since = 0
 	}
 	rows, err := db.db.QueryContext(ctx, `SELECT a.id, a.name, a.info, a.code_hash, a.capture_consent, a.deleted_at, a.gallery_cursor,
-		t.model, t.version, t.data
+		a.pending, t.model, t.version, t.data
 		FROM attendees a LEFT JOIN templates t ON t.attendee_id = a.id
 		WHERE a.event_id = $1 AND a.gallery_cursor > $2
 		ORDER BY a.gallery_cursor, t.id`, eventID, since)
@@ -392,6 +395,10 @@ func (db *DB) streamGallery(ctx context.Context, eventID string, since int64, fn
 	defer rows.Close()
 	end, n := since, 0
 	var rec *api.GalleryRecord
+	// pending: the record is an attendee who has not confirmed their
+	// address yet; no kiosk has them, so the feed passes over them (their
+	// confirmation moves them to a new cursor).
+	var pending bool
 	flush := func() error {
 		if rec == nil {
 			return nil
@@ -399,7 +406,7 @@ func (db *DB) streamGallery(ctx context.Context, eventID string, since int64, fn
 		r := rec
 		rec = nil
 		end = r.Cursor
-		if r.Op == api.OpDelete && since == 0 {
+		if r.Op == api.OpDelete && since == 0 || pending {
 			return nil
 		}
 		n++
@@ -412,17 +419,19 @@ func (db *DB) streamGallery(ctx context.Context, eventID string, since int64, fn
 			captureConsent bool
 			deleted        sql.NullInt64
 			cursor         int64
+			isPending      bool
 			model          sql.NullString
 			version        sql.NullInt64
 			data           []byte
 		)
-		if err := rows.Scan(&id, &name, &info, &codeHash, &captureConsent, &deleted, &cursor, &model, &version, &data); err != nil {
+		if err := rows.Scan(&id, &name, &info, &codeHash, &captureConsent, &deleted, &cursor, &isPending, &model, &version, &data); err != nil {
 			return fail(end, n, fmt.Errorf("stream gallery: %w", err))
 		}
 		if rec == nil || rec.AttendeeID != id {
 			if err := flush(); err != nil {
 				return fail(end, n, err)
 			}
+			pending = isPending && !deleted.Valid
 			rec = &api.GalleryRecord{Op: api.OpUpsert, Cursor: cursor, AttendeeID: id, Name: name, Info: info, CodeHash: codeHash.String,
 				CaptureConsent: captureConsent}
 			if deleted.Valid {

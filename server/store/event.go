@@ -25,18 +25,23 @@ type Event struct {
 	Thresholds  api.Thresholds
 	Settings    map[string]string
 	CreatedAt   time.Time
+	// Lifecycle: end date, retention, closed and purged (lifecycle.go).
+	Lifecycle
 }
 
 // API returns the admin view of e.
 func (e *Event) API() api.Event {
-	return api.Event{ID: e.ID, Name: e.Name, Thresholds: e.Thresholds, Values: e.Settings, CreatedAt: e.CreatedAt}
+	a := api.Event{ID: e.ID, Name: e.Name, Thresholds: e.Thresholds, Values: e.Settings, CreatedAt: e.CreatedAt}
+	e.Lifecycle.api(&a)
+	return a
 }
 
 func eventKeyAAD(id string) []byte { return []byte("facecheck-event-key\x00" + id) }
 
 // CreateEvent creates an event with a fresh template key and default
-// thresholds. It fails if name is blank.
-func (db *DB) CreateEvent(ctx context.Context, name string) (*Event, error) {
+// thresholds; opts set its end date and retention (default: no end date,
+// DefaultRetentionDays). It fails if name is blank.
+func (db *DB) CreateEvent(ctx context.Context, name string, opts ...EventOption) (*Event, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return nil, fmt.Errorf("create event: name is empty")
@@ -46,7 +51,14 @@ func (db *DB) CreateEvent(ctx context.Context, name string) (*Event, error) {
 		return nil, fmt.Errorf("create event: %w", err)
 	}
 	e := &Event{ID: newID(), Name: name, TemplateKey: key, Thresholds: DefaultThresholds,
-		Settings: map[string]string{}, CreatedAt: db.Now().UTC().Truncate(time.Millisecond)}
+		Settings: map[string]string{}, CreatedAt: db.Now().UTC().Truncate(time.Millisecond),
+		Lifecycle: Lifecycle{RetentionDays: DefaultRetentionDays}}
+	for _, o := range opts {
+		o(e)
+	}
+	if err := e.Lifecycle.validate(); err != nil {
+		return nil, fmt.Errorf("create event: %w", err)
+	}
 	sealed, err := api.Seal(db.key, key, eventKeyAAD(e.ID))
 	if err != nil {
 		return nil, fmt.Errorf("create event: %w", err)
@@ -55,14 +67,15 @@ func (db *DB) CreateEvent(ctx context.Context, name string) (*Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create event: %w", err)
 	}
-	if _, err := db.db.ExecContext(ctx, `INSERT INTO events (id, name, template_key, thresholds, settings, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, e.ID, e.Name, sealed, string(th), "{}", ms(e.CreatedAt)); err != nil {
+	if _, err := db.db.ExecContext(ctx, `INSERT INTO events (id, name, template_key, thresholds, settings, created_at, ends_at, retention_days)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, e.ID, e.Name, sealed, string(th), "{}", ms(e.CreatedAt),
+		nullMS(e.EndsAt), e.RetentionDays); err != nil {
 		return nil, fmt.Errorf("create event: %w", err)
 	}
 	return e, nil
 }
 
-const eventColumns = `id, name, template_key, thresholds, settings, created_at`
+const eventColumns = `id, name, template_key, thresholds, settings, created_at, ends_at, retention_days, closed_at, purged_at`
 
 func (db *DB) scanEvent(s interface{ Scan(...any) error }) (*Event, error) {
 	var (
@@ -70,10 +83,14 @@ func (db *DB) scanEvent(s interface{ Scan(...any) error }) (*Event, error) {
 		sealed       []byte
 		th, settings string
 		created      int64
+		ends, closed sql.NullInt64
+		purged       sql.NullInt64
 	)
-	if err := s.Scan(&e.ID, &e.Name, &sealed, &th, &settings, &created); err != nil {
+	if err := s.Scan(&e.ID, &e.Name, &sealed, &th, &settings, &created,
+		&ends, &e.RetentionDays, &closed, &purged); err != nil {
 		return nil, err
 	}
+	e.EndsAt, e.ClosedAt, e.PurgedAt = fromNullMS(ends), fromNullMS(closed), fromNullMS(purged)
 	key, err := api.Open(db.key, sealed, eventKeyAAD(e.ID))
 	if err != nil {
 		return nil, fmt.Errorf("event %s: template key: %w (wrong server key?)", e.ID, err)

@@ -27,6 +27,7 @@ func (db *DB) DeleteEvent(ctx context.Context, id string) error {
 		}
 		for _, q := range []string{
 			`DELETE FROM checkins WHERE event_id = $1`,
+			`DELETE FROM mail_outbox WHERE event_id = $1`,
 			`DELETE FROM templates WHERE attendee_id IN (SELECT id FROM attendees WHERE event_id = $1)`,
 			`DELETE FROM attendees WHERE event_id = $1`,
 			`DELETE FROM pairing_codes WHERE event_id = $1`,

@@ -111,7 +111,8 @@ func TestMigrations(t *testing.T) {
 	forEachDB(t, func(t *testing.T, open opener) {
 		db := open(t)
 		got, err := db.Migrations(context.Background())
-		want := []string{"go-0001-short-code-subkey", "migrations/0001_init.sql", "migrations/0002_capture.sql", "migrations/0003_kiosk_sync.sql"}
+		want := []string{"go-0001-short-code-subkey", "migrations/0001_init.sql", "migrations/0002_capture.sql", "migrations/0003_kiosk_sync.sql",
+			"migrations/0004_event_lifecycle.sql", "migrations/0005_email.sql"}
 		if err != nil || strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Fatalf("migrations = %v, %v", got, err)
 		}
