@@ -270,8 +270,10 @@ func (w *wine) localAppData(t *testing.T) string {
 // winPath is a Linux path as Windows programs under Wine see it (Z: is /).
 func winPath(p string) string { return `Z:` + strings.ReplaceAll(p, "/", `\`) }
 
-// window runs the installed kiosk's window on the demo under Xvfb and
-// checks the screenshots it saves (--shots: on Windows, from the canvas).
+// window runs the installed kiosk's window on the demo under Xvfb, with
+// Noto Sans CJK supplied to Wine, and checks that it found the font and
+// that the screenshots it saves (--shots: on Windows, from the canvas)
+// are not blank.
 func window(t *testing.T, w *wine, exe, faces string) {
 	xvfb, err := exec.LookPath("Xvfb")
 	if err != nil {
@@ -296,6 +298,17 @@ func window(t *testing.T, w *wine, exe, faces string) {
 	}
 	display := ":" + strings.TrimSpace(line)
 
+	// Wine has no CJK font: supply Noto Sans CJK (fonts-noto-cjk) where
+	// the kiosk's lookup on Windows finds it, %WINDIR%\Fonts.
+	noto, err := os.ReadFile("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+	if err != nil {
+		t.Fatalf("no Noto Sans CJK to give Wine (apt-get install fonts-noto-cjk): %v", err)
+	}
+	if err := os.WriteFile(w.unix(`C:\windows\Fonts\NotoSansCJK-Regular.ttc`), noto, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(w.unix(`C:\windows\Fonts\NotoSansCJK-Regular.ttc`))
+
 	shots := filepath.Join(t.TempDir(), "shots")
 	if a := os.Getenv("FACECHECK_ARTIFACTS"); a != "" {
 		shots = filepath.Join(a, "wine")
@@ -304,6 +317,9 @@ func window(t *testing.T, w *wine, exe, faces string) {
 	out := w.run(t, 15*time.Minute, t.TempDir(), env, exe, "ui", "--demo", "--windowed",
 		"--size", fmt.Sprintf("%dx%d", W, H), "--shots", winPath(shots))
 	t.Logf("facecheck.exe ui --demo:\n%s", out)
+	if strings.Contains(out, "Korean text will not render") {
+		t.Error("the kiosk found no CJK font on Windows")
+	}
 	for _, name := range []string{"1-idle", "2-guidance", "4-notfound", "5-settings"} {
 		path := filepath.Join(shots, name+".png")
 		f, err := os.Open(path)
