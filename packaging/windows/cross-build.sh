@@ -31,7 +31,7 @@ case $what in all | libs) ;; *) die "usage: $0 [all|libs]" ;; esac
 
 # --- Debian packages -----------------------------------------------------
 need=(gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 libz-mingw-w64-dev cmake ninja-build
-  protobuf-compiler dpkg-dev xz-utils nsis zip)
+  protobuf-compiler dpkg-dev xz-utils nsis zip imagemagick)
 # The Wine smoke test (packaging/windows/winetest, FACECHECK_WINE=1) runs
 # the programs under Wine on Xvfb.
 [[ ${FACECHECK_WINE:-} == 1 ]] && need+=(wine64 wine xvfb)
@@ -207,6 +207,45 @@ out=$dist/$name
 rm -rf "$out"
 mkdir -p "$out/licenses"
 
+# Icon and version resources, as .syso files the Go linker takes from the
+# package directories (removed after the build).
+res=$(mktemp -d)
+sysos=(cmd/facecheck/zz_crossbuild_windows_amd64.syso cmd/facecheck-server/zz_crossbuild_windows_amd64.syso)
+trap 'rm -rf "$res"; rm -f "${sysos[@]}"' EXIT
+convert assets/icon/facecheck.png -define icon:auto-resize=256,64,48,32,16 "$res/facecheck.ico"
+for syso in "${sysos[@]}"; do
+  prog=$(basename "$(dirname "$syso")")
+  cat >"$res/$prog.rc" <<RC
+#include <winver.h>
+1 ICON "$res/facecheck.ico"
+VS_VERSION_INFO VERSIONINFO
+FILEVERSION ${winver//./,}
+PRODUCTVERSION ${winver//./,}
+FILEOS VOS_NT_WINDOWS32
+FILETYPE VFT_APP
+BEGIN
+  BLOCK "StringFileInfo"
+  BEGIN
+    BLOCK "040904B0"
+    BEGIN
+      VALUE "CompanyName", "facecheck"
+      VALUE "FileDescription", "$prog: face-recognition check-in"
+      VALUE "FileVersion", "$VERSION"
+      VALUE "ProductName", "facecheck"
+      VALUE "ProductVersion", "$VERSION"
+      VALUE "OriginalFilename", "$prog.exe"
+      VALUE "LegalCopyright", "MIT licence"
+    END
+  END
+  BLOCK "VarFileInfo"
+  BEGIN
+    VALUE "Translation", 0x409, 1200
+  END
+END
+RC
+  $host-windres -O coff -o "$syso" "$res/$prog.rc"
+done
+
 pkg=github.com/facecheck/facecheck/internal/version
 say "building $name ($commit)"
 t0=$SECONDS
@@ -269,8 +308,8 @@ say "$zip: $(stat -c %s "$zip") bytes"
 # The installer.
 installer=$dist/$name-installer.exe
 rm -f "$installer"
-uninst=$(mktemp)
-trap 'rm -f "$uninst"' EXIT
+rm -f "${sysos[@]}"
+uninst=$res/uninstall.nsh
 (cd "$out" && find . -type f | LC_ALL=C sort -r | sed 's#^\./##; s#/#\\#g; s#.*#  Delete "$INSTDIR\\&"#'
   find . -mindepth 1 -type d | LC_ALL=C sort -r | sed 's#^\./##; s#/#\\#g; s#.*#  RMDir "$INSTDIR\\&"#') >"$uninst"
 makensis -V2 -INPUTCHARSET UTF8 -DVERSION="$VERSION" -DWINVERSION="$winver" -DSRCDIR="$out" \
