@@ -259,6 +259,7 @@ CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=$cc CXX=$cxx \
   -ldflags "-s -w -X $pkg.version=$VERSION -X $pkg.commit=$commit -X $pkg.date=$date" \
   -o "$out/" ./cmd/facecheck ./cmd/facecheck-server
 say "go build: $((SECONDS - t0)) s"
+rm -f "${sysos[@]}"
 
 # Every DLL the programs load that is not Windows' own, found among the
 # cross-built OpenCV and MinGW's runtime, beside the programs.
@@ -308,7 +309,6 @@ say "$zip: $(stat -c %s "$zip") bytes"
 # The installer.
 installer=$dist/$name-installer.exe
 rm -f "$installer"
-rm -f "${sysos[@]}"
 uninst=$res/uninstall.nsh
 (cd "$out" && find . -type f | LC_ALL=C sort -r | sed 's#^\./##; s#/#\\#g; s#.*#  Delete "$INSTDIR\\&"#'
   find . -mindepth 1 -type d | LC_ALL=C sort -r | sed 's#^\./##; s#/#\\#g; s#.*#  RMDir "$INSTDIR\\&"#') >"$uninst"
