@@ -4,17 +4,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"gocv.io/x/gocv"
+
+	"github.com/facecheck/facecheck/camera"
 )
 
 // ErrCamera is returned when a camera or video cannot be opened or stops
 // delivering frames.
 var ErrCamera = errors.New("camera error")
 
-// Video reads frames from a camera device (an index such as "0") or a video
-// file. Read returns io.EOF at the end of a file.
+// Video reads frames from a camera device or a video file. Read returns
+// io.EOF at the end of a file.
 type Video struct {
 	cap    *gocv.VideoCapture
 	mat    gocv.Mat
@@ -22,34 +25,57 @@ type Video struct {
 	device bool
 }
 
-// OpenVideo opens a device index ("0", "1", ...) or a video file path.
+// OpenVideo opens a device index ("0", "1", ...) with this system's
+// default backend (camera.DefaultBackend), or a video file path.
 // Width and height request a capture size from a device (0 keeps its default).
 func OpenVideo(source string, width, height int) (*Video, error) {
-	var (
-		c   *gocv.VideoCapture
-		err error
-	)
-	idx, numErr := strconv.Atoi(source)
-	device := numErr == nil
-	if device {
-		c, err = gocv.OpenVideoCapture(idx)
-	} else {
-		c, err = gocv.VideoCaptureFile(source)
+	if idx, err := strconv.Atoi(source); err == nil {
+		return OpenDevice(idx, camera.Auto, width, height)
 	}
+	c, err := gocv.VideoCaptureFile(source)
 	if err != nil || c == nil || !c.IsOpened() {
 		if c != nil {
 			c.Close()
 		}
-		if device {
-			return nil, fmt.Errorf("%w: camera %d cannot be opened: is it plugged in and not used by another program?", ErrCamera, idx)
-		}
 		return nil, fmt.Errorf("%w: video %s cannot be opened: is it a readable video file?", ErrCamera, source)
 	}
-	if device && width > 0 && height > 0 {
+	return &Video{cap: c, mat: gocv.NewMat(), source: source}, nil
+}
+
+// captureAPIs are OpenCV's numbers for the backends camera names.
+var captureAPIs = map[camera.Backend]gocv.VideoCaptureAPI{
+	camera.Auto:            gocv.VideoCaptureAny,
+	camera.V4L2:            gocv.VideoCaptureV4L2,
+	camera.DirectShow:      gocv.VideoCaptureDshow,
+	camera.MediaFoundation: gocv.VideoCaptureMSMF,
+	camera.AVFoundation:    gocv.VideoCaptureAVFoundation,
+}
+
+// OpenDevice opens camera index (as camera.List numbers them) through
+// backend (camera.Auto: this system's default, e.g. DirectShow on
+// Windows), asking for width x height when both are set. A backend this
+// system does not have is refused before OpenCV is asked.
+func OpenDevice(index int, backend camera.Backend, width, height int) (*Video, error) {
+	b := backend.Resolve()
+	api, ok := captureAPIs[b]
+	if !ok || (b != camera.Auto && !slices.Contains(camera.Backends(), b)) {
+		return nil, fmt.Errorf("%w: camera backend %q is not available on this system", ErrCamera, backend)
+	}
+	if index < 0 || index >= camera.MaxDevices {
+		return nil, fmt.Errorf("%w: camera index %d out of range 0-%d", ErrCamera, index, camera.MaxDevices-1)
+	}
+	c, err := gocv.OpenVideoCaptureWithAPI(index, api)
+	if err != nil || c == nil || !c.IsOpened() {
+		if c != nil {
+			c.Close()
+		}
+		return nil, fmt.Errorf("%w: camera %d (%s) cannot be opened: is it plugged in and not used by another program?", ErrCamera, index, b)
+	}
+	if width > 0 && height > 0 {
 		c.Set(gocv.VideoCaptureFrameWidth, float64(width))
 		c.Set(gocv.VideoCaptureFrameHeight, float64(height))
 	}
-	return &Video{cap: c, mat: gocv.NewMat(), source: source, device: device}, nil
+	return &Video{cap: c, mat: gocv.NewMat(), source: strconv.Itoa(index), device: true}, nil
 }
 
 // FPS is the source's frame rate as reported by OpenCV (0 when unknown).

@@ -1,13 +1,17 @@
 package kiosk
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/facecheck/facecheck/camera"
 	"github.com/facecheck/facecheck/engine"
 )
 
@@ -26,6 +30,128 @@ func OpenCamera(source string, width, height, repeat int) (Camera, error) {
 		return OpenFolder(source, repeat)
 	}
 	return OpenVideo(source, width, height)
+}
+
+// CameraSpec is a frame source: a device index, video file or image
+// folder, and for the demo a lead-in of empty frames.
+type CameraSpec struct {
+	Source                string
+	Width, Height, Repeat int
+	// Device is the chosen camera's camera.Device Ref ("Name (ID)"), kept
+	// with its index so Open finds the same camera when the index moved
+	// (another camera plugged in first); "" opens Source's index as is.
+	Device string
+	// Backend is the OpenCV capture API for a device (camera.Auto: the
+	// system's default).
+	Backend camera.Backend
+	// Lister lists the cameras for Device (nil: this system's).
+	Lister camera.Lister
+	// LeadIn shows this many frames of an empty scene before each pass
+	// of the source (the demo's idle screen between rounds).
+	LeadIn int
+}
+
+// listTimeout bounds a camera listing before an open; macOS's takes about
+// a second.
+const listTimeout = 20 * time.Second
+
+// Resolve finds the camera Device names among this machine's and returns
+// the spec with Source set to the index it has now and Device cleared,
+// and a line for the log when it is not where it was: moved to another
+// index, or gone (then the stored index is opened, whatever camera is
+// there now, so a kiosk keeps running on the camera it has). A spec
+// without Device, or not a device index, comes back as it is.
+func (c CameraSpec) Resolve(ctx context.Context) (CameraSpec, string) {
+	idx, err := strconv.Atoi(c.Source)
+	if c.Device == "" || err != nil {
+		return c, ""
+	}
+	ref, l := c.Device, c.Lister
+	c.Device = ""
+	if l == nil {
+		l = camera.System()
+	}
+	ctx, cancel := context.WithTimeout(ctx, listTimeout)
+	defer cancel()
+	devs, err := l.List(ctx)
+	name, _ := camera.ParseRef(ref)
+	if err != nil {
+		return c, fmt.Sprintf("camera %q: cannot list the cameras (%v); opening index %d", name, err, idx)
+	}
+	n, m := camera.Resolve(devs, ref, idx)
+	c.Source = strconv.Itoa(n)
+	switch {
+	case m == camera.NotFound:
+		return c, fmt.Sprintf("camera %q is not connected (%d cameras found); opening index %d", name, len(devs), idx)
+	case n != idx:
+		return c, fmt.Sprintf("camera %q is now at index %d (was %d)", name, n, idx)
+	}
+	return c, ""
+}
+
+// Open opens the source (a device found again by Device first), behind
+// its lead-in.
+func (c CameraSpec) Open() (Camera, error) {
+	c, _ = c.Resolve(context.Background())
+	cam, err := c.open()
+	if err != nil || c.LeadIn <= 0 {
+		return cam, err
+	}
+	return &leadInCamera{Camera: cam, n: c.LeadIn}, nil
+}
+
+func (c CameraSpec) open() (Camera, error) {
+	if st, err := os.Stat(c.Source); err == nil && st.IsDir() {
+		return OpenFolder(c.Source, c.Repeat)
+	}
+	if idx, err := strconv.Atoi(c.Source); err == nil {
+		v, err := engine.OpenDevice(idx, c.Backend, c.Width, c.Height)
+		if err != nil {
+			return nil, err
+		}
+		return v, nil
+	}
+	return OpenVideo(c.Source, c.Width, c.Height)
+}
+
+// Camera is the current frame source, its device found again by name
+// (Resolve); where it moved or is gone is logged once.
+func (s *Station) Camera() CameraSpec {
+	s.mu.Lock()
+	c := s.camera
+	s.mu.Unlock()
+	c, note := c.Resolve(context.Background())
+	s.mu.Lock()
+	changed := note != s.cameraNote
+	s.cameraNote = note
+	s.mu.Unlock()
+	if changed && note != "" {
+		s.printf("%s", note)
+	}
+	return c
+}
+
+// followCamera takes the camera from the settings in force: the backend
+// always (--camera-backend is an override of it), the device when the
+// command line named none. It reports whether the camera changed.
+// Only a change of those settings moves the camera: a camera chosen on
+// the error screen (UseCamera) stays when other settings change.
+func (s *Station) followCamera() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := [3]string{s.values["process.camera_backend"], s.values["process.camera"], s.values["process.camera_device"]}
+	last := s.cameraSettings
+	s.cameraSettings = &v
+	c := s.camera
+	if b, err := camera.ParseBackend(v[0]); err == nil && (last == nil || last[0] != v[0]) {
+		c.Backend = b
+	}
+	if s.cfg.CameraFromSettings && (last == nil || last[1] != v[1] || last[2] != v[2]) {
+		c.Source, c.Device = v[1], v[2]
+	}
+	changed := c.Source != s.camera.Source || c.Device != s.camera.Device || c.Backend != s.camera.Backend
+	s.camera = c
+	return changed
 }
 
 // OpenVideo opens a device index or a video file through engine.OpenVideo.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/facecheck/facecheck/api"
+	"github.com/facecheck/facecheck/camera"
 	"github.com/facecheck/facecheck/engine"
 	"github.com/facecheck/facecheck/storage"
 )
@@ -51,6 +52,9 @@ type SettingDef struct {
 	Restart bool
 	// Check, when set, validates a TypeString value further.
 	Check func(string) error
+	// Hidden settings are no field of their own in the settings pane:
+	// another field sets them (the camera's name and ID, with its index).
+	Hidden bool
 }
 
 // Validate checks v, with a message naming the setting and what it allows.
@@ -135,6 +139,20 @@ func checkCamera(v string) error {
 	if v == "" {
 		return fmt.Errorf("empty: give a camera index (0, 1, …), a video file or an image folder")
 	}
+	if n, err := strconv.Atoi(v); err == nil && (n < 0 || n >= camera.MaxDevices) {
+		return fmt.Errorf("camera index %d out of range 0-%d", n, camera.MaxDevices-1)
+	}
+	return nil
+}
+
+// maxCameraRef bounds a stored camera name and ID (a Windows device
+// instance ID is under 200 characters).
+const maxCameraRef = 512
+
+func checkCameraDevice(v string) error {
+	if len(v) > maxCameraRef {
+		return fmt.Errorf("%d characters, at most %d", len(v), maxCameraRef)
+	}
 	return nil
 }
 
@@ -188,7 +206,10 @@ func Registry() []SettingDef {
 		network[j].Group, network[j].Restart = GroupNetwork, true
 	}
 	process := []SettingDef{
-		{Key: "process.camera", Label: "Camera", Help: "Camera index (0, 1, …), video file or image folder.", Type: TypeString, Default: "0", Check: checkCamera, Restart: true},
+		// The camera follows a change at once in the window (Reapply).
+		{Key: "process.camera", Label: "Camera", Help: "Camera index (0, 1, …; facecheck cameras lists them), video file or image folder.", Type: TypeString, Default: "0", Check: checkCamera},
+		{Key: "process.camera_device", Label: "Camera name", Help: "Name and ID of the camera chosen from the list, to find it again when its index moves; empty for the index as is.", Type: TypeString, Check: checkCameraDevice, Hidden: true},
+		{Key: "process.camera_backend", Label: "Camera backend", Help: "How cameras are opened: auto is DirectShow on Windows (msmf: Media Foundation), AVFoundation on macOS, V4L2 on Linux.", Type: TypeChoice, Default: "auto", Choices: camera.Choices()},
 		{Key: "process.width", Label: "Capture width", Help: "Pixels requested from the camera; 0 keeps its default.", Type: TypeInt, Default: "0", Min: 0, Max: 4096, Restart: true},
 		{Key: "process.height", Label: "Capture height", Help: "Pixels requested from the camera; 0 keeps its default.", Type: TypeInt, Default: "0", Min: 0, Max: 4096, Restart: true},
 		i("process.skip_frames", "Frames to skip", "Analyse one frame in N+1 (saves CPU on slow machines).", kc.SkipFrames, 0, 10),

@@ -43,8 +43,13 @@ type StationConfig struct {
 	Kiosk    Config
 	Override Values
 
-	// Camera is where frames come from (Open, UseCamera).
-	Camera CameraSpec
+	// Camera is where frames come from (Open, UseCamera). With
+	// CameraFromSettings (the command line named no camera) its Source and
+	// Device are the stored settings' (process.camera,
+	// process.camera_device), and follow an admin's changes; its Backend
+	// is always process.camera_backend's.
+	Camera             CameraSpec
+	CameraFromSettings bool
 	// Setup, when set, runs on the opened engine and database before the
 	// gallery is loaded (the demo enrols its people there). A video path
 	// it returns replaces Camera.Source.
@@ -69,16 +74,6 @@ type StationConfig struct {
 	// Who prefixes them ("kiosk", "ui").
 	Log io.Writer
 	Who string
-}
-
-// CameraSpec is a frame source: a device index, video file or image
-// folder (OpenCamera), and for the demo a lead-in of empty frames.
-type CameraSpec struct {
-	Source                string
-	Width, Height, Repeat int
-	// LeadIn shows this many frames of an empty scene before each pass
-	// of the source (the demo's idle screen between rounds).
-	LeadIn int
 }
 
 // Station is one running kiosk, whatever shows it (the window, the
@@ -111,9 +106,14 @@ type Station struct {
 	values  Values   // settings in force
 	pending *Applied // for the headless loop, applied before the next frame
 	camera  CameraSpec
-	loopCtx context.Context
-	stop    func() error // the sync loop's; nil while none runs
-	closed  bool
+	// cameraNote is the last note Camera logged, so a camera that is
+	// gone is said once, not at every retry; cameraSettings are the
+	// camera settings followCamera last took (nil: none yet).
+	cameraNote     string
+	cameraSettings *[3]string
+	loopCtx        context.Context
+	stop           func() error // the sync loop's; nil while none runs
+	closed         bool
 }
 
 // OpenStation opens every part of a kiosk. The models come first: their
@@ -164,6 +164,7 @@ func OpenStation(ctx context.Context, cfg StationConfig) (_ *Station, err error)
 		}
 		if video != "" {
 			s.camera.Source = video
+			s.cfg.CameraFromSettings = false
 		}
 	}
 	if s.Gallery, err = LoadGallery(ctx, s.DB, 3); err != nil {
@@ -172,7 +173,6 @@ func OpenStation(ctx context.Context, cfg StationConfig) (_ *Station, err error)
 	if err := s.openSync(ctx); err != nil {
 		return nil, err
 	}
-	s.printf("gallery of %d people, camera %s", s.Gallery.Len(), s.camera.Source)
 
 	s.base = Applied{Kiosk: cfg.Kiosk, Engine: s.Engine.Config()}
 	if p := s.Sync.Pairing(); p != nil {
@@ -182,6 +182,8 @@ func OpenStation(ctx context.Context, cfg StationConfig) (_ *Station, err error)
 	if err != nil {
 		return nil, err
 	}
+	s.followCamera()
+	s.printf("gallery of %d people, camera %s", s.Gallery.Len(), s.Camera().Source)
 	if err := s.Engine.SetConfig(a.Engine); err != nil {
 		return nil, fmt.Errorf("%s: settings: %w", cfg.Who, err)
 	}
@@ -305,6 +307,9 @@ func (s *Station) Reapply(ctx context.Context) error {
 	a, err := s.load(ctx)
 	if err != nil {
 		return err
+	}
+	if s.followCamera() {
+		s.Retry() // the window's camera loop opens the newly chosen camera
 	}
 	if s.Runner != nil {
 		if err := s.Runner.SetEngineConfig(a.Engine); err != nil {
@@ -524,28 +529,7 @@ func (s *Station) undo() {
 }
 
 // openCamera opens the current camera choice (the runner's Open).
-func (s *Station) openCamera() (Camera, error) {
-	s.mu.Lock()
-	c := s.camera
-	s.mu.Unlock()
-	return c.Open()
-}
-
-// Open opens the source, behind its lead-in.
-func (c CameraSpec) Open() (Camera, error) {
-	cam, err := OpenCamera(c.Source, c.Width, c.Height, c.Repeat)
-	if err != nil || c.LeadIn <= 0 {
-		return cam, err
-	}
-	return &leadInCamera{Camera: cam, n: c.LeadIn}, nil
-}
-
-// Camera is the current frame source.
-func (s *Station) Camera() CameraSpec {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.camera
-}
+func (s *Station) openCamera() (Camera, error) { return s.Camera().Open() }
 
 // UseCamera switches the runner to source (a device index 0-63, a video
 // file or an image folder) and retries it now.
@@ -558,7 +542,7 @@ func (s *Station) UseCamera(source string) error {
 		return Errorf(EINVALID, "no camera, video or image folder at %s", source)
 	}
 	s.mu.Lock()
-	s.camera.Source = source
+	s.camera.Source, s.camera.Device = source, "" // an index typed by hand is that index
 	s.mu.Unlock()
 	s.Retry()
 	return nil

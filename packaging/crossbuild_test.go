@@ -10,7 +10,7 @@ import (
 
 // TestCrossBuild builds every package of the module that needs no cgo
 // (those `CGO_ENABLED=0 go list` finds buildable: the server, its store,
-// the kiosk's storage, models, api, calibrate, ...) for Windows and macOS,
+// the kiosk's storage, models, api, calibrate, the camera listing, ...) for Windows and macOS,
 // and vets those whose tests need no cgo either: nothing Linux-only may
 // sit outside a build-tagged file. The cgo packages (engine, kiosk, ui and
 // the commands, through gocv and Fyne) need a C toolchain for the target;
@@ -44,10 +44,15 @@ func TestCrossBuild(t *testing.T) {
 	}
 	vet = slices.DeleteFunc(vet, func(p string) bool { return contains(bad, p) })
 	const mod = "github.com/facecheck/facecheck"
-	for _, want := range []string{"/server", "/server/store", "/storage", "/models", "/api", "/internal/version"} {
+	for _, want := range []string{"/server", "/server/store", "/storage", "/models", "/api", "/internal/version", "/camera"} {
 		if !contains(build, mod+want) {
 			t.Errorf("%s does not build without cgo any more (or go list failed): %v", mod+want, build)
 		}
+	}
+	// The camera listing's Windows (SetupAPI) and macOS (system_profiler)
+	// code and its tests with fake enumerators are vetted for those systems.
+	if !contains(vet, mod+"/camera") {
+		t.Errorf("%s/camera is not vetted without cgo any more: %v", mod, vet)
 	}
 	t.Logf("without cgo: build %d packages, vet %d", len(build), len(vet))
 	for _, goos := range []string{"windows", "darwin"} {

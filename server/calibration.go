@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"hash/fnv"
 	"math"
 	"slices"
@@ -62,7 +61,9 @@ const (
 type Calibration struct {
 	EventID string `json:"event_id"`
 	Status  string `json:"status"`
-	Note    string `json:"note,omitempty"`
+	// Note is in the language of the request (English when computed).
+	Note string `json:"note,omitempty"`
+	note calText
 	// Thresholds are the ones in force (sent to kiosks).
 	Thresholds api.Thresholds `json:"thresholds"`
 	// CalibratedAccept/Confirm are what calibration gives for the target,
@@ -106,14 +107,19 @@ type FRREstimate struct {
 	AtAccept  *float64 `json:"at_accept"`
 	AtConfirm *float64 `json:"at_confirm"`
 	Note      string   `json:"note"`
+	note      calText
 }
 
-// AuditItem is one audit log line.
+// AuditItem is one audit log line. When, Who and Text are the line as
+// the event page shows it, in the language of the request.
 type AuditItem struct {
 	At     time.Time `json:"at"`
 	Actor  string    `json:"actor"`
 	Action string    `json:"action"`
 	Detail string    `json:"detail"`
+	When   string    `json:"when"`
+	Who    string    `json:"who"`
+	Text   string    `json:"text"`
 }
 
 // calibrator holds each event's latest calibration.
@@ -316,24 +322,22 @@ func (s *Server) recalibrate(ctx context.Context, st *calState, ev *store.Event,
 	switch {
 	case th.Pinned:
 		rep.Status = CalibrationPinned
-		rep.Note = "Thresholds pinned by an admin; calibration is shown for comparison only."
+		rep.note = calText{key: "web.calib.note_pinned"}
 	case !ok:
 		rep.Status = CalibrationTooFew
-		rep.Note = fmt.Sprintf("Only %d attendees with a face template: at least %d are needed to calibrate; "+
-			"the conservative default thresholds stay in force.", n, MinCalibrationAttendees)
+		rep.note = calText{key: "web.calib.note_too_few", args: []any{n, MinCalibrationAttendees}}
 	default:
 		rep.Status = CalibrationCalibrated
 		if n < SmallGalleryAttendees {
-			rep.Note = fmt.Sprintf("With %d attendees the tail is fitted on a large share of the pairs, which errs strict: "+
-				"expect more attendees to be asked \"Are you NAME?\" until the gallery reaches about %d.", n, SmallGalleryAttendees)
+			rep.note = calText{key: "web.calib.note_small", args: []any{n, SmallGalleryAttendees}}
 		}
 	}
+	rep.Note = rep.note.in(english)
 	if changed {
-		detail := fmt.Sprintf("accept %.3f→%.3f, confirm %.3f→%.3f, %d attendees, target %s",
-			before.Accept, th.Accept, before.Confirm, th.Confirm, gt.size, rateText(target))
-		if !ok {
-			detail += " (too few attendees: defaults)"
-		}
+		b, a := float64(before.Accept), float64(th.Accept)
+		bc, ac := float64(before.Confirm), float64(th.Confirm)
+		detail := thresholdsDetail{Accept: &a, Confirm: &ac, AcceptBefore: &b, ConfirmBefore: &bc,
+			Attendees: &gt.size, Target: target, Defaults: !ok}.String()
 		s.logger.Info("thresholds recalibrated", "event", ev.ID, "detail", detail)
 		if err := s.store.AddAudit(ctx, store.AuditEntry{Actor: "calibration", Action: "thresholds.calibrate",
 			Target: ev.ID, Detail: detail}); err != nil {
@@ -373,16 +377,16 @@ func fillRates(rep *Calibration, tail calibrate.Tail) {
 // attendees with two or more templates.
 func frrEstimate(genuine []float64, attendees int, th api.Thresholds) FRREstimate {
 	if len(genuine) == 0 {
-		return FRREstimate{Note: "The false-reject rate is not estimable without labels: no attendee has two or more templates."}
+		note := calText{key: "web.calib.frr_none"}
+		return FRREstimate{Note: note.in(english), note: note}
 	}
 	below := func(t float32) *float64 {
 		r := calibrate.ShareBelow(genuine, float64(t))
 		return &r
 	}
+	note := calText{key: "web.calib.frr_from", args: []any{len(genuine), attendees}}
 	return FRREstimate{Estimable: true, Attendees: attendees, Pairs: len(genuine),
-		AtAccept: below(th.Accept), AtConfirm: below(th.Confirm),
-		Note: fmt.Sprintf("From %d pairs of %d attendees with two or more templates; extra templates captured "+
-			"at confirmed check-ins were already matches, so this errs low.", len(genuine), attendees)}
+		AtAccept: below(th.Accept), AtConfirm: below(th.Confirm), Note: note.in(english), note: note}
 }
 
 // thresholdHistory is the event's latest threshold changes.
@@ -395,7 +399,9 @@ func (s *Server) thresholdHistory(ctx context.Context, eventID string) []AuditIt
 	out := []AuditItem{}
 	for _, e := range es {
 		if e.Target == eventID && (strings.HasPrefix(e.Action, "thresholds.") || e.Action == "event.settings") {
-			out = append(out, AuditItem{At: e.At, Actor: e.Actor, Action: e.Action, Detail: e.Detail})
+			it := AuditItem{At: e.At, Actor: e.Actor, Action: e.Action, Detail: e.Detail}
+			it.word(english)
+			out = append(out, it)
 			if len(out) == 10 {
 				break
 			}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"cmp"
-	"fmt"
 	"math"
 	"net/http"
 	"slices"
@@ -65,7 +64,10 @@ func (s *Server) handleCalibration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	s.writeJSON(w, r, http.StatusOK, rep)
+	w.Header().Add("Vary", "Accept-Language, Cookie")
+	// In the language the event page is in: the switcher's cookie, else
+	// the browser's.
+	s.writeJSON(w, r, http.StatusOK, rep.in(s.printer(w, r)))
 }
 
 // calibrationChange runs change on the event's thresholds under the
@@ -121,9 +123,9 @@ func (s *Server) handleCalibrationTarget(w http.ResponseWriter, r *http.Request)
 		if err != nil || !(v >= 1e-7 && v <= 0.1) {
 			return th, "", errorf(http.StatusUnprocessableEntity, "invalid_target", "The target must be a rate between 1 in 10,000,000 and 1 in 10.")
 		}
-		d := fmt.Sprintf("target %s → %s", rateText(targetOf(th)), rateText(v))
+		d := thresholdsDetail{TargetBefore: targetOf(th), Target: v}
 		th.TargetFPIR = v
-		return th, d, nil
+		return th, d.String(), nil
 	})
 }
 
@@ -154,19 +156,21 @@ func (s *Server) handleCalibrationPin(w http.ResponseWriter, r *http.Request) {
 		if th.Margin == 0 {
 			th.Margin = store.DefaultThresholds.Margin
 		}
-		d := fmt.Sprintf("pinned accept %.3f, confirm %.3f", accept, confirm)
+		d := thresholdsDetail{Accept: &accept, Confirm: &confirm}
 		if tail.N > 0 {
-			d += ", implies " + rateText(calibrate.RateAt(tail, accept, th.GallerySize)) + " per check-in"
+			if r := calibrate.RateAt(tail, accept, th.GallerySize); !math.IsNaN(r) {
+				d.Implied = &r
+			}
 		}
-		return th, d, validateThresholds(th)
+		return th, d.String(), validateThresholds(th)
 	})
 }
 
 // handleCalibrationUnpin returns the event to calibrated thresholds.
 func (s *Server) handleCalibrationUnpin(w http.ResponseWriter, r *http.Request) {
 	s.calibrationChange(w, r, "thresholds.unpin", func(th api.Thresholds, _ calibrate.Tail) (api.Thresholds, string, error) {
-		d := fmt.Sprintf("unpinned accept %.3f, confirm %.3f", th.Accept, th.Confirm)
+		a, c := float64(th.Accept), float64(th.Confirm)
 		th.Pinned = false
-		return th, d, nil
+		return th, thresholdsDetail{Accept: &a, Confirm: &c}.String(), nil
 	})
 }

@@ -293,7 +293,7 @@ func TestCalibrationPinAndTarget(t *testing.T) {
 	if c.CalibratedAccept == nil || !near(*c.CalibratedAccept, float64(calibrated.Accept), 1e-6) {
 		t.Errorf("calibrated accept while pinned: %v", c.CalibratedAccept)
 	}
-	if c.History[0].Action != "thresholds.pin" || !strings.Contains(c.History[0].Detail, "implies 1 in") {
+	if c.History[0].Action != "thresholds.pin" || !strings.Contains(c.History[0].Text, "implied false accepts: 1 in") {
 		t.Errorf("pin not audited: %+v", c.History)
 	}
 	// A pin survives gallery changes.

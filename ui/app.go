@@ -23,6 +23,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 
+	"github.com/facecheck/facecheck/camera"
 	"github.com/facecheck/facecheck/i18n"
 	"github.com/facecheck/facecheck/kiosk"
 )
@@ -96,6 +97,9 @@ type Options struct {
 	// (default "0".."3"); a file path can be typed too.
 	Camera        CameraControl
 	CameraChoices []string
+	// ListCameras lists this machine's cameras for the settings pane's
+	// camera field (camera.List); nil shows no list, only the entry.
+	ListCameras func(ctx context.Context) ([]camera.Device, error)
 	// PairedWith is the server the kiosk is paired with at start ("": not
 	// paired); the settings pane's Server section shows it.
 	PairedWith string
@@ -405,10 +409,17 @@ func (a *App) setState(ev kiosk.Event) {
 			a.second.setMessage(a.tr, "", nil)
 		}
 		a.show(ScreenSecond)
-	case kiosk.StateWelcome:
-		a.show(ScreenWelcome)
-	case kiosk.StateNotFound:
-		a.show(ScreenNotFound)
+	case kiosk.StateWelcome, kiosk.StateNotFound:
+		// The kiosk announces the state, then the result: a result screen
+		// opens with its result, or the welcome would greet nobody for a
+		// moment (it showed "Welcome, !" in the window demo).
+		scr := ScreenWelcome
+		if ev.State == kiosk.StateNotFound {
+			scr = ScreenNotFound
+		}
+		if ev.Kind == kiosk.EventResult || a.screen == scr {
+			a.show(scr)
+		}
 	case kiosk.StateError:
 		if ev.Code != "" {
 			a.failure = &ev

@@ -186,8 +186,8 @@ func (c *logController) SubmitCode(code string) { fmt.Fprintln(c.w, "code:", cod
 func (c *logController) Cancel()                { fmt.Fprintln(c.w, "cancel") }
 
 // syntheticFrames is a moving 640x480 test picture with a face-like blob
-// left of centre and a marker in the top-left corner (shown top-right,
-// mirrored).
+// left of centre. It has no corner marker: the mirrored preview put one
+// behind the language buttons, where it read as a button state.
 func syntheticFrames() FrameSource {
 	start := time.Now()
 	img := [2]*image.RGBA{image.NewRGBA(image.Rect(0, 0, 640, 480)), image.NewRGBA(image.Rect(0, 0, 640, 480))}
@@ -203,9 +203,6 @@ func syntheticFrames() FrameSource {
 				dx, dy := (float64(x)-cx)/95, (float64(y)-cy)/125
 				if dx*dx+dy*dy < 1 {
 					c = color.RGBA{224, 180, 150, 255}
-				}
-				if x < 60 && y < 60 {
-					c = color.RGBA{255, 0, 0, 255}
 				}
 				dst.SetRGBA(x, y, c)
 			}

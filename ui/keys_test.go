@@ -87,7 +87,8 @@ func TestKeysIdentityPrompt(t *testing.T) {
 	}
 
 	// A new screen drops the focus: keys do not land on a button gone.
-	h.state(kiosk.StateWelcome)
+	h.app.Handle(kiosk.Event{Kind: kiosk.EventResult, State: kiosk.StateWelcome,
+		Result: &kiosk.Result{Outcome: kiosk.OutcomeCheckedIn, AttendeeID: "a1", Name: "Ann Lee"}})
 	if f := kb.c.Focused(); f != nil {
 		t.Errorf("focus kept on %T after the screen changed", f)
 	}

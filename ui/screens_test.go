@@ -161,7 +161,7 @@ func TestNotFoundAndError(t *testing.T) {
 	h.wantScreen(ScreenMain)
 
 	// "Try again" cancels and returns at once.
-	h.state(kiosk.StateNotFound)
+	a.Handle(kiosk.Event{Kind: kiosk.EventResult, State: kiosk.StateNotFound, Result: &kiosk.Result{Outcome: kiosk.OutcomeNotFound}})
 	btn := test.WidgetRenderer(a.notFound.title) // keep renderer alive
 	_ = btn
 	a.notFound.root.Refresh()

@@ -28,6 +28,9 @@ type SettingSpec struct {
 	// Limit, when set, is the overlay limit this setting is (the min and
 	// max face-size boxes, the limits next to the live measures).
 	Limit Limit
+	// Device, for the camera setting, is the stored camera's name and ID
+	// (process.camera_device), which its list of cameras picks.
+	Device string
 }
 
 // Numeric reports whether the setting has a numeric range.
@@ -82,6 +85,7 @@ type settingsScreen struct {
 	overlay  *overlay
 	overlays *widget.Check // "show overlays" on the kiosk screen too
 	server   *serverSection
+	camera   *cameraChoice // the camera field's list; nil without one
 	// resetArmed: the first tap on reset asks for a second one, so one
 	// stray tap cannot wipe an admin's tuning.
 	resetArmed bool
@@ -106,6 +110,13 @@ func newSettingsScreen(a *App) *settingsScreen {
 				a.updateOverlays() // the boxes follow the value being typed
 			}
 		}
+		value := container.NewVBox(f.entry, f.errText)
+		if spec.Key == cameraKey {
+			s.camera = newCameraChoice(a, f)
+			onChanged := f.entry.OnChanged
+			f.entry.OnChanged = func(v string) { onChanged(v); s.camera.typed(v) }
+			value = container.NewVBox(s.camera.pick, f.entry, f.errText, s.camera.status)
+		}
 		label := widget.NewLabelWithStyle(spec.Label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		help := spec.Help
 		if spec.Numeric() {
@@ -116,7 +127,7 @@ func newSettingsScreen(a *App) *settingsScreen {
 		helpText.Wrapping = fyne.TextWrapWord
 		rows.Add(container.NewGridWithColumns(2,
 			container.NewVBox(label, helpText),
-			container.NewVBox(f.entry, f.errText)))
+			value))
 		rows.Add(widget.NewSeparator())
 		s.fields = append(s.fields, f)
 	}
@@ -210,6 +221,9 @@ func (s *settingsScreen) load(a *App) {
 	s.status.Text = ""
 	s.status.Refresh()
 	s.server.update(a)
+	if s.camera != nil {
+		s.camera.load(a)
+	}
 }
 
 // applySettings validates every field and, when all pass, hands the changed
@@ -233,6 +247,9 @@ func (a *App) applySettings() {
 		s.setStatus(a.tr.T("settings.invalid", bad), true)
 		return
 	}
+	if s.camera != nil {
+		s.camera.changes(changed)
+	}
 	if len(changed) > 0 && a.opts.ApplySettings != nil {
 		if err := a.opts.ApplySettings(changed); err != nil {
 			s.setStatus(a.errorText("settings: apply", err), true)
@@ -243,6 +260,9 @@ func (a *App) applySettings() {
 		if v, ok := changed[f.spec.Key]; ok {
 			f.spec.Value = v
 			a.opts.Settings[i].Value = v // keep across rebuilds (language switch)
+		}
+		if v, ok := changed[cameraDeviceKey]; ok && f.spec.Key == cameraKey {
+			f.spec.Device, a.opts.Settings[i].Device = v, v
 		}
 	}
 	s.setStatus(a.tr.T("settings.applied"), false)
@@ -257,6 +277,12 @@ func (a *App) SettingsInForce(values map[string]string) {
 	fyne.Do(func() {
 		for i := range a.opts.Settings {
 			spec := &a.opts.Settings[i]
+			if d, ok := values[cameraDeviceKey]; ok && spec.Key == cameraKey {
+				spec.Device = d
+				if s := a.settings; s != nil && i < len(s.fields) {
+					s.fields[i].spec.Device = d
+				}
+			}
 			v, ok := values[spec.Key]
 			if !ok || v == spec.Value {
 				continue
@@ -295,6 +321,9 @@ func (a *App) resetSettings() {
 		if v, ok := values[f.spec.Key]; ok {
 			f.spec.Value = v
 			a.opts.Settings[i].Value = v
+		}
+		if v, ok := values[cameraDeviceKey]; ok && f.spec.Key == cameraKey {
+			f.spec.Device, a.opts.Settings[i].Device = v, v
 		}
 	}
 	s.load(a)

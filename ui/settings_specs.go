@@ -20,6 +20,9 @@ var overlayLimits = map[string]Limit{
 func SettingSpecs(values kiosk.Values) []SettingSpec {
 	var out []SettingSpec
 	for _, d := range kiosk.Registry() {
+		if d.Hidden {
+			continue // set by another field (the camera's name, by the camera field)
+		}
 		help := d.Help
 		if d.Type == kiosk.TypeChoice || d.Type == kiosk.TypeBool {
 			help += " (" + d.Range() + ")"
@@ -32,6 +35,9 @@ func SettingSpecs(values kiosk.Values) []SettingSpec {
 			v = d.Default
 		}
 		spec := SettingSpec{Key: d.Key, Label: d.Label, Help: help, Value: v, Validate: d.Validate, Limit: overlayLimits[d.Key]}
+		if d.Key == cameraKey {
+			spec.Device = values[cameraDeviceKey]
+		}
 		if d.Type == kiosk.TypeFloat || d.Type == kiosk.TypeInt {
 			spec.Min, spec.Max = d.Min, d.Max
 		}

@@ -45,3 +45,35 @@ func TestWelcomeKeepsName(t *testing.T) {
 		t.Errorf("nameless welcome = %q", got)
 	}
 }
+
+// TestResultScreenWaitsForResult: the kiosk announces the welcome or
+// not-found state, then the result; the screen changes with the result,
+// so it never greets nobody in between.
+func TestResultScreenWaitsForResult(t *testing.T) {
+	tests := []struct {
+		state  kiosk.State
+		result *kiosk.Result
+		screen Screen
+	}{
+		{kiosk.StateWelcome, &kiosk.Result{Outcome: kiosk.OutcomeCheckedIn, AttendeeID: "a1", Name: "Eric Clapton"}, ScreenWelcome},
+		{kiosk.StateNotFound, &kiosk.Result{Outcome: kiosk.OutcomeNotFound}, ScreenNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(string(tc.state), func(t *testing.T) {
+			h := newHarness(t, nil)
+			a := h.app
+			h.state(kiosk.StateIdentify)
+			h.state(tc.state)
+			h.wantScreen(ScreenMain)
+			a.Handle(kiosk.Event{Kind: kiosk.EventResult, State: tc.state, Result: tc.result})
+			h.wantScreen(tc.screen)
+			if tc.screen == ScreenWelcome {
+				if got, want := a.welcome.title.Text, "Welcome, Eric Clapton!"; got != want {
+					t.Errorf("welcome = %q, want %q", got, want)
+				}
+			}
+			h.state(tc.state) // a repeated state keeps the screen
+			h.wantScreen(tc.screen)
+		})
+	}
+}

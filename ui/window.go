@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"github.com/facecheck/facecheck/camera"
 	"github.com/facecheck/facecheck/kiosk"
 )
 
@@ -180,6 +181,7 @@ func (w *window) attach() error {
 		PINs:        pins,
 		Staff:       st.Staff,
 		Camera:      st,
+		ListCameras: camera.List,
 		PairedWith:  st.PairedWith(),
 		Pair:        st.Pair,
 		ApplySettings: func(m map[string]string) error {

@@ -314,7 +314,7 @@ func TestBrowserAdmin(t *testing.T) {
 	if x := acceptX(); x == before || x == "" {
 		t.Errorf("accept line did not move on pin: %s → %s", before, x)
 	}
-	if txt := b.evalString(ctx, `document.getElementById("calib-history").textContent`); !strings.Contains(txt, "thresholds.pin") {
+	if txt := b.evalString(ctx, `document.getElementById("calib-history").textContent`); !strings.Contains(txt, "Pinned: accept 0.600") {
 		t.Errorf("history lacks the pin: %q", txt)
 	}
 	srv.getJSON(t, "/v1/settings", token, &kioskSettings)

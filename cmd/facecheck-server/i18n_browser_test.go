@@ -151,6 +151,7 @@ func TestBrowserLanguages(t *testing.T) {
 			b.click(ctx, `#events a[href^="/admin/events/"]`)
 			b.waitFor(ctx, `document.getElementById("live") !== null && document.getElementById("calibration").dataset.ready === "1"`)
 			b.screenshot(ctx, "event-"+lang)
+			assertCalibrationPanel(t, b, lang)
 
 			// The switcher: one click to English, remembered on the next page.
 			if lang != "en" {

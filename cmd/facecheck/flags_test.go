@@ -29,6 +29,8 @@ func TestStationFlagsOverride(t *testing.T) {
 		{args: []string{"--accept", "1.5"}, bad: true},
 		{args: []string{"--accept", "high"}, bad: true},
 		{args: []string{"--still", "0"}, bad: true},
+		{args: []string{"--camera-backend", "auto"}, want: kiosk.Values{"process.camera_backend": "auto"}},
+		{args: []string{"--camera-backend", "gstreamer"}, bad: true},
 	} {
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
@@ -95,5 +97,33 @@ func TestKioskFilesDefault(t *testing.T) {
 	}
 	if fi.Mode().Perm() != 0o700 {
 		t.Errorf("config folder mode %v, want 0700", fi.Mode().Perm())
+	}
+}
+
+// Without --camera the kiosk takes the camera chosen in its settings; with
+// it, the one named (an index, a file, a folder) and nothing stored.
+func TestStationFlagsCamera(t *testing.T) {
+	for _, c := range []struct {
+		args       []string
+		source     string
+		fromStored bool
+		bad        bool
+	}{
+		{args: nil, source: "0", fromStored: true},
+		{args: []string{"--camera", "2"}, source: "2"},
+		{args: []string{"--camera", "walk.avi", "--width", "640"}, source: "walk.avi"},
+		{args: []string{"--camera", ""}, bad: true},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		sf := addStationFlags(fs)
+		err := fs.Parse(c.args)
+		if c.bad != (err != nil) {
+			t.Errorf("%q: error %v, want an error: %v", c.args, err, c.bad)
+			continue
+		}
+		if err == nil && (sf.cfg.Camera.Source != c.source || sf.cfg.CameraFromSettings != c.fromStored) {
+			t.Errorf("%q: camera %q from settings %v, want %q, %v", c.args, sf.cfg.Camera.Source, sf.cfg.CameraFromSettings, c.source, c.fromStored)
+		}
 	}
 }

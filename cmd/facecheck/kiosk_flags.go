@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/facecheck/facecheck/camera"
 	"github.com/facecheck/facecheck/kiosk"
 )
 
@@ -22,7 +24,17 @@ func addStationFlags(fs *flag.FlagSet) *stationFlags {
 	sf := &stationFlags{cfg: kiosk.StationConfig{Kiosk: kiosk.DefaultConfig(), Sync: kiosk.DefaultSyncConfig(), Override: kiosk.Values{}}}
 	c := &sf.cfg
 	host, _ := os.Hostname()
-	fs.StringVar(&c.Camera.Source, "camera", "0", "camera index, video file or image folder")
+	// Without --camera the kiosk opens the camera chosen in its settings
+	// (process.camera, found again by name when its index moved), else 0.
+	c.Camera.Source, c.CameraFromSettings = "0", true
+	fs.Func("camera", "camera index (facecheck cameras lists them), video file or image folder (default: the one chosen in the settings, else 0)", func(v string) error {
+		if v == "" {
+			return fmt.Errorf("empty: give a camera index, a video file or an image folder")
+		}
+		c.Camera.Source, c.CameraFromSettings = v, false
+		return nil
+	})
+	fs.Func("camera-backend", "how cameras are opened: "+strings.Join(camera.Choices(), ", ")+" (default: the settings', else auto)", sf.set("process.camera_backend"))
 	fs.IntVar(&c.Camera.Width, "width", 0, "capture width requested from a device")
 	fs.IntVar(&c.Camera.Height, "height", 0, "capture height requested from a device")
 	fs.IntVar(&c.Camera.Repeat, "repeat", 10, "frames each image of an image folder is shown")

@@ -26,6 +26,7 @@ usage:
   facecheck demo [--video OUT.avi]            the check-in flow on a generated video of the dev faces
   facecheck ui [--demo] [--camera SRC]         the kiosk window
   facecheck kiosk --headless --camera SRC --db F   the check-in flow, one JSON line per event
+  facecheck cameras [--ids]                    this machine's cameras: index and name, for --camera
   facecheck eval --labels CSV --root DIR      accuracy on labelled faces [--json F] [--roc F.png]
   facecheck eval --lfw-pairs pairs.txt --root DIR   LFW 10-fold verification accuracy
   facecheck eval --open-set --labels CSV --root DIR [--calibrate --target-fpir R] [--det F.png]
@@ -36,6 +37,12 @@ usage:
 Models are looked up in $FACECHECK_MODELS or the user cache dir; every
 command that needs them accepts --models DIR. Without them the window
 opens anyway, on a screen that downloads them and then starts the kiosk.
+
+The window speaks English, Japanese or Korean: --lang en|ja|ko, else the
+event's default language, else the system locale's ($LANG); attendees
+switch with the EN / 日本語 / 한국어 buttons on the idle screen. The demo
+and the tests read the labelled dev faces from $FACECHECK_FACES (default
+../shared/data/faces).
 
 Exit status: 0 done, 1 failed, 3 a paired kiosk stopped with check-ins or
 enrolments it could not send to the server (kept for the next start).
@@ -89,6 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runKiosk(ctx, args[1:], stdout, stderr)
 	case "ui":
 		return runUI(ctx, args[1:], stdout, stderr)
+	case "cameras":
+		return runCameras(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

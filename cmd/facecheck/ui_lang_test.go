@@ -18,7 +18,8 @@ import (
 // $FACECHECK_ARTIFACTS/ui-languages (else a temp dir): look at them for
 // tofu and clipped text. It fails on a missing or blank screen, and when
 // an idle screen is really the previous attendee's "not found" (the walk
-// showed it in place of Korean idle).
+// showed it in place of Korean idle), or when a red patch shows behind the
+// language buttons of an idle screen.
 func TestUIScreensLanguages(t *testing.T) {
 	x := newXvfbRun(t)
 	shots := filepath.Join(filepath.Dir(x.shots), "ui-languages")
@@ -49,8 +50,28 @@ func TestUIScreensLanguages(t *testing.T) {
 		if sameImage(imgs["1-idle"], imgs["7-notfound"]) {
 			t.Errorf("%s: the idle screen is the not-found screen", lang)
 		}
+		if x, y, ok := redPixel(imgs["1-idle"], image.Rect(xvfbW-340, 0, xvfbW, 100)); ok {
+			t.Errorf("%s: a red patch behind the language buttons at (%d,%d) of the idle screen", lang, x, y)
+		}
 	}
 	t.Logf("screens in %s", shots)
+}
+
+// redPixel finds a pixel in r of img whose red dominates (r > 2·max(g,b)
+// + 16): the demo preview's corner marker showed so behind the unselected
+// language buttons, dimmed to (31,0,0). The buttons' yellow and white and
+// the dimmed preview are not.
+func redPixel(img image.Image, r image.Rectangle) (x, y int, ok bool) {
+	r = r.Intersect(img.Bounds())
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			if int(cr>>8) > 2*int(max(cg, cb)>>8)+16 {
+				return x, y, true
+			}
+		}
+	}
+	return 0, 0, false
 }
 
 // sameImage reports whether a and b have the same pixels on a 16-px grid.

@@ -123,13 +123,20 @@
 
   // Calibration panel: the impostor-score histogram of the event's gallery
   // with the accept / confirm threshold lines, and the rates they imply.
+  // Numbers in the page's language; the notes and the history come worded
+  // from the server.
+  var pageLang = document.documentElement.lang || "en";
+  function num(n) { return n.toLocaleString(pageLang); }
+  function percent(r, digits) {
+    return r.toLocaleString(pageLang, { style: "percent", minimumFractionDigits: digits, maximumFractionDigits: digits });
+  }
   function rate(r) {
     if (r === null || r === undefined) return msg("web.js.not_estimable");
-    if (r <= 0) return "0";
-    if (r >= 0.5) return (r * 100).toFixed(0) + "%";
-    return msg("web.js.one_in", Math.round(1 / r).toLocaleString("en-US"));
+    if (r <= 0) return percent(0, 0);
+    if (r >= 0.5) return percent(r, 0);
+    return msg("web.js.one_in", num(Math.round(1 / r)));
   }
-  function pct(r) { return r === null || r === undefined ? "?" : (r * 100).toFixed(1) + "%"; }
+  function pct(r) { return r === null || r === undefined ? "?" : percent(r, 1); }
 
   function svgEl(name, attrs, parent) {
     var el = document.createElementNS(SVG, name);
@@ -162,7 +169,7 @@
         y: (h - bottom - bh).toFixed(1), height: bh.toFixed(1) }, svg);
       var title = document.createElementNS(SVG, "title");
       var b0 = lo + i * hist.width;
-      title.textContent = k + " impostor pair" + (k === 1 ? "" : "s") + " scoring " + b0.toFixed(2) + "–" + (b0 + hist.width).toFixed(2);
+      title.textContent = msg("web.js.hist_bar", k, b0.toFixed(2), (b0 + hist.width).toFixed(2));
       r.appendChild(title);
     });
     gen.forEach(function (k, i) {
@@ -176,7 +183,7 @@
       svgEl("line", { "class": "threshold th-" + t[0], x1: xv, x2: xv, y1: top - 4, y2: h - bottom }, svg);
       var anchor = xv > w - 40 ? "end" : xv < 40 ? "start" : "middle";
       var lab = svgEl("text", { x: xv, y: t[0] === "accept" ? top - 6 : top + 4, "text-anchor": anchor }, svg);
-      lab.textContent = t[0] + " " + t[1].toFixed(3);
+      lab.textContent = msg("web.js." + t[0]) + " " + t[1].toFixed(3);
     });
     for (var v = Math.ceil(lo * 10) / 10; v <= hi + 1e-9; v += 0.1) {
       if (x(v) < left + 6 || x(v) > w - right - 6) continue;
@@ -202,7 +209,7 @@
       msg("web.js.strangers", rate(c.implied_confirm_fpir)));
     text(document.getElementById("calib-frr"), c.frr.estimable ?
       msg("web.js.frr", pct(c.frr.at_accept), pct(c.frr.at_confirm)) + c.frr.note : c.frr.note);
-    text(document.getElementById("calib-gallery"), msg("web.js.gallery", c.gallery_size, c.pairs.toLocaleString("en-US")) +
+    text(document.getElementById("calib-gallery"), msg("web.js.gallery", c.gallery_size, num(c.pairs)) +
       (c.sampled ? msg("web.js.sampled") : "") + (c.stale ? msg("web.js.stale") : ""));
     text(document.getElementById("calib-note"), c.note || "");
     var hist = document.getElementById("calib-hist");
@@ -212,7 +219,7 @@
       while (ul.firstChild) ul.removeChild(ul.firstChild);
       (c.history || []).forEach(function (e) {
         var li = document.createElement("li");
-        li.textContent = new Date(e.at).toLocaleString(document.documentElement.lang || undefined) + " · " + e.actor + " · " + e.action + ": " + e.detail;
+        li.textContent = e.when + " · " + e.who + " · " + e.text;
         ul.appendChild(li);
       });
       if (!(c.history || []).length) {

@@ -1,8 +1,16 @@
 // Package cvthreads sets OpenCV's thread count, which gocv v0.31.0 does not expose.
 // It is its own package because cgo and Go assembly cannot share one.
+//
+// It links OpenCV's core as gocv does, with the flags of one build-tagged
+// file per system: pkg-config's opencv4 on Linux (Debian's -dev packages)
+// and other Unix systems (cgo_pkgconfig.go), Homebrew's opencv4 on macOS
+// (cgo_darwin.go), and on Windows gocv's default OpenCV install under
+// C:/opencv (cgo_windows.go). With the customenv build tag, as for gocv,
+// no file adds flags: CGO_CPPFLAGS, CGO_CXXFLAGS and CGO_LDFLAGS from the
+// environment say where OpenCV is (MSYS2's MinGW OpenCV on Windows, or a
+// cross-built one: `pkg-config --cflags --libs opencv4` gives them).
 package cvthreads
 
-// #cgo !windows pkg-config: opencv4
 // #cgo CXXFLAGS: -std=c++11
 // #include "threads.h"
 import "C"
