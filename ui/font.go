@@ -78,6 +78,11 @@ func cjkFonts(goos, lang string, getenv func(string) string) []fontFile {
 				out = append(out, fontFile{path: d + `\` + n})
 			}
 		}
+		// Noto Sans CJK where someone installed it (the Wine test
+		// supplies it this way): the language's face, as on Linux.
+		for _, d := range dirs {
+			out = append(out, fontFile{path: d + `\NotoSansCJK-Regular.ttc`, face: faceIndexFor(lang)})
+		}
 	case "darwin":
 		ja := []string{
 			"/System/Library/Fonts/ヒラギノ角ゴシック W3.ttc", // Hiragino Sans W3, macOS 10.11+

@@ -22,6 +22,7 @@ func TestCJKFontsPerOS(t *testing.T) {
 		{"windows", "ja", win, fontFile{path: `D:\Win\Fonts\YuGothR.ttc`}, `C:\Users\kiosk\AppData\Local\Microsoft\Windows\Fonts\malgun.ttf`},
 		{"windows", "ko", win, fontFile{path: `D:\Win\Fonts\malgun.ttf`}, `D:\Win\Fonts\YuGothR.ttc`},
 		{"windows", "en", env(nil), fontFile{path: `C:\Windows\Fonts\malgun.ttf`}, `C:\Windows\Fonts\meiryo.ttc`},
+		{"windows", "ko", win, fontFile{path: `D:\Win\Fonts\malgun.ttf`}, `C:\Users\kiosk\AppData\Local\Microsoft\Windows\Fonts\NotoSansCJK-Regular.ttc`},
 		{"darwin", "ja", env(nil), fontFile{path: "/System/Library/Fonts/ヒラギノ角ゴシック W3.ttc"}, "/System/Library/Fonts/AppleSDGothicNeo.ttc"},
 		{"darwin", "ko", env(nil), fontFile{path: "/System/Library/Fonts/AppleSDGothicNeo.ttc"}, "/System/Library/Fonts/Hiragino Sans W3.ttc"},
 		{"linux", "ja", env(nil), fontFile{path: systemCJKFonts[0], face: 0}, "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc"},
@@ -42,6 +43,20 @@ func TestCJKFontsPerOS(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("%s/%s: %q not tried", tc.goos, tc.lang, tc.alsoHas)
+		}
+	}
+}
+
+// Noto Sans CJK installed on Windows is tried after the system fonts, with
+// the language's face of the collection.
+func TestCJKFontsWindowsNoto(t *testing.T) {
+	env := func(k string) string { return map[string]string{"WINDIR": `C:\Windows`}[k] }
+	for _, lang := range []string{"ja", "ko", "en"} {
+		got := cjkFonts("windows", lang, env)
+		last := got[len(got)-1]
+		want := fontFile{path: `C:\Windows\Fonts\NotoSansCJK-Regular.ttc`, face: faceIndexFor(lang)}
+		if last != want {
+			t.Errorf("%s: last font %+v, want %+v", lang, last, want)
 		}
 	}
 }
