@@ -34,7 +34,7 @@ need=(gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 libz-mingw-w64-dev cmake ninja-b
   protobuf-compiler dpkg-dev xz-utils nsis zip imagemagick)
 # The Wine smoke test (packaging/windows/winetest, FACECHECK_WINE=1) runs
 # the programs under Wine on Xvfb.
-[[ ${FACECHECK_WINE:-} == 1 ]] && need+=(wine64 wine xvfb)
+[[ ${FACECHECK_WINE:-} == 1 ]] && need+=(wine64 wine xvfb x11-apps)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

@@ -271,9 +271,9 @@ func (w *wine) localAppData(t *testing.T) string {
 func winPath(p string) string { return `Z:` + strings.ReplaceAll(p, "/", `\`) }
 
 // window runs the installed kiosk's window on the demo under Xvfb, with
-// Noto Sans CJK supplied to Wine, and checks that it found the font and
-// that the screenshots it saves (--shots: on Windows, from the canvas)
-// are not blank.
+// Noto Sans CJK supplied to Wine, and checks that it found the font, went
+// through its screens, and that the window shows in captures of the X
+// screen.
 func window(t *testing.T, w *wine, exe, faces string) {
 	xvfb, err := exec.LookPath("Xvfb")
 	if err != nil {
@@ -313,32 +313,71 @@ func window(t *testing.T, w *wine, exe, faces string) {
 	if a := os.Getenv("FACECHECK_ARTIFACTS"); a != "" {
 		shots = filepath.Join(a, "wine")
 	}
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Fyne's canvas capture (--shots) reads back white under Wine, while
+	// the window draws: the screen is photographed from the X side too,
+	// every two seconds while the demo runs.
+	stop := make(chan struct{})
+	captured := make(chan []string, 1)
+	go func() {
+		var paths []string
+		defer func() { captured <- paths }()
+		for i := 1; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Second):
+			}
+			path := filepath.Join(shots, fmt.Sprintf("x-%03d.png", i))
+			cmd := exec.Command("sh", "-c", `xwd -root -silent -display "$0" | convert xwd:- "$1"`, display, path)
+			if err := cmd.Run(); err == nil {
+				paths = append(paths, path)
+			}
+		}
+	}()
 	env := []string{"DISPLAY=" + display, "FACECHECK_FACES=" + winPath(faces), "FYNE_SCALE=1", "LANG=en_US.UTF-8"}
 	out := w.run(t, 15*time.Minute, t.TempDir(), env, exe, "ui", "--demo", "--windowed",
 		"--size", fmt.Sprintf("%dx%d", W, H), "--shots", winPath(shots))
+	close(stop)
+	xshots := <-captured
 	t.Logf("facecheck.exe ui --demo:\n%s", out)
 	if strings.Contains(out, "Korean text will not render") {
 		t.Error("the kiosk found no CJK font on Windows")
 	}
 	for _, name := range []string{"1-idle", "2-guidance", "4-notfound", "5-settings"} {
-		path := filepath.Join(shots, name+".png")
-		f, err := os.Open(path)
-		if err != nil {
-			t.Errorf("no screenshot: %v", err)
-			continue
-		}
-		img, err := png.Decode(f)
-		f.Close()
-		if err != nil {
-			t.Errorf("%s: %v", path, err)
-			continue
-		}
-		sd := lumaStdDev(img)
-		t.Logf("%s: %v, luma std dev %.1f", path, img.Bounds().Size(), sd)
-		if sd < 8 {
-			t.Errorf("%s looks blank (luma std dev %.1f)", path, sd)
+		if !strings.Contains(out, "screenshot "+name+" ") {
+			t.Errorf("the demo did not reach its %s screen", name)
 		}
 	}
+	drawn := 0
+	for _, path := range xshots {
+		if sd := lumaStdDev(loadPNG(t, path)); sd >= 8 {
+			drawn++
+		} else {
+			os.Remove(path) // before the window showed
+		}
+	}
+	t.Logf("%d of %d screen captures show the window (in %s)", drawn, len(xshots), shots)
+	if drawn < 3 {
+		t.Errorf("the window drew in %d of %d screen captures, want at least 3", drawn, len(xshots))
+	}
+}
+
+// loadPNG decodes the PNG at path.
+func loadPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
 }
 
 // server starts the installed facecheck-server.exe on 127.0.0.1 and asks
