@@ -37,7 +37,7 @@ const (
 
 // EventCodes lists every code an Event can carry, for the test that each
 // has a sentence in every language.
-var EventCodes = []string{EINTERNAL, EINVALID, ENOTFOUND, EOFFLINE, EUNAUTHORIZED, EPROTOCOL,
+var EventCodes = []string{EINTERNAL, EINVALID, ENOTFOUND, EOFFLINE, EUNAUTHORIZED, EPROTOCOL, EINSECURE, ECERTIFICATE,
 	ECAMERA, EDISKFULL, EDAMAGED, EOUTOFORDER, ECODEEMPTY, ECODEUNKNOWN, ECODEWRONG, ECODEOFF}
 
 // Error is an error meant for a person at the kiosk: a code, and for
