@@ -172,18 +172,5 @@ func flatPNG(path string) bool {
 	}
 	defer f.Close()
 	img, err := png.Decode(f)
-	if err != nil {
-		return true
-	}
-	b := img.Bounds()
-	first := img.At(b.Min.X, b.Min.Y)
-	r0, g0, b0, _ := first.RGBA()
-	for y := b.Min.Y; y < b.Max.Y; y += 4 {
-		for x := b.Min.X; x < b.Max.X; x += 4 {
-			if r, g, bl, _ := img.At(x, y).RGBA(); r != r0 || g != g0 || bl != b0 {
-				return false
-			}
-		}
-	}
-	return true
+	return err != nil || blank(img)
 }
