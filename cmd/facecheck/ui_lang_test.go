@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/facecheck/facecheck/internal/testenv"
 )
 
 // TestUIScreensLanguages walks every kiosk screen in a real window under
@@ -41,8 +43,8 @@ func TestUIScreensLanguages(t *testing.T) {
 		imgs := map[string]image.Image{}
 		for _, s := range screens {
 			path := filepath.Join(shots, lang+"-"+s+".png")
-			img := loadPNG(t, path)
-			if sd := lumaStdDev(img); sd < 8 {
+			img := testenv.LoadPNG(t, path)
+			if sd := testenv.LumaStdDev(img); sd < 8 {
 				t.Errorf("%s looks blank (luma std dev %.1f)", path, sd)
 			}
 			imgs[s] = img

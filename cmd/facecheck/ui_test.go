@@ -8,7 +8,6 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	"image/png"
 	"io"
 	"math"
 	"os"
@@ -71,8 +70,8 @@ func TestUIXvfb(t *testing.T) {
 	}
 	for _, name := range []string{"1-idle", "2-guidance", welcome, "4-notfound", "5-settings", "6-overlays"} {
 		path := filepath.Join(shots, name+".png")
-		img := loadPNG(t, path)
-		sd := lumaStdDev(img)
+		img := testenv.LoadPNG(t, path)
+		sd := testenv.LumaStdDev(img)
 		t.Logf("%s: %v, luma std dev %.1f", path, img.Bounds().Size(), sd)
 		if sd < 8 {
 			t.Errorf("%s looks blank (luma std dev %.1f)", path, sd)
@@ -193,8 +192,8 @@ func TestUIXvfbModelsMissing(t *testing.T) {
 		t.Errorf("the run left %d files in its working directory (%v): no database before the models are good", len(w), err)
 	}
 
-	img := loadPNG(t, shot)
-	sd := lumaStdDev(img)
+	img := testenv.LoadPNG(t, shot)
+	sd := testenv.LumaStdDev(img)
 	t.Logf("%s: %v, luma std dev %.1f", shot, img.Bounds().Size(), sd)
 	if sd < 8 {
 		t.Errorf("%s looks blank (luma std dev %.1f)", shot, sd)
@@ -221,20 +220,6 @@ func TestUIXvfbModelsMissing(t *testing.T) {
 	}
 }
 
-func loadPNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
-}
-
 type rgb struct{ r, g, b float64 }
 
 func at(img image.Image, x, y float64) rgb {
@@ -247,21 +232,6 @@ func (c rgb) luma() float64 { return 0.299*c.r + 0.587*c.g + 0.114*c.b }
 func (c rgb) dist(o rgb) float64 { return math.Sqrt(sq(c.r-o.r) + sq(c.g-o.g) + sq(c.b-o.b)) }
 
 func sq(x float64) float64 { return x * x }
-
-func lumaStdDev(img image.Image) float64 {
-	b := img.Bounds()
-	var s, s2, n float64
-	for y := b.Min.Y; y < b.Max.Y; y += 3 {
-		for x := b.Min.X; x < b.Max.X; x += 3 {
-			l := at(img, float64(x), float64(y)).luma()
-			s += l
-			s2 += l * l
-			n++
-		}
-	}
-	m := s / n
-	return math.Sqrt(max(0, s2/n-m*m))
-}
 
 // checkEllipse samples the guide outline every 5° on e: within ±4 px of
 // the outline, along the normal, there must be a pixel brighter than the

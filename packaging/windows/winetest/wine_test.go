@@ -6,10 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/png"
 	"io"
-	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -353,7 +350,7 @@ func window(t *testing.T, w *wine, exe, faces string) {
 	}
 	drawn := 0
 	for _, path := range xshots {
-		if sd := lumaStdDev(loadPNG(t, path)); sd >= 8 {
+		if sd := testenv.LumaStdDev(testenv.LoadPNG(t, path)); sd >= 8 {
 			drawn++
 		} else {
 			os.Remove(path) // before the window showed
@@ -363,21 +360,6 @@ func window(t *testing.T, w *wine, exe, faces string) {
 	if drawn < 3 {
 		t.Errorf("the window drew in %d of %d screen captures, want at least 3", drawn, len(xshots))
 	}
-}
-
-// loadPNG decodes the PNG at path.
-func loadPNG(t *testing.T, path string) image.Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return img
 }
 
 // server starts the installed facecheck-server.exe on 127.0.0.1 and asks
@@ -460,27 +442,6 @@ func copyDir(t *testing.T, src, dst string) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// lumaStdDev is the standard deviation of an image's luma: near 0 for a
-// blank screen.
-func lumaStdDev(img image.Image) float64 {
-	var n, sum, sq float64
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y += 2 {
-		for x := b.Min.X; x < b.Max.X; x += 2 {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			l := (0.299*float64(r) + 0.587*float64(g) + 0.114*float64(bl)) / 257
-			n++
-			sum += l
-			sq += l * l
-		}
-	}
-	if n == 0 {
-		return 0
-	}
-	m := sum / n
-	return math.Sqrt(math.Max(0, sq/n-m*m))
 }
 
 // testWriter logs a command's output as the test's, line by line.
